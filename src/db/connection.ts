@@ -1,0 +1,170 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import type { Database } from './schema.ts';
+
+/**
+ * One handle on the store, whichever engine is behind it.
+ * `db` is the Kysely instance for typed queries and `sql` templates; `exec` runs a script of
+ * several statements; `pgPool` is set only on a real server (COPY streaming needs a raw client);
+ * `pglite` only on the embedded store (COPY there reads from a Blob).
+ */
+export interface Store {
+  readonly kind: 'postgres' | 'pglite';
+  readonly db: Kysely<Database>;
+  readonly pgPool: pg.Pool | undefined;
+  readonly pglite: PGlite | undefined;
+  /** Human-readable place of the data: URL without password, or the data folder. */
+  readonly location: string;
+  exec(script: string): Promise<void>;
+  /**
+   * Exclusive raw access for what Kysely cannot express (COPY). On a server: a pooled pg client.
+   * Embedded: the PGlite instance, with every other query held until `fn` settles — so never
+   * call it from inside a Kysely transaction on PGlite (it would wait for itself).
+   */
+  withRawClient<T>(fn: (raw: RawClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type RawClient = { kind: 'postgres'; client: pg.PoolClient } | { kind: 'pglite'; pglite: PGlite };
+
+// Values that must stay exact (numeric, int8) or calendar-only (date) are read as text,
+// identically on both engines, so no money or token count ever passes through a JS number.
+const INT8 = 20;
+const NUMERIC = 1700;
+const DATE = 1082;
+const asText = (value: string) => value;
+
+pg.types.setTypeParser(INT8, asText);
+pg.types.setTypeParser(NUMERIC, asText);
+pg.types.setTypeParser(DATE, asText);
+
+const PGLITE_PARSERS = {
+  [pgliteTypes.INT8]: asText,
+  [pgliteTypes.NUMERIC]: asText,
+  [pgliteTypes.DATE]: asText,
+};
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparseable DATABASE_URL)';
+  }
+}
+
+export async function openPostgres(databaseUrl: string, options: { max?: number } = {}): Promise<Store> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 4 });
+  pool.on('error', () => {
+    // Idle-client errors (server restart) surface on the next query; nothing to do here.
+  });
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end();
+    throw new Error(
+      `cannot connect to PostgreSQL at ${redactUrl(databaseUrl)}: ${(error as Error).message}. ` +
+        'Check DATABASE_URL, or unset it to use the embedded store.',
+      { cause: error },
+    );
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'postgres',
+    db,
+    pgPool: pool,
+    pglite: undefined,
+    location: redactUrl(databaseUrl),
+    async exec(script) {
+      const client = await pool.connect();
+      try {
+        await client.query(script);
+      } finally {
+        client.release();
+      }
+    },
+    async withRawClient(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({ kind: 'postgres', client });
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+/** A minimal pg.Pool look-alike over one PGlite instance, serialising access with a queue. */
+function pgliteAsPool(pglite: PGlite) {
+  let tail: Promise<void> = Promise.resolve();
+  const commandOf = (text: string) => text.trimStart().split(/\s/, 1)[0]!.toUpperCase();
+  return {
+    async connect() {
+      let release!: () => void;
+      const previous = tail;
+      tail = new Promise<void>((resolve) => (release = resolve));
+      await previous;
+      return {
+        async query(text: string, params: unknown[]) {
+          const result = await pglite.query(text, params, { parsers: PGLITE_PARSERS });
+          return { command: commandOf(text), rowCount: result.affectedRows ?? 0, rows: result.rows };
+        },
+        release,
+      };
+    },
+    async end() {
+      await pglite.close();
+    },
+  };
+}
+
+/** Opens the embedded store; `dataDir` undefined means in memory (tests). */
+export async function openPglite(dataDir: string | undefined): Promise<Store> {
+  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create({
+    dataDir: dataDir ? path.join(dataDir, 'pgdata') : undefined,
+    extensions: { btree_gist },
+  });
+  const pool = pgliteAsPool(pglite);
+  // PostgresDialect only needs connect()/query()/release()/end(); the cast narrows to that contract.
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pool as unknown as pg.Pool }) });
+  return {
+    kind: 'pglite',
+    db,
+    pgPool: undefined,
+    pglite,
+    location: dataDir ? path.join(dataDir, 'pgdata') : '(in memory)',
+    async exec(script) {
+      const client = await pool.connect();
+      try {
+        await pglite.exec(script);
+      } finally {
+        client.release();
+      }
+    },
+    async withRawClient(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({ kind: 'pglite', pglite });
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+export async function openStore(config: { databaseUrl: string | undefined; dataDir: string }): Promise<Store> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPglite(config.dataDir);
+}

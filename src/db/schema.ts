@@ -1,0 +1,357 @@
+import type { ColumnType, Generated } from 'kysely';
+
+// Row types of the tables in sql/migrations. int8, numeric and date columns are read as text
+// (see connection.ts); timestamps as Date. Write numerics as decimal text, never as numbers.
+
+type Id = ColumnType<string, string | number | undefined, string | number>;
+type Text = string;
+type Numeric = ColumnType<string, string, string>;
+type Int8 = ColumnType<string, string | number, string | number>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json = ColumnType<unknown, string, string>;
+
+export interface IngestedFileTable {
+  id: Generated<string>;
+  kind: 'ledger' | 'invoice' | 'usage' | 'ratecard' | 'alias' | 'owners';
+  format: Text;
+  path: Text;
+  sha256: Text;
+  bytes: Int8;
+  provider: Text | null;
+  first_day: Text | null;
+  last_day: Text | null;
+  rows_read: Generated<string>;
+  rows_stored: Generated<string>;
+  rows_duplicate: Generated<string>;
+  rows_rejected: Generated<string>;
+  rows_untagged: Generated<string>;
+  status: Generated<'loaded' | 'replaced'>;
+  replaced_by: string | null;
+  replace_reason: Text | null;
+  ingested_at: Generated<Date>;
+}
+
+export interface RejectedRowTable {
+  id: Generated<string>;
+  ingested_file_id: string | null;
+  file_path: Text;
+  line: string | null;
+  field: Text | null;
+  value: Text | null;
+  reason: Text;
+  raw: Text | null;
+  created_at: Generated<Date>;
+}
+
+export interface LedgerRecordTable {
+  ts: Timestamp;
+  request_id: Text;
+  ingested_file_id: Int8;
+  source_line: Int8 | null;
+  provider: Text;
+  response_model: Text;
+  requested_model: Text | null;
+  original_request_id: Text | null;
+  attempt: number | null;
+  input_tokens: Int8;
+  output_tokens: Int8;
+  cache_read_input_tokens: Generated<string>;
+  cache_write_5m_input_tokens: Generated<string>;
+  cache_write_1h_input_tokens: Generated<string>;
+  reasoning_output_tokens: Generated<string>;
+  service_tier: Generated<string>;
+  status: Generated<string>;
+  http_status: number | null;
+  team: Text | null;
+  service: Text | null;
+  cost_center: Text | null;
+  tenant: Text | null;
+  environment: Text | null;
+  workflow: Text | null;
+  user_id: Text | null;
+  gateway_key_id: Text | null;
+  region: Text | null;
+  price_card_version: Text | null;
+  gateway_cost_usd: Numeric | null;
+  provider_response_id: Text | null;
+  trace_id: Text | null;
+  conversation_id: Text | null;
+}
+
+export interface InvoiceLineTable {
+  id: Generated<string>;
+  ingested_file_id: Int8;
+  source_line: Int8 | null;
+  provider: Text;
+  invoice_id: Text;
+  charge_date: Text;
+  provider_model: Text | null;
+  model: Text | null;
+  token_category: Text | null;
+  service_tier: Generated<string>;
+  region: Text | null;
+  quantity: Numeric | null;
+  amount: Numeric;
+  currency: Generated<string>;
+  line_type: 'usage' | 'discount' | 'credit' | 'tax' | 'fee';
+  sku: Text | null;
+  mapping_rule: Text | null;
+  account_ref: Text | null;
+}
+
+export interface ProviderUsageTable {
+  id: Generated<string>;
+  ingested_file_id: Int8;
+  source_line: Int8 | null;
+  provider: Text;
+  usage_date: Text;
+  provider_model: Text | null;
+  model: Text | null;
+  token_category: Text;
+  service_tier: Generated<string>;
+  quantity: Numeric;
+  requests: Int8 | null;
+  account_ref: Text | null;
+}
+
+export interface RateCardVersionTable {
+  id: Generated<string>;
+  card_version: Text;
+  source: Text;
+  ingested_file_id: string | null;
+  imported_at: Generated<Date>;
+}
+
+export interface RateCardLineTable {
+  id: Generated<string>;
+  card_version_id: Int8;
+  provider: Text;
+  model: Text;
+  service_tier: 'standard' | 'batch' | 'flex' | 'priority';
+  token_category: 'input' | 'cached_input' | 'cache_write_5m' | 'cache_write_1h' | 'output' | 'reasoning_output' | 'request';
+  region: Generated<string>;
+  min_input_tokens: Generated<string>;
+  unit_price: Numeric;
+  effective_from: Timestamp;
+  effective_to: Timestamp | null;
+  retired_by_version_id: string | null;
+}
+
+export interface ModelAliasTable {
+  id: Generated<string>;
+  provider: Text;
+  alias: Text;
+  model: Text;
+  effective_from: Generated<Date>;
+  effective_to: Timestamp | null;
+  source: Text;
+}
+
+export interface TeamOwnerTable {
+  team: Text;
+  cost_center: Text | null;
+  owner: Text | null;
+  monthly_budget: Numeric | null;
+  source: Text;
+}
+
+export interface GatewayKeyOwnerTable {
+  gateway_key_id: Text;
+  team: Text;
+  service: Text | null;
+  environment: Text | null;
+  source: Text;
+}
+
+export interface PeriodTable {
+  period: Text;
+  status: Generated<'open' | 'closed'>;
+  closed_at: Timestamp | null;
+  closed_by_run: string | null;
+  reopened_at: Timestamp | null;
+  reopen_reason: Text | null;
+}
+
+export interface RunTable {
+  id: Generated<string>;
+  period: Text;
+  trigger: Generated<string>;
+  status: Generated<'running' | 'succeeded' | 'failed'>;
+  started_at: Generated<Date>;
+  finished_at: Timestamp | null;
+  error: Text | null;
+  inputs: ColumnType<unknown, string | undefined, string>;
+  inputs_hash: Text | null;
+  policy: Json | null;
+  summary: Json | null;
+  results_hash: Text | null;
+  reopen_reason: Text | null;
+  pid: number | null;
+  host: Text | null;
+}
+
+export interface RunCostCubeTable {
+  run_id: Int8;
+  day: Text;
+  provider: Text;
+  model: Text;
+  requested_model: Text | null;
+  service_tier: Text;
+  token_category: Text;
+  region: Text | null;
+  team: Text | null;
+  service: Text | null;
+  workflow: Text | null;
+  cost_center: Text | null;
+  environment: Text | null;
+  gateway_key_id: Text | null;
+  status: Text;
+  is_retry: Generated<boolean>;
+  owner_source: Text | null;
+  card_version_id: string | null;
+  unpriced_reason: Text | null;
+  records: Int8;
+  quantity: Numeric;
+  cost: Numeric;
+  gateway_cost: Numeric | null;
+}
+
+export interface RunVarianceCellTable {
+  run_id: Int8;
+  provider: Text;
+  model: Text;
+  token_category: Text;
+  service_tier: Text;
+  day: Text;
+  invoice_quantity: Numeric;
+  invoice_amount: Numeric;
+  ledger_quantity: Numeric;
+  ledger_amount: Numeric;
+  card_unit_price: Numeric | null;
+  volume_effect: Numeric;
+  price_effect: Numeric;
+  variance_amount: Numeric;
+  variance_pct: Numeric | null;
+  quantity_variance: Numeric;
+  status: 'ok' | 'review' | 'breach';
+  invoice_line_ids: ColumnType<string[], string[] | undefined, string[]>;
+}
+
+export interface RunVarianceCauseTable {
+  run_id: Int8;
+  cause: Text;
+  provider: Text;
+  model: Text | null;
+  token_category: Text | null;
+  service_tier: Text | null;
+  day: Text | null;
+  amount: Numeric;
+  quantity: Numeric | null;
+  cells_affected: Generated<number>;
+  record_count: Generated<string>;
+  sample_request_ids: ColumnType<string[], string[] | undefined, string[]>;
+  invoice_line_ids: ColumnType<string[], string[] | undefined, string[]>;
+  rule: Text;
+  detail: Text | null;
+}
+
+export interface RunAllocationTable {
+  run_id: Int8;
+  provider: Text;
+  invoice_id: Text;
+  team: Text;
+  cost_center: Text | null;
+  service: Text | null;
+  workflow: Text | null;
+  model: Text | null;
+  component: Text;
+  basis: Numeric;
+  amount: Numeric;
+  rule: Text;
+}
+
+export interface RunTeamSummaryTable {
+  run_id: Int8;
+  team: Text;
+  cost_center: Text | null;
+  allocated: Numeric;
+  priced_cost: Numeric;
+  attributable_share: Numeric | null;
+  variance_share: Numeric | null;
+  untagged_exposure: Numeric;
+  unexplained_exposure: Numeric;
+  mode: 'showback' | 'chargeback';
+  mode_reason: Text;
+  budget: Numeric | null;
+  forecast: Numeric | null;
+  alerts: ColumnType<unknown, string | undefined, string>;
+}
+
+export interface DisputeTable {
+  id: Generated<string>;
+  period: Text;
+  team: Text;
+  reason: Text;
+  ref: Text | null;
+  amount: Numeric | null;
+  status: Generated<'open' | 'accepted' | 'rejected'>;
+  opened_at: Generated<Date>;
+  due_date: Text | null;
+  resolved_at: Timestamp | null;
+  resolution_note: Text | null;
+  applied_in_run: string | null;
+}
+
+export interface WorkbookIssueTable {
+  id: Generated<string>;
+  period: Text;
+  run_id: Int8;
+  kind: 'allocation' | 'dispute';
+  team: Text | null;
+  path: Text;
+  sha256: Text;
+  issued_at: Generated<Date>;
+}
+
+export interface JobRunTable {
+  id: Generated<string>;
+  job: Text;
+  scheduled_for: Timestamp | null;
+  started_at: Generated<Date>;
+  finished_at: Timestamp | null;
+  status: Generated<'running' | 'succeeded' | 'failed' | 'skipped'>;
+  error: Text | null;
+  counts: ColumnType<unknown, string | undefined, string>;
+  run_id: string | null;
+  pid: number | null;
+}
+
+export interface SchemaMigrationTable {
+  name: Text;
+  sha256: Text;
+  applied_at: Generated<Date>;
+}
+
+export interface Database {
+  ingested_file: IngestedFileTable;
+  rejected_row: RejectedRowTable;
+  ledger_record: LedgerRecordTable;
+  invoice_line: InvoiceLineTable;
+  provider_usage: ProviderUsageTable;
+  rate_card_version: RateCardVersionTable;
+  rate_card_line: RateCardLineTable;
+  model_alias: ModelAliasTable;
+  team_owner: TeamOwnerTable;
+  gateway_key_owner: GatewayKeyOwnerTable;
+  period: PeriodTable;
+  run: RunTable;
+  run_cost_cube: RunCostCubeTable;
+  run_variance_cell: RunVarianceCellTable;
+  run_variance_cause: RunVarianceCauseTable;
+  run_allocation: RunAllocationTable;
+  run_team_summary: RunTeamSummaryTable;
+  dispute: DisputeTable;
+  workbook_issue: WorkbookIssueTable;
+  job_run: JobRunTable;
+  schema_migration: SchemaMigrationTable;
+}

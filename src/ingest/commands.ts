@@ -1,0 +1,3 @@
+import type { RegisterCommands } from '../command-context.ts';
+
+export const registerIngestCommands: RegisterCommands = () => {};

@@ -1,0 +1,36 @@
+/** A calendar month, 'YYYY-MM'. Made only by parsePeriod. */
+export type Period = string & { readonly __period: unique symbol };
+
+const PERIOD_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+export function parsePeriod(text: string): Period {
+  if (!PERIOD_PATTERN.test(text)) throw new Error(`period must be YYYY-MM (got "${text}")`);
+  return text as Period;
+}
+
+export function isPeriod(text: string): text is Period {
+  return PERIOD_PATTERN.test(text);
+}
+
+/** Half-open UTC bounds [start, end) of the month. */
+export function periodBounds(period: Period): { start: Date; end: Date } {
+  const [year, month] = period.split('-').map(Number) as [number, number];
+  return { start: new Date(Date.UTC(year, month - 1, 1)), end: new Date(Date.UTC(year, month, 1)) };
+}
+
+/** First and last day as 'YYYY-MM-DD' text (the form Postgres `date` is read in). */
+export function periodDays(period: Period): { first: string; last: string; count: number } {
+  const { start, end } = periodBounds(period);
+  const count = Math.round((end.getTime() - start.getTime()) / 86_400_000);
+  const last = new Date(end.getTime() - 86_400_000);
+  return { first: start.toISOString().slice(0, 10), last: last.toISOString().slice(0, 10), count };
+}
+
+export function previousPeriod(period: Period): Period {
+  const { start } = periodBounds(period);
+  return periodOf(new Date(start.getTime() - 86_400_000));
+}
+
+export function periodOf(instant: Date): Period {
+  return parsePeriod(instant.toISOString().slice(0, 7));
+}

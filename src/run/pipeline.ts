@@ -1,0 +1,38 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Logger } from '../log.ts';
+import type { Period } from '../period.ts';
+import type { Settings } from '../settings.ts';
+import type { AllocationPolicy } from '../allocate/policy.ts';
+import { priceLedger, type PricingCounts } from '../pricing/price-ledger.ts';
+import { computeVarianceCells } from '../reconcile/variance-cells.ts';
+import { explainVariance } from '../explain/explain-variance.ts';
+import { allocateInvoice } from '../allocate/allocate-invoice.ts';
+
+export interface ReconcileInput {
+  runId: string;
+  period: Period;
+  settings: Settings;
+  policy: AllocationPolicy;
+  now: Date;
+  log: Logger;
+}
+
+/**
+ * The whole reconciliation of a period for one run, reading top to bottom. `db` is the run's
+ * transaction: every result lands together or not at all.
+ */
+export async function reconcilePeriod(db: Kysely<Database>, input: ReconcileInput): Promise<{ pricing: PricingCounts }> {
+  const { runId, period, log } = input;
+  const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    const result = await work();
+    log.info('stage done', { stage, seconds: (Date.now() - started) / 1000 });
+    return result;
+  };
+  const pricing = await timed('price', () => priceLedger(db, { runId, period }));
+  await timed('variance', () => computeVarianceCells(db, { runId, period, settings: input.settings }));
+  await timed('causes', () => explainVariance(db, { runId, period }));
+  await timed('allocation', () => allocateInvoice(db, { runId, period, policy: input.policy, now: input.now }));
+  return { pricing };
+}

@@ -1,0 +1,110 @@
+import crypto from 'node:crypto';
+import { after, before, describe } from 'node:test';
+import pg from 'pg';
+import { openPglite, openPostgres, type Store } from '../../src/db/connection.ts';
+import { migrate, readMigrations } from '../../src/db/migrate.ts';
+
+export type BackendName = 'pglite' | 'postgres';
+
+/** PGlite always; real PostgreSQL too when DATABASE_URL is set (as in CI). */
+export function testBackends(): BackendName[] {
+  return process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+export interface TestStore extends Store {
+  /** A connection string for this test's own database (postgres only), e.g. to run the CLI against it. */
+  readonly url: string | undefined;
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = '/' + database;
+  return parsed.toString();
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+// A template migrated once per set of migrations, cloned per test file: fast and isolated.
+async function ensureTemplate(): Promise<string> {
+  const hash = crypto.createHash('sha256').update(readMigrations().map((m) => m.sha256).join()).digest('hex').slice(0, 12);
+  const name = `recon_tpl_${hash}`;
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock(7342002)');
+    const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (exists.rowCount === 0) {
+      await client.query(`create database ${name}`);
+      const store = await openPostgres(withDatabase(process.env.DATABASE_URL!, name), { max: 1 });
+      try {
+        await migrate(store);
+      } finally {
+        await store.close();
+      }
+    }
+    await client.query('select pg_advisory_unlock(7342002)');
+  } finally {
+    await client.end();
+  }
+  return name;
+}
+
+export async function openTestStore(backend: BackendName): Promise<TestStore> {
+  if (backend === 'pglite') {
+    const store = await openPglite(undefined);
+    await migrate(store);
+    return Object.assign(store, { url: undefined });
+  }
+  const template = await ensureTemplate();
+  const name = `recon_test_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  // The template's last session may still be closing server-side for a moment (SQLSTATE 55006).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await adminQuery(`create database ${name} template ${template}`);
+      break;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55006' || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const url = withDatabase(process.env.DATABASE_URL!, name);
+  const store = await openPostgres(url);
+  const close = store.close.bind(store);
+  return Object.assign(store, {
+    url,
+    async close() {
+      await close();
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    },
+  });
+}
+
+/**
+ * Declares the same suite once per backend. `body` receives a getter for the suite's store
+ * (a fresh, migrated database per backend, dropped afterwards).
+ */
+export function describeEachBackend(title: string, body: (store: () => TestStore, backend: BackendName) => void): void {
+  for (const backend of testBackends()) {
+    describe(`${title} [${backend}]`, () => {
+      let store: TestStore | undefined;
+      before(async () => {
+        store = await openTestStore(backend);
+      });
+      after(async () => {
+        await store?.close();
+      });
+      body(() => {
+        if (!store) throw new Error('store not open yet: use it inside a test or hook');
+        return store;
+      }, backend);
+    });
+  }
+}
