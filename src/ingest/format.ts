@@ -105,6 +105,8 @@ export type ParsedRow<T> = { line: number; row: T } | { line: number; reject: Re
 
 export interface ParseContext {
   fileName: string;
+  /** user file extending / overriding the SKU -> (model, category, tier, region) mapping */
+  skuMappingFile?: string;
 }
 
 export interface SourceFormat<T> {

@@ -8,6 +8,7 @@ import { priceLedger, type PricingCounts } from '../pricing/price-ledger.ts';
 import { computeVarianceCells } from '../reconcile/variance-cells.ts';
 import { explainVariance } from '../explain/explain-variance.ts';
 import { allocateInvoice } from '../allocate/allocate-invoice.ts';
+import { computeShowback } from '../budget/showback.ts';
 
 export interface ReconcileInput {
   runId: string;
@@ -34,5 +35,6 @@ export async function reconcilePeriod(db: Kysely<Database>, input: ReconcileInpu
   await timed('variance', () => computeVarianceCells(db, { runId, period, settings: input.settings }));
   await timed('causes', () => explainVariance(db, { runId, period }));
   await timed('allocation', () => allocateInvoice(db, { runId, period, policy: input.policy, now: input.now }));
+  await timed('showback', () => computeShowback(db, { runId, period, now: input.now, log }));
   return { pricing };
 }
