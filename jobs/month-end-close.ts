@@ -1,0 +1,32 @@
+import type { Logger } from '../src/log.ts';
+import type { Period } from '../src/period.ts';
+import { closePeriod } from '../src/run/close-period.ts';
+import { selectPeriod } from '../src/run/queries.ts';
+import { runPeriod } from '../src/run/run-period.ts';
+import type { JobContext } from './context.ts';
+import type { JobResult } from './runner.ts';
+
+/**
+ * Month-end close of `period`: the final run, its allocation and dispute workbooks, and the
+ * period marked closed. An already closed period is left as it is.
+ */
+export async function monthEndCloseJob(context: JobContext, period: Period, log: Logger): Promise<JobResult> {
+  const periodRow = await selectPeriod(context.store.db, period);
+  if (periodRow?.status === 'closed') {
+    return { counts: { period, closed: 'already closed', closed_by_run: periodRow.closed_by_run } };
+  }
+  const outcome = await runPeriod(context.store, {
+    period,
+    trigger: 'month-end',
+    settings: context.settings,
+    policy: context.policy,
+    log,
+    reconcile: context.reconcile,
+  });
+  const files = await context.writeWorkbooks(context.store, { period, runId: outcome.run_id, outDir: context.config.outDir, teams: 'all' });
+  const closed = await closePeriod(context.store.db, period);
+  return {
+    counts: { period, run_id: outcome.run_id, workbooks: files.map((f) => f.path), closed_by_run: closed.closed_by_run, invoice_total: outcome.invoice_total },
+    runId: outcome.run_id,
+  };
+}

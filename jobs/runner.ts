@@ -1,0 +1,175 @@
+import { sql } from 'kysely';
+import type { Store } from '../src/db/connection.ts';
+import type { Logger } from '../src/log.ts';
+import { JOB_LOCK } from '../src/run/queries.ts';
+import type { JobKind } from './schedule.ts';
+
+export interface JobResult {
+  /** what the job did, as counts and ids, stored in job_run.counts */
+  counts: Record<string, unknown>;
+  runId?: string | null;
+}
+
+export interface JobRunRecord {
+  job_run_id: string;
+  job: JobKind;
+  status: 'succeeded' | 'failed' | 'skipped';
+  error: string | null;
+  counts: Record<string, unknown>;
+  run_id: string | null;
+}
+
+const JOB_KEYS: Record<JobKind, number> = { nightly: 1, 'month-end-close': 2 };
+
+/** Job kinds running in this process: PGlite has one session, where advisory locks are reentrant. */
+const runningHere = new Set<JobKind>();
+
+interface HeldLock {
+  release(): Promise<void>;
+}
+
+/**
+ * One job of a kind at a time across processes: a session advisory lock per kind. On a server
+ * the lock lives on a dedicated connection for the job's whole life (a killed worker's lock goes
+ * with its connection); on the embedded store one process owns the database, so an in-process
+ * guard plus the lock suffice.
+ */
+async function tryLockJob(store: Store, job: JobKind): Promise<HeldLock | undefined> {
+  if (runningHere.has(job)) return undefined;
+  const key = JOB_KEYS[job];
+  if (store.pgPool) {
+    const client = await store.pgPool.connect();
+    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::int, $2::int) as ok', [JOB_LOCK, key]);
+    if (!rows[0]?.ok) {
+      client.release();
+      return undefined;
+    }
+    runningHere.add(job);
+    return {
+      async release() {
+        runningHere.delete(job);
+        try {
+          await client.query('select pg_advisory_unlock($1::int, $2::int)', [JOB_LOCK, key]);
+          client.release();
+        } catch (error) {
+          client.release(error as Error);
+        }
+      },
+    };
+  }
+  const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${JOB_LOCK}::int, ${key}::int) as ok`.execute(store.db);
+  if (!rows[0]?.ok) return undefined;
+  runningHere.add(job);
+  return {
+    async release() {
+      runningHere.delete(job);
+      await sql`select pg_advisory_unlock(${JOB_LOCK}::int, ${key}::int)`.execute(store.db);
+    },
+  };
+}
+
+async function recordSkipped(store: Store, job: JobKind, scheduledFor: Date | null, reason: string, log: Logger): Promise<JobRunRecord> {
+  const row = await store.db
+    .insertInto('job_run')
+    .values({ job, scheduled_for: scheduledFor, status: 'skipped', finished_at: sql<Date>`now()`, error: reason, pid: process.pid })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  log.info('job skipped', { job, job_id: row.id, reason });
+  return { job_run_id: row.id, job, status: 'skipped', error: reason, counts: {}, run_id: null };
+}
+
+/**
+ * Runs `work` as one recorded job run: start, end, status, error and counts in job_run. A second
+ * start while one runs (here or in another process) is recorded as 'skipped' and does nothing.
+ */
+export async function runJob(
+  store: Store,
+  job: JobKind,
+  scheduledFor: Date | null,
+  log: Logger,
+  work: (jobLog: Logger, jobRunId: string) => Promise<JobResult>,
+): Promise<JobRunRecord> {
+  const lock = await tryLockJob(store, job);
+  if (!lock) return recordSkipped(store, job, scheduledFor, 'another run of this job was in progress', log);
+  try {
+    if (scheduledFor) {
+      // Two workers firing for the same time: the one that gets the lock second finds it done.
+      const done = await store.db
+        .selectFrom('job_run')
+        .select('id')
+        .where('job', '=', job)
+        .where('scheduled_for', '=', scheduledFor)
+        .where('status', '=', 'succeeded')
+        .executeTakeFirst();
+      if (done) return await recordSkipped(store, job, scheduledFor, `already ran for ${scheduledFor.toISOString()} (job run ${done.id})`, log);
+    }
+    // We hold the lock, so any other 'running' row of this job belongs to a worker that died.
+    await store.db
+      .updateTable('job_run')
+      .set({ status: 'failed', finished_at: sql<Date>`now()`, error: 'the worker running it stopped before it finished' })
+      .where('job', '=', job)
+      .where('status', '=', 'running')
+      .execute();
+    const row = await store.db
+      .insertInto('job_run')
+      .values({ job, scheduled_for: scheduledFor, status: 'running', pid: process.pid })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const jobLog = log.child({ job, job_id: row.id });
+    jobLog.info('job started', { scheduled_for: scheduledFor?.toISOString() ?? null });
+    try {
+      const result = await work(jobLog, row.id);
+      await store.db
+        .updateTable('job_run')
+        .set({ status: 'succeeded', finished_at: sql<Date>`now()`, counts: JSON.stringify(result.counts), run_id: result.runId ?? null })
+        .where('id', '=', row.id)
+        .execute();
+      jobLog.info('job succeeded', { counts: result.counts });
+      return { job_run_id: row.id, job, status: 'succeeded', error: null, counts: result.counts, run_id: result.runId ?? null };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const counts = (error as { counts?: Record<string, unknown> }).counts ?? {};
+      await store.db
+        .updateTable('job_run')
+        .set({ status: 'failed', finished_at: sql<Date>`now()`, error: message, counts: JSON.stringify(counts) })
+        .where('id', '=', row.id)
+        .execute();
+      jobLog.error('job failed', { error: message });
+      return { job_run_id: row.id, job, status: 'failed', error: message, counts, run_id: null };
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+export interface JobRunView {
+  id: string;
+  job: string;
+  scheduled_for: Date | null;
+  started_at: Date;
+  finished_at: Date | null;
+  status: string;
+  error: string | null;
+  counts: unknown;
+  run_id: string | null;
+  pid: number | null;
+}
+
+export async function selectJobRuns(store: Store, limit = 50, job?: string): Promise<JobRunView[]> {
+  let query = store.db.selectFrom('job_run').selectAll().orderBy('id', 'desc').limit(limit);
+  if (job) query = query.where('job', '=', job);
+  return (await query.execute()) as JobRunView[];
+}
+
+/** The latest scheduled time each job ran (or was skipped) for: the base of catch-up. */
+export async function selectLastScheduled(store: Store): Promise<Partial<Record<JobKind, Date>>> {
+  const rows = await store.db
+    .selectFrom('job_run')
+    .select(['job', (eb) => eb.fn.max('scheduled_for').as('last')])
+    .where('scheduled_for', 'is not', null)
+    .groupBy('job')
+    .execute();
+  const result: Partial<Record<JobKind, Date>> = {};
+  for (const row of rows) if (row.last) result[row.job as JobKind] = new Date(row.last as unknown as string | Date);
+  return result;
+}

@@ -1,0 +1,58 @@
+import { money, toCents, ZERO, sum } from '../money.ts';
+import type { SummaryFigures } from './queries.ts';
+
+/** The `recon run --json` summary of a run (money as decimal strings, rounded to the cent). */
+export interface RunSummary {
+  run_id: string;
+  period: string;
+  status: 'running' | 'succeeded' | 'failed';
+  trigger: string;
+  invoice_total: string;
+  ledger_total: string;
+  variance: string;
+  /** variance as a percent of the invoice total, two decimals; null without an invoice */
+  variance_pct: string | null;
+  allocated_total: string;
+  unallocated: string;
+  allocations: { team: string; amount: string }[];
+  counts: { records: string; unpriced: string; untagged: string; rejected: string };
+  cells_over_tolerance: { review: string; breach: string; total: string };
+  causes: { cause: string; amount: string }[];
+  inputs_hash: string;
+  results_hash: string;
+  reopen_reason: string | null;
+}
+
+/** Pure: rolls the stored figures of a run into its summary. */
+export function buildRunSummary(
+  run: { id: string; period: string; trigger: string; inputsHash: string; resultsHash: string; reopenReason: string | null },
+  figures: SummaryFigures,
+): RunSummary {
+  const invoice = money(figures.invoice_total);
+  const ledger = money(figures.ledger_total);
+  const variance = invoice.minus(ledger);
+  const allocated = sum(figures.allocations.map((a) => money(a.amount)));
+  return {
+    run_id: run.id,
+    period: run.period,
+    status: 'succeeded',
+    trigger: run.trigger,
+    invoice_total: toCents(invoice),
+    ledger_total: toCents(ledger),
+    variance: toCents(variance),
+    variance_pct: invoice.isZero() ? null : variance.dividedBy(invoice).times(100).toDecimalPlaces(2).toFixed(2),
+    allocated_total: toCents(allocated),
+    unallocated: toCents(figures.allocations.length === 0 && invoice.isZero() ? ZERO : invoice.minus(allocated)),
+    allocations: figures.allocations.map((a) => ({ team: a.team, amount: toCents(money(a.amount)) })),
+    counts: { records: figures.records, unpriced: figures.unpriced, untagged: figures.untagged, rejected: figures.rejected },
+    cells_over_tolerance: {
+      review: figures.cells_review,
+      breach: figures.cells_breach,
+      total: String(BigInt(figures.cells_review) + BigInt(figures.cells_breach)),
+    },
+    causes: figures.causes.map((c) => ({ cause: c.cause, amount: toCents(money(c.amount)) })),
+    inputs_hash: run.inputsHash,
+    results_hash: run.resultsHash,
+    reopen_reason: run.reopenReason,
+  };
+}
