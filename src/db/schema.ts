@@ -348,6 +348,18 @@ export interface Database {
   run_cost_cube: RunCostCubeTable;
   run_variance_cell: RunVarianceCellTable;
   run_variance_cause: RunVarianceCauseTable;
+  run_variance_cell_cause: {
+    run_id: Int8;
+    provider: Text;
+    model: Text;
+    token_category: Text;
+    service_tier: Text;
+    day: Text;
+    cause: Text;
+    effect: 'volume' | 'price';
+    amount: Numeric;
+    quantity: Numeric | null;
+  };
   run_allocation: RunAllocationTable;
   run_team_summary: RunTeamSummaryTable;
   dispute: DisputeTable;
