@@ -23,4 +23,15 @@ export interface SheetSpec {
   rows: SheetRow[] | AsyncIterable<SheetRow>;
   /** rows to highlight (e.g. variance cells over tolerance) */
   highlight?: (row: SheetRow) => boolean;
+  /** label of the totals row (first text column); default 'Total' */
+  totalLabel?: string;
+  /**
+   * Most data rows on one sheet before the rest continues on '<name> (2)', '<name> (3)'...
+   * Defaults to what fits under Excel's 1,048,576-row limit.
+   */
+  maxRows?: number;
 }
+
+// Formats, as the writer reads values: 'usd' / 'usd_precise' / 'decimal' / 'integer' take decimal
+// strings; 'percent' takes a fraction as a decimal string ('0.025' shows as 2.50%); 'date' takes
+// 'YYYY-MM-DD'; 'datetime' a Date or ISO string; 'text' anything, always written as text (never a formula).

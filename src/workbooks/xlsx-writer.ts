@@ -1,0 +1,210 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { Decimal } from '../money.ts';
+import { addToTotal, columnWidth, NUMBER_FORMATS, rowsPerSheet, safeSheetName, toCellValue } from './cell-values.ts';
+import type { SheetRow, SheetSpec } from './sheet-spec.ts';
+
+export interface WorkbookMeta {
+  /** Fixed creation date (the run's finish time), so the same run writes the same bytes. */
+  created: Date;
+  title: string;
+  subject?: string;
+}
+
+export interface WriteOptions {
+  /** Most data rows per sheet before a sheet continues on the next; default: Excel's limit. */
+  maxRowsPerSheet?: number;
+}
+
+export interface WrittenSheet {
+  name: string;
+  rows: number;
+  /** the sheet names its rows were written to (more than one when it was split) */
+  parts: string[];
+}
+
+export interface WrittenWorkbook {
+  path: string;
+  sha256: string;
+  bytes: number;
+  sheets: WrittenSheet[];
+}
+
+const CREATOR = 'recon';
+const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFD9E1F2' } };
+const HIGHLIGHT_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFE699' } };
+const NOTE_FONT: Partial<ExcelJS.Font> = { italic: true, color: { argb: 'FF595959' } };
+const TITLE_FONT: Partial<ExcelJS.Font> = { bold: true, size: 13 };
+const BOLD: Partial<ExcelJS.Font> = { bold: true };
+const THIN: ExcelJS.Border = { style: 'thin', color: { argb: 'FF808080' } };
+
+type ZipAppend = (source: unknown, data: { name: string; date?: Date }) => unknown;
+type Zip = { append: ZipAppend; recon_stamped?: boolean };
+
+/**
+ * exceljs stamps every zip entry with the current time; stamping them with the run's time instead
+ * makes the same run produce byte-identical files (the HTTP download and `recon workbook` agree).
+ * The first entries are added inside exceljs's constructor, hence the subclass: its constructor
+ * calls addThemes / addOfficeRels, which patch the zip before anything is appended.
+ */
+function stampedWorkbookWriter(date: Date): typeof ExcelJS.stream.xlsx.WorkbookWriter {
+  const stamp = (zip: Zip) => {
+    if (zip.recon_stamped) return;
+    const append = zip.append.bind(zip);
+    zip.append = (source, data) => append(source, { ...data, date });
+    zip.recon_stamped = true;
+  };
+  const Base = ExcelJS.stream.xlsx.WorkbookWriter as unknown as new (options: object) => { zip: Zip; addThemes(): Promise<void>; addOfficeRels(): Promise<void> };
+  class StampedWriter extends Base {
+    override addThemes() {
+      stamp(this.zip);
+      return super.addThemes();
+    }
+    override addOfficeRels() {
+      stamp(this.zip);
+      return super.addOfficeRels();
+    }
+  }
+  return StampedWriter as unknown as typeof ExcelJS.stream.xlsx.WorkbookWriter;
+}
+
+/**
+ * Writes sheets to an .xlsx file with exceljs's streaming writer: each row is committed as it is
+ * written, so a sheet never sits whole in memory. The file appears under its final name only when
+ * complete (written beside it, then renamed).
+ */
+export async function writeWorkbook(filePath: string, sheets: SheetSpec[], meta: WorkbookMeta, options: WriteOptions = {}): Promise<WrittenWorkbook> {
+  fs.mkdirSync(path.dirname(filePath), { recursive: true });
+  const partial = `${filePath}.${process.pid}.partial`;
+  const Writer = stampedWorkbookWriter(meta.created);
+  const workbook = new Writer({ filename: partial, useStyles: true, useSharedStrings: false });
+  workbook.creator = CREATOR;
+  workbook.lastModifiedBy = CREATOR;
+  workbook.created = meta.created;
+  workbook.modified = meta.created;
+  workbook.title = meta.title;
+  if (meta.subject) workbook.subject = meta.subject;
+
+  const taken = new Set<string>();
+  const written: WrittenSheet[] = [];
+  try {
+    for (const spec of sheets) written.push(await writeSheet(workbook, spec, taken, options));
+    await workbook.commit();
+  } catch (error) {
+    fs.rmSync(partial, { force: true });
+    throw new Error(`writing workbook ${filePath} failed: ${(error as Error).message}`, { cause: error });
+  }
+  fs.renameSync(partial, filePath);
+  const bytes = fs.readFileSync(filePath);
+  return { path: filePath, sha256: crypto.createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, sheets: written };
+}
+
+async function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpec, taken: Set<string>, options: WriteOptions): Promise<WrittenSheet> {
+  const notes = spec.notes ?? [];
+  const columns = spec.columns;
+  // title, notes, a blank line, then the header
+  const headerRow = notes.length + 3;
+  // a continued part has one more note line above its header
+  const perSheet = rowsPerSheet(spec.maxRows ?? options.maxRowsPerSheet, headerRow + 1, 3);
+  const cellStyles = columns.map((c) => ({ numFmt: NUMBER_FORMATS[c.format] }));
+  const highlightStyles = columns.map((c) => ({ numFmt: NUMBER_FORMATS[c.format], fill: HIGHLIGHT_FILL }));
+  const totals = columns.map(() => new Decimal(0));
+  const hasTotals = columns.some((c) => c.total);
+  const parts: string[] = [];
+  let rowsWritten = 0;
+
+  const openPart = (continuedFrom: string | undefined) => {
+    const name = safeSheetName(parts.length === 0 ? spec.name : `${spec.name} (${parts.length + 1})`, taken);
+    taken.add(name.toLowerCase());
+    parts.push(name);
+    const top = continuedFrom ? headerRow + 1 : headerRow;
+    const sheet = workbook.addWorksheet(name, {
+      views: [{ state: 'frozen', ySplit: columns.length > 0 ? top : 0, xSplit: 0, showGridLines: true }],
+      properties: { defaultRowHeight: 15 },
+    });
+    sheet.columns = columns.map((c) => ({ width: columnWidth(c) }));
+    const title = sheet.getRow(1);
+    title.getCell(1).value = name;
+    title.getCell(1).font = TITLE_FONT;
+    title.commit();
+    const lines = continuedFrom ? [...notes, `Continued from sheet '${continuedFrom}': rows ${rowsWritten + 1} onward.`] : notes;
+    lines.forEach((line, i) => {
+      const row = sheet.getRow(2 + i);
+      row.getCell(1).value = line;
+      row.getCell(1).font = NOTE_FONT;
+      row.commit();
+    });
+    if (columns.length > 0) {
+      const header = sheet.getRow(top);
+      columns.forEach((c, i) => {
+        const cell = header.getCell(i + 1);
+        cell.value = c.header;
+        cell.style = { font: BOLD, fill: HEADER_FILL, border: { bottom: THIN }, alignment: { wrapText: true, vertical: 'bottom' } };
+      });
+      header.commit();
+    }
+    return { sheet, header: top, next: top + 1, firstData: top + 1 };
+  };
+
+  const closePart = (part: ReturnType<typeof openPart>, continuesOn: string | undefined, isLast: boolean) => {
+    const lastData = part.next - 1;
+    if (columns.length > 0) {
+      part.sheet.autoFilter = { from: { row: part.header, column: 1 }, to: { row: Math.max(part.header, lastData), column: columns.length } };
+    }
+    if (isLast && hasTotals) {
+      const row = part.sheet.getRow(part.next++);
+      const labelIndex = Math.max(0, columns.findIndex((c) => !c.total));
+      columns.forEach((c, i) => {
+        const cell = row.getCell(i + 1);
+        if (c.total) {
+          // The total of the stored decimal strings, written as a value: it equals the database
+          // figure exactly, where a SUM over float cells could drift in the last cent.
+          cell.value = toCellValue(totals[i]!.toFixed(), c.format);
+          cell.style = { numFmt: NUMBER_FORMATS[c.format], font: BOLD, border: { top: THIN } };
+        } else if (i === labelIndex) {
+          cell.value = parts.length > 1 ? `${spec.totalLabel ?? 'Total'} (all parts)` : (spec.totalLabel ?? 'Total');
+          cell.style = { font: BOLD, border: { top: THIN } };
+        } else {
+          cell.style = { border: { top: THIN } };
+        }
+      });
+      row.commit();
+    }
+    if (continuesOn) {
+      const row = part.sheet.getRow(part.next + 1);
+      row.getCell(1).value = `Rows after ${rowsWritten} continue on sheet '${continuesOn}' (at most ${perSheet.toLocaleString('en-US')} rows per sheet).`;
+      row.getCell(1).font = { ...NOTE_FONT, bold: true };
+      row.commit();
+    }
+    part.sheet.commit();
+  };
+
+  let part = openPart(undefined);
+  let inPart = 0;
+  for await (const row of spec.rows as AsyncIterable<SheetRow> | Iterable<SheetRow>) {
+    if (columns.length === 0) continue;
+    if (inPart >= perSheet) {
+      const nextName = safeSheetName(`${spec.name} (${parts.length + 1})`, taken);
+      closePart(part, nextName, false);
+      const previous = parts[parts.length - 1]!;
+      part = openPart(previous);
+      inPart = 0;
+    }
+    const highlighted = spec.highlight?.(row) === true;
+    const excelRow = part.sheet.getRow(part.next++);
+    columns.forEach((c, i) => {
+      const value = row[c.key];
+      const cell = excelRow.getCell(i + 1);
+      cell.value = toCellValue(value, c.format);
+      cell.style = highlighted ? highlightStyles[i]! : cellStyles[i]!;
+      if (c.total) totals[i] = addToTotal(totals[i]!, value);
+    });
+    excelRow.commit();
+    inPart += 1;
+    rowsWritten += 1;
+  }
+  closePart(part, undefined, true);
+  return { name: parts[0]!, rows: rowsWritten, parts };
+}
