@@ -55,7 +55,7 @@ export interface RunPeriodOptions {
   now?: Date;
   /** the pipeline; tests of the run lifecycle may pass a small stand-in */
   reconcile?: Reconcile;
-  /** fault injection for the kill -9 test: wait this long inside the run's transaction */
+  /** fault injection for the kill -9 test: wait this long at the start of the run's transaction */
   pauseBeforeCommitMs?: number;
 }
 
@@ -117,6 +117,10 @@ export async function runPeriod(store: Store, options: RunPeriodOptions): Promis
 
       const id = runId;
       const outcome = await conn.transaction().execute(async (trx) => {
+        if (options.pauseBeforeCommitMs) {
+          runLog.warn('paused inside the run transaction', { ms: options.pauseBeforeCommitMs });
+          await new Promise((resolve) => setTimeout(resolve, options.pauseBeforeCommitMs));
+        }
         await reconcile(trx, { runId: id, period, settings: options.settings, policy: options.policy, now: options.now ?? new Date(), log: runLog });
         const resultsHash = hashValue(await selectResultHashes(trx, id));
         const figures = await selectSummaryFigures(trx, id, period, raw.files.map((f) => f.id));
@@ -133,10 +137,6 @@ export async function runPeriod(store: Store, options: RunPeriodOptions): Promis
         await ensurePeriod(trx, period);
         if (options.reopen) await recordReopen(trx, period, id, options.reopen.reason);
         await markRunSucceeded(trx, id, result, resultsHash);
-        if (options.pauseBeforeCommitMs) {
-          runLog.warn('paused before commit', { ms: options.pauseBeforeCommitMs });
-          await new Promise((resolve) => setTimeout(resolve, options.pauseBeforeCommitMs));
-        }
         return result;
       });
       runLog.info('run succeeded', { no_change: outcome.no_change, results_hash: outcome.results_hash });
