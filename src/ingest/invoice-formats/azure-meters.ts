@@ -1,0 +1,110 @@
+import type { ServiceTier, TokenCategory } from '../format.ts';
+import type { SkuMeaning } from './sku-mapping.ts';
+
+// Built-in reading of Azure OpenAI / Foundry meter names (FOCUS `x_SkuMeterName` / `SkuMeter`).
+// Microsoft names them inconsistently — `gpt 4o 0513 Input global Tokens`,
+// `gpt-4o-mini-0718-Inp-glbl Tokens`, `GPT 5 Inpt Glbl`, `gpt 4.5 0227 cached Inp DZone` — so
+// the meter is normalised word by word (Inp/Input/Inpt, glbl/global, …) and the model words
+// are looked up in a table keyed without separators ("gpt4omini0718").
+
+/** Model words (lower-case, separators removed) → canonical model id. */
+export const AZURE_MODELS: Readonly<Record<string, string>> = {
+  'gpt4o0513': 'gpt-4o-2024-05-13',
+  'gpt4o0806': 'gpt-4o-2024-08-06',
+  'gpt4o1120': 'gpt-4o-2024-11-20',
+  'gpt4omini0718': 'gpt-4o-mini-2024-07-18',
+  'gpt4.10414': 'gpt-4.1-2025-04-14',
+  'gpt4.1mini0414': 'gpt-4.1-mini-2025-04-14',
+  'gpt4.1nano0414': 'gpt-4.1-nano-2025-04-14',
+  'gpt4.50227': 'gpt-4.5-preview-2025-02-27',
+  'gpt5': 'gpt-5-2025-08-07',
+  'gpt50807': 'gpt-5-2025-08-07',
+  'gpt5mini': 'gpt-5-mini-2025-08-07',
+  'gpt5mini0807': 'gpt-5-mini-2025-08-07',
+  'gpt5nano': 'gpt-5-nano-2025-08-07',
+  'gpt5nano0807': 'gpt-5-nano-2025-08-07',
+  'o11217': 'o1-2024-12-17',
+  'o1mini0912': 'o1-mini-2024-09-12',
+  'o3mini0131': 'o3-mini-2025-01-31',
+  'o30416': 'o3-2025-04-16',
+  'o4mini0416': 'o4-mini-2025-04-16',
+  'gpt35turbo4k': 'gpt-3.5-turbo',
+  'gpt35turbo16k': 'gpt-3.5-turbo-16k',
+  'gpt35turbo0125': 'gpt-3.5-turbo-0125',
+  'gpt48k': 'gpt-4',
+  'gpt432k': 'gpt-4-32k',
+  'r1': 'DeepSeek-R1',
+  'deepseekr1': 'DeepSeek-R1',
+  'deepseekv3': 'DeepSeek-V3',
+};
+
+const WORDS: Readonly<Record<string, { kind: 'direction'; category: TokenCategory } | { kind: 'cached' } | { kind: 'scope'; scope: string } | { kind: 'tier'; tier: ServiceTier } | { kind: 'modality' } | { kind: 'noise' }>> = {
+  inp: { kind: 'direction', category: 'input' },
+  input: { kind: 'direction', category: 'input' },
+  inpt: { kind: 'direction', category: 'input' },
+  outp: { kind: 'direction', category: 'output' },
+  output: { kind: 'direction', category: 'output' },
+  outpt: { kind: 'direction', category: 'output' },
+  out: { kind: 'direction', category: 'output' },
+  cached: { kind: 'cached' },
+  cchd: { kind: 'cached' },
+  cache: { kind: 'cached' },
+  glbl: { kind: 'scope', scope: 'global' },
+  global: { kind: 'scope', scope: 'global' },
+  regnl: { kind: 'scope', scope: 'regional' },
+  regional: { kind: 'scope', scope: 'regional' },
+  rgnl: { kind: 'scope', scope: 'regional' },
+  dzone: { kind: 'scope', scope: 'datazone' },
+  datazone: { kind: 'scope', scope: 'datazone' },
+  dz: { kind: 'scope', scope: 'datazone' },
+  batch: { kind: 'tier', tier: 'batch' },
+  priority: { kind: 'tier', tier: 'priority' },
+  aud: { kind: 'modality' },
+  audio: { kind: 'modality' },
+  img: { kind: 'modality' },
+  image: { kind: 'modality' },
+  tokens: { kind: 'noise' },
+  token: { kind: 'noise' },
+  tkns: { kind: 'noise' },
+};
+
+/** The deployment scope a meter names (global / datazone / regional), for the docs and the sku. */
+export interface AzureMeter extends SkuMeaning {
+  scope: string | null;
+}
+
+export function readAzureMeter(meter: string): AzureMeter | null {
+  const words = meter.trim().toLowerCase().replace(/[-_]+/g, ' ').split(/\s+/).filter(Boolean);
+  const modelWords: string[] = [];
+  let category: TokenCategory | null = null;
+  let cached = false;
+  let scope: string | null = null;
+  let tier: ServiceTier = 'standard';
+  let modality = false;
+  let seenKeyword = false;
+  for (const word of words) {
+    const meaning = WORDS[word];
+    if (!meaning) {
+      if (!seenKeyword) modelWords.push(word);
+      continue;
+    }
+    if (meaning.kind === 'noise') continue;
+    seenKeyword = true;
+    if (meaning.kind === 'direction') category = meaning.category;
+    else if (meaning.kind === 'cached') cached = true;
+    else if (meaning.kind === 'scope') scope = meaning.scope;
+    else if (meaning.kind === 'tier') tier = meaning.tier;
+    else modality = true;
+  }
+  if (category === null || modelWords.length === 0) return null;
+  if (cached && category === 'input') category = 'cached_input';
+  const key = modelWords.join('');
+  return {
+    model: AZURE_MODELS[key] ?? null,
+    token_category: modality ? null : category,
+    service_tier: tier,
+    region: null,
+    provider_model: modelWords.join(' '),
+    scope,
+  };
+}

@@ -1,0 +1,147 @@
+import type { CanonicalInvoiceLine, LineType, ParsedRow, Reject, ServiceTier, SourceFormat, TokenCategory } from '../format.ts';
+import type { Decimal } from '../../money.ts';
+import { adjustmentLineType, blankToNull, decimalText, parseDecimal, periodInvoiceId, unitMultiplier, utcDay } from './common.ts';
+import { readAzureMeter } from './azure-meters.ts';
+import { readBedrockUsageType } from './bedrock-usage-types.ts';
+import { lowerHeader, splitHeaderLine, streamCsv, type CsvRecord } from './csv-rows.ts';
+import { loadSkuMapping, mapSku, type SkuMapping, type SkuMeaning } from './sku-mapping.ts';
+
+// FOCUS 1.0 / 1.1 / 1.2 cost exports (CSV) from any cloud or SaaS provider. Only rows of AI model
+// services are read (Azure OpenAI / Foundry, Amazon Bedrock, Vertex AI / Gemini, OpenAI,
+// Anthropic); the rest of a cloud bill is skipped. BilledCost is the invoiced amount.
+
+const REQUIRED = ['billedcost', 'chargeperiodstart', 'chargecategory'];
+
+const CHARGE_CATEGORIES: Readonly<Record<string, LineType>> = {
+  usage: 'usage',
+  purchase: 'fee',
+  tax: 'tax',
+  credit: 'credit',
+};
+
+export function focusLineType(chargeCategory: string | null, amount: Decimal): LineType {
+  return CHARGE_CATEGORIES[(chargeCategory ?? 'usage').trim().toLowerCase()] ?? adjustmentLineType(amount);
+}
+
+/** The OTel provider of a FOCUS row when it is AI model spend, else null (row skipped). */
+export function focusProvider(r: CsvRecord): string | null {
+  const provider = `${r.get('providername') ?? ''} ${r.get('invoiceissuername') ?? ''}`.toLowerCase();
+  const publisher = (r.get('publishername') ?? '').toLowerCase();
+  const service = [r.get('servicename'), r.get('servicesubcategory'), r.get('x_skumetercategory'), r.get('x_skumetersubcategory')]
+    .map((v) => v ?? '').join(' ').toLowerCase();
+  if (/microsoft|azure/.test(provider)) {
+    if (/openai|foundry|cognitive services|ai services/.test(service)) return 'azure.ai.openai';
+    const meter = r.get('x_skumetername') ?? r.get('skumeter');
+    return meter && readAzureMeter(meter)?.token_category ? 'azure.ai.openai' : null;
+  }
+  if (/amazon|aws/.test(provider)) return /bedrock/.test(service) ? 'aws.bedrock' : null;
+  if (/google/.test(provider)) return /vertex|gemini|generative/.test(service) ? 'gcp.vertex_ai' : null;
+  if (/openai/.test(provider) || /openai/.test(publisher)) return 'openai';
+  if (/anthropic/.test(provider) || /anthropic/.test(publisher)) return 'anthropic';
+  return null;
+}
+
+/** Vertex AI SKU descriptions: "Gemini 2.5 Flash GA Text Input - Predictions", "… Input Text Caching". */
+export function readVertexSku(sku: string): SkuMeaning | null {
+  const m = /^gemini\s+([\d.]+)\s+(flash[\s-]lite|flash|pro)\b/i.exec(sku.trim());
+  if (!m) return null;
+  const text = sku.toLowerCase();
+  let category: TokenCategory | null = null;
+  if (/caching storage|storage/.test(text) || /\b(audio|image|video)\b/.test(text)) category = null;
+  else if (/caching|cached/.test(text)) category = 'cached_input';
+  else if (/\binput\b/.test(text)) category = 'input';
+  else if (/\boutput\b/.test(text)) category = 'output';
+  const tier: ServiceTier = /\bbatch\b/.test(text) ? 'batch' : /\bflex\b/.test(text) ? 'flex' : /\bpriority\b/.test(text) ? 'priority' : 'standard';
+  return {
+    model: `gemini-${m[1]}-${m[2]!.toLowerCase().replace(/\s+/g, '-')}`,
+    token_category: category,
+    service_tier: tier,
+    region: null,
+    provider_model: `Gemini ${m[1]} ${m[2]}`,
+  };
+}
+
+function builtinFor(provider: string, sku: string | null, r: CsvRecord): { name: string; meaning: SkuMeaning | null } {
+  if (provider === 'azure.ai.openai') return { name: 'azure-meter', meaning: sku ? readAzureMeter(sku) : null };
+  if (provider === 'aws.bedrock') {
+    const usageType = blankToNull(r.get('x_usagetype')) ?? sku;
+    return { name: 'bedrock-usage-type', meaning: usageType ? readBedrockUsageType(usageType) : null };
+  }
+  if (provider === 'gcp.vertex_ai') return { name: 'vertex-sku', meaning: sku ? readVertexSku(sku) : null };
+  return { name: 'focus', meaning: null };
+}
+
+function quantityOf(r: CsvRecord): { value: string | null } | Reject {
+  const pairs: [string, string][] = [['consumedquantity', 'consumedunit'], ['pricingquantity', 'pricingunit']];
+  for (const [column, unitColumn] of pairs) {
+    const text = blankToNull(r.get(column));
+    if (text === null) continue;
+    const q = parseDecimal(text);
+    if (!q) return { field: column, value: text, reason: 'quantity is not a number' };
+    const factor = unitMultiplier(r.get(unitColumn));
+    if (factor) return { value: decimalText(q.times(factor)) };
+  }
+  return { value: null };
+}
+
+export function toFocusLine(r: CsvRecord, provider: string, mapping: SkuMapping): CanonicalInvoiceLine | Reject {
+  const startText = r.get('chargeperiodstart');
+  const day = utcDay(startText);
+  if (!day) return { field: 'ChargePeriodStart', value: startText ?? '', reason: 'charge period start is missing or not a date' };
+  const costText = r.get('billedcost');
+  const amount = parseDecimal(costText);
+  if (!amount) return { field: 'BilledCost', value: costText ?? '', reason: 'billed cost is missing or not a number' };
+  const lineType = focusLineType(blankToNull(r.get('chargecategory')), amount);
+  const sku = blankToNull(r.get('x_skumetername')) ?? blankToNull(r.get('skumeter')) ?? blankToNull(r.get('x_usagetype'))
+    ?? blankToNull(r.get('chargedescription')) ?? blankToNull(r.get('skuid'));
+  let quantity: string | null = null;
+  let mapped = null;
+  if (lineType === 'usage') {
+    mapped = mapSku(mapping, provider, sku, builtinFor(provider, sku, r));
+    const q = quantityOf(r);
+    if ('reason' in q) return q;
+    quantity = q.value;
+  }
+  const invoiceId = blankToNull(r.get('invoiceid'))
+    ?? periodInvoiceId(provider, utcDay(r.get('billingperiodstart')) ?? day);
+  return {
+    provider,
+    invoice_id: invoiceId,
+    charge_date: day,
+    provider_model: mapped?.provider_model ?? null,
+    model: mapped?.model ?? null,
+    token_category: mapped?.token_category ?? null,
+    service_tier: mapped?.service_tier ?? 'standard',
+    region: blankToNull(r.get('regionid')) ?? mapped?.region ?? null,
+    quantity,
+    amount: decimalText(amount),
+    currency: (blankToNull(r.get('billingcurrency')) ?? 'USD').toUpperCase(),
+    line_type: lineType,
+    sku,
+    mapping_rule: mapped ? (mapped.service_tier ? mapped.rule : null) : `builtin:focus-${lineType}`,
+    account_ref: blankToNull(r.get('subaccountid')) ?? blankToNull(r.get('billingaccountid')),
+  };
+}
+
+export const focus: SourceFormat<CanonicalInvoiceLine> = {
+  name: 'focus',
+  kind: 'invoice',
+  description: 'FOCUS 1.0-1.2 cost export CSV (Azure OpenAI, Bedrock, Vertex AI and AI SaaS rows)',
+  detect(head) {
+    const columns = new Set(splitHeaderLine(head).map(lowerHeader));
+    return REQUIRED.every((c) => columns.has(c));
+  },
+  async *parse(input, context): AsyncGenerator<ParsedRow<CanonicalInvoiceLine>> {
+    const mapping = loadSkuMapping(context.skuMappingFile);
+    const validate = (columns: Set<string>) => {
+      const missing = REQUIRED.filter((c) => !columns.has(c));
+      if (missing.length) throw new Error(`${context.fileName} is not a FOCUS export: missing column(s) ${missing.join(', ')} (names are case-insensitive)`);
+    };
+    for await (const r of streamCsv(input, lowerHeader, validate)) {
+      const provider = focusProvider(r);
+      if (!provider) continue;
+      const line = toFocusLine(r, provider, mapping);
+      yield 'provider' in line ? { line: r.line, row: line } : { line: r.line, reject: { ...line, raw: r.raw } };
+    }
+  },
+};
