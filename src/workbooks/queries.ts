@@ -1,0 +1,636 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { periodBounds, periodDays, type Period } from '../period.ts';
+
+// The stored results of a run, rolled up for the workbooks. Every query reads one run's tables;
+// large lists are read in keyset pages so a month never sits in memory at once.
+
+type Db = Kysely<Database>;
+
+export interface WorkbookRun {
+  id: string;
+  period: string;
+  status: string;
+  trigger: string;
+  started_at: Date;
+  finished_at: Date | null;
+  inputs: unknown;
+  policy: unknown;
+  inputs_hash: string | null;
+  results_hash: string | null;
+  reopen_reason: string | null;
+  period_status: string | null;
+}
+
+/** The run a workbook is for: `runId` when given, else the period's latest succeeded run. */
+export async function selectWorkbookRun(db: Db, period: Period, runId: string | undefined): Promise<WorkbookRun | undefined> {
+  const { rows } = await sql<WorkbookRun>`
+    select r.id::text, r.period, r.status, r.trigger, r.started_at, r.finished_at, r.inputs, r.policy,
+           r.inputs_hash, r.results_hash, r.reopen_reason, p.status as period_status
+    from run r left join period p on p.period = r.period
+    where r.period = ${period}
+      and (${runId ?? null}::bigint is null or r.id = ${runId ?? null}::bigint)
+      and (${runId ?? null}::bigint is not null or r.status = 'succeeded')
+    order by r.id desc limit 1`.execute(db);
+  return rows[0];
+}
+
+export async function selectRunById(db: Db, runId: string): Promise<{ id: string; period: string; status: string } | undefined> {
+  const { rows } = await sql<{ id: string; period: string; status: string }>`select id::text, period, status from run where id = ${runId}::bigint`.execute(db);
+  return rows[0];
+}
+
+export interface ProviderFigures {
+  provider: string;
+  invoiced: string;
+  priced: string;
+  allocated: string;
+  explained: string;
+  unexplained: string;
+  cells_review: string;
+  cells_breach: string;
+}
+
+/**
+ * Per provider: invoice lines of the period (from the run's invoice files when it recorded them,
+ * else every loaded file), priced ledger, allocations and causes of the run.
+ */
+export async function selectProviderFigures(db: Db, runId: string, period: Period, invoiceFileIds: string[] | null): Promise<ProviderFigures[]> {
+  const { first, last } = periodDays(period);
+  const ids = invoiceFileIds ?? [];
+  const { rows } = await sql<ProviderFigures>`
+    with inv as (
+      select i.provider, sum(i.amount) as amount
+      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      where i.charge_date between ${first}::date and ${last}::date
+        and (case when ${invoiceFileIds === null}::boolean then f.status = 'loaded' else i.ingested_file_id = any(${ids}::bigint[]) end)
+      group by i.provider),
+    cube as (select provider, sum(cost) as cost from run_cost_cube where run_id = ${runId}::bigint group by provider),
+    alloc as (select provider, sum(amount) as amount from run_allocation where run_id = ${runId}::bigint group by provider),
+    causes as (
+      select provider, sum(amount) filter (where cause <> 'unexplained') as explained, sum(amount) filter (where cause = 'unexplained') as unexplained
+      from run_variance_cause where run_id = ${runId}::bigint group by provider),
+    cells as (
+      select provider, count(*) filter (where status = 'review') as review, count(*) filter (where status = 'breach') as breach
+      from run_variance_cell where run_id = ${runId}::bigint group by provider),
+    providers as (select provider from inv union select provider from cube union select provider from alloc union select provider from causes)
+    select p.provider,
+           coalesce(inv.amount, 0)::text as invoiced, coalesce(cube.cost, 0)::text as priced,
+           coalesce(alloc.amount, 0)::text as allocated, coalesce(causes.explained, 0)::text as explained,
+           coalesce(causes.unexplained, 0)::text as unexplained,
+           coalesce(cells.review, 0)::text as cells_review, coalesce(cells.breach, 0)::text as cells_breach
+    from providers p
+    left join inv on inv.provider = p.provider left join cube on cube.provider = p.provider
+    left join alloc on alloc.provider = p.provider left join causes on causes.provider = p.provider
+    left join cells on cells.provider = p.provider
+    order by p.provider`.execute(db);
+  return rows;
+}
+
+export interface TeamFigures {
+  team: string;
+  cost_center: string | null;
+  allocated: string;
+  usage: string;
+  retry: string;
+  untagged: string;
+  discounts_credits: string;
+  tax_fees: string;
+  variance: string;
+  disputes: string;
+  priced_cost: string | null;
+  attributable_share: string | null;
+  variance_share: string | null;
+  untagged_exposure: string | null;
+  unexplained_exposure: string | null;
+  mode: string | null;
+  mode_reason: string | null;
+  budget: string | null;
+  forecast: string | null;
+}
+
+/** Per team: the allocation split by component, with the team's confidence and mode. */
+export async function selectTeamFigures(db: Db, runId: string, team?: string): Promise<TeamFigures[]> {
+  const { rows } = await sql<TeamFigures>`
+    with a as (
+      select team, max(cost_center) as cost_center, sum(amount) as allocated,
+             coalesce(sum(amount) filter (where component = 'usage'), 0) as usage,
+             coalesce(sum(amount) filter (where component = 'retry'), 0) as retry,
+             coalesce(sum(amount) filter (where component = 'untagged'), 0) as untagged,
+             coalesce(sum(amount) filter (where component in ('discount', 'credit')), 0) as discounts_credits,
+             coalesce(sum(amount) filter (where component in ('tax', 'fee')), 0) as tax_fees,
+             coalesce(sum(amount) filter (where component in ('variance', 'unmatched_invoice')), 0) as variance,
+             coalesce(sum(amount) filter (where component = 'dispute'), 0) as disputes
+      from run_allocation where run_id = ${runId}::bigint group by team),
+    s as (select * from run_team_summary where run_id = ${runId}::bigint)
+    select coalesce(a.team, s.team) as team, coalesce(s.cost_center, a.cost_center) as cost_center,
+           coalesce(a.allocated, 0)::text as allocated, coalesce(a.usage, 0)::text as usage, coalesce(a.retry, 0)::text as retry,
+           coalesce(a.untagged, 0)::text as untagged, coalesce(a.discounts_credits, 0)::text as discounts_credits,
+           coalesce(a.tax_fees, 0)::text as tax_fees, coalesce(a.variance, 0)::text as variance, coalesce(a.disputes, 0)::text as disputes,
+           s.priced_cost::text, s.attributable_share::text, s.variance_share::text, s.untagged_exposure::text,
+           s.unexplained_exposure::text, s.mode, s.mode_reason, s.budget::text, s.forecast::text
+    from a full join s on s.team = a.team
+    where (${team ?? null}::text is null or coalesce(a.team, s.team) = ${team ?? null}::text)
+    order by 1`.execute(db);
+  return rows;
+}
+
+export interface CostCenterFigures {
+  cost_center: string | null;
+  teams: string;
+  allocated: string;
+  basis: string;
+}
+
+export async function selectCostCenterFigures(db: Db, runId: string): Promise<CostCenterFigures[]> {
+  const { rows } = await sql<CostCenterFigures>`
+    select cost_center, count(distinct team)::text as teams, sum(amount)::text as allocated, sum(basis)::text as basis
+    from run_allocation where run_id = ${runId}::bigint
+    group by cost_center order by cost_center nulls last`.execute(db);
+  return rows;
+}
+
+export interface ServiceWorkflowFigures {
+  team: string;
+  cost_center: string | null;
+  service: string | null;
+  workflow: string | null;
+  allocated: string;
+  basis: string;
+  components: string;
+}
+
+export async function selectServiceWorkflowFigures(db: Db, runId: string, team?: string): Promise<ServiceWorkflowFigures[]> {
+  const { rows } = await sql<ServiceWorkflowFigures>`
+    select team, max(cost_center) as cost_center, service, workflow, sum(amount)::text as allocated, sum(basis)::text as basis,
+           string_agg(distinct component, ', ' order by component) as components
+    from run_allocation where run_id = ${runId}::bigint and (${team ?? null}::text is null or team = ${team ?? null}::text)
+    group by team, service, workflow order by team, service nulls last, workflow nulls last`.execute(db);
+  return rows;
+}
+
+export interface ModelFigures {
+  provider: string;
+  model: string | null;
+  records: string;
+  priced: string;
+  invoiced: string;
+  allocated: string;
+  unpriced_records: string;
+}
+
+export async function selectModelFigures(db: Db, runId: string): Promise<ModelFigures[]> {
+  const { rows } = await sql<ModelFigures>`
+    with cube as (
+      select provider, model, sum(records) filter (where token_category = 'request') as records, sum(cost) as cost,
+             coalesce(sum(records) filter (where token_category = 'request' and unpriced_reason is not null), 0) as unpriced
+      from run_cost_cube where run_id = ${runId}::bigint group by provider, model),
+    inv as (select provider, model, sum(invoice_amount) as amount from run_variance_cell where run_id = ${runId}::bigint group by provider, model),
+    alloc as (select provider, model, sum(amount) as amount from run_allocation where run_id = ${runId}::bigint group by provider, model),
+    keys as (select provider, model from cube union select provider, model from inv union select provider, model from alloc)
+    select k.provider, k.model, coalesce(cube.records, 0)::text as records, coalesce(cube.cost, 0)::text as priced,
+           coalesce(inv.amount, 0)::text as invoiced, coalesce(alloc.amount, 0)::text as allocated,
+           coalesce(cube.unpriced, 0)::text as unpriced_records
+    from keys k
+    left join cube on cube.provider = k.provider and cube.model is not distinct from k.model
+    left join inv on inv.provider = k.provider and inv.model is not distinct from k.model
+    left join alloc on alloc.provider = k.provider and alloc.model is not distinct from k.model
+    order by k.provider, k.model nulls last`.execute(db);
+  return rows;
+}
+
+export interface VarianceCellRow {
+  day: string;
+  provider: string;
+  model: string;
+  token_category: string;
+  service_tier: string;
+  invoice_quantity: string;
+  ledger_quantity: string;
+  quantity_variance: string;
+  card_unit_price: string | null;
+  invoice_amount: string;
+  ledger_amount: string;
+  volume_effect: string;
+  price_effect: string;
+  variance_amount: string;
+  variance_share: string | null;
+  status: string;
+  invoice_line_ids: string;
+}
+
+const PAGE = 5000;
+
+/** Variance cells of a run in keyset pages (primary key order), for sheets of any length. */
+export async function* varianceCellPages(db: Db, runId: string): AsyncIterable<VarianceCellRow> {
+  let after: [string, string, string, string, string] | null = null;
+  for (;;) {
+    const k: [string, string, string, string, string] = after ?? ['', '', '', '', '0001-01-01'];
+    const page: { rows: (VarianceCellRow & { day_key: string })[] } = await sql<VarianceCellRow & { day_key: string }>`
+      select day::text as day, day::text as day_key, provider, model, token_category, service_tier,
+             invoice_quantity::text, ledger_quantity::text, quantity_variance::text, card_unit_price::text,
+             invoice_amount::text, ledger_amount::text, volume_effect::text, price_effect::text, variance_amount::text,
+             case when invoice_amount <> 0 then (variance_amount / abs(invoice_amount))::text end as variance_share,
+             status, array_to_string(invoice_line_ids, ' ') as invoice_line_ids
+      from run_variance_cell
+      where run_id = ${runId}::bigint
+        and (${after === null}::boolean or (provider, model, token_category, service_tier, day) > (${k[0]}, ${k[1]}, ${k[2]}, ${k[3]}, ${k[4]}::date))
+      order by provider, model, token_category, service_tier, day
+      limit ${PAGE}`.execute(db);
+    const rows = page.rows;
+    for (const { day_key: _key, ...row } of rows) yield row;
+    if (rows.length < PAGE) return;
+    const last: VarianceCellRow & { day_key: string } = rows[rows.length - 1]!;
+    after = [last.provider, last.model, last.token_category, last.service_tier, last.day_key];
+  }
+}
+
+export interface CauseTotal {
+  provider: string;
+  cause: string;
+  amount: string;
+  cells_affected: string;
+  record_count: string;
+  rules: string;
+}
+
+export interface ProviderEnds {
+  provider: string;
+  invoiced: string;
+  priced: string;
+}
+
+export async function selectCauseTotals(db: Db, runId: string): Promise<CauseTotal[]> {
+  const { rows } = await sql<CauseTotal>`
+    select provider, cause, sum(amount)::text as amount, sum(cells_affected)::text as cells_affected,
+           sum(record_count)::text as record_count, string_agg(distinct rule, '; ' order by rule) as rules
+    from run_variance_cause where run_id = ${runId}::bigint
+    group by provider, cause
+    order by provider, (cause = 'unexplained'), abs(sum(amount)) desc, cause`.execute(db);
+  return rows;
+}
+
+export interface CauseDetailRow {
+  provider: string;
+  cause: string;
+  model: string | null;
+  token_category: string | null;
+  service_tier: string | null;
+  day: string | null;
+  amount: string;
+  quantity: string | null;
+  cells_affected: string;
+  record_count: string;
+  rule: string;
+  detail: string | null;
+  sample_request_ids: string;
+  invoice_line_ids: string;
+}
+
+export async function selectCauseDetail(db: Db, runId: string): Promise<CauseDetailRow[]> {
+  const { rows } = await sql<CauseDetailRow>`
+    select provider, cause, model, token_category, service_tier, day::text as day, amount::text, quantity::text,
+           cells_affected::text, record_count::text, rule, detail,
+           array_to_string(sample_request_ids, ' ') as sample_request_ids, array_to_string(invoice_line_ids, ' ') as invoice_line_ids
+    from run_variance_cause where run_id = ${runId}::bigint
+    order by provider, cause, day nulls first, model nulls first, token_category nulls first, service_tier nulls first, amount`.execute(db);
+  return rows;
+}
+
+export interface UntaggedRow {
+  kind: string;
+  provider: string;
+  model: string | null;
+  environment: string | null;
+  service: string | null;
+  workflow: string | null;
+  gateway_key_id: string | null;
+  records: string | null;
+  amount: string;
+  went_to: string | null;
+  evidence: string | null;
+}
+
+/**
+ * What no team owns: untagged priced spend (with sample request ids as evidence), where the policy
+ * put it, invoice lines that matched no model, and any invoice amount the run left unallocated.
+ */
+export async function selectUntaggedAndUnallocated(db: Db, runId: string, period: Period, invoiceFileIds: string[] | null): Promise<UntaggedRow[]> {
+  const { start, end } = periodBounds(period);
+  const { first, last } = periodDays(period);
+  const ids = invoiceFileIds ?? [];
+  const { rows } = await sql<UntaggedRow>`
+    with untagged as (
+      select provider, model, environment, service, workflow, gateway_key_id,
+             sum(records) filter (where token_category = 'request') as records, sum(cost) as cost
+      from run_cost_cube where run_id = ${runId}::bigint and team is null
+      group by provider, model, environment, service, workflow, gateway_key_id),
+    evidence as (
+      select l.provider, l.environment, l.service, l.workflow, l.gateway_key_id,
+             array_to_string((array_agg(l.request_id order by l.ts, l.request_id))[1:5], ' ') as samples,
+             min(l.ts) as first_ts, max(l.ts) as last_ts
+      from ledger_record l
+      join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
+      left join gateway_key_owner g on g.gateway_key_id = l.gateway_key_id
+      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+        and l.team is null and g.team is null
+      group by l.provider, l.environment, l.service, l.workflow, l.gateway_key_id),
+    bucket as (
+      select provider, team, sum(amount) as amount, string_agg(distinct rule, '; ' order by rule) as rules
+      from run_allocation where run_id = ${runId}::bigint and component in ('untagged', 'unmatched_invoice')
+      group by provider, team),
+    unmapped as (
+      select i.provider, i.provider_model, i.sku, sum(i.amount) as amount, count(*) as lines,
+             array_to_string((array_agg(i.id order by i.id))[1:10], ' ') as line_ids
+      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      where i.charge_date between ${first}::date and ${last}::date and i.line_type = 'usage'
+        and (i.model is null or i.token_category is null)
+        and (case when ${invoiceFileIds === null}::boolean then f.status = 'loaded' else i.ingested_file_id = any(${ids}::bigint[]) end)
+      group by i.provider, i.provider_model, i.sku),
+    inv as (
+      select i.provider, i.invoice_id, sum(i.amount) as amount
+      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      where i.charge_date between ${first}::date and ${last}::date
+        and (case when ${invoiceFileIds === null}::boolean then f.status = 'loaded' else i.ingested_file_id = any(${ids}::bigint[]) end)
+      group by i.provider, i.invoice_id),
+    alloc as (select provider, invoice_id, sum(amount) as amount from run_allocation where run_id = ${runId}::bigint group by provider, invoice_id)
+    select * from (
+      select 'untagged spend' as kind, u.provider, u.model, u.environment, u.service, u.workflow, u.gateway_key_id,
+             u.records::text as records, u.cost::text as amount, null::text as went_to,
+             case when e.samples is not null then 'requests ' || e.samples || ' (' || to_char(e.first_ts at time zone 'UTC', 'YYYY-MM-DD') || ' to ' || to_char(e.last_ts at time zone 'UTC', 'YYYY-MM-DD') || ')' end as evidence,
+             1 as section
+      from untagged u
+      left join evidence e on e.provider = u.provider and e.environment is not distinct from u.environment
+        and e.service is not distinct from u.service and e.workflow is not distinct from u.workflow
+        and e.gateway_key_id is not distinct from u.gateway_key_id
+      union all
+      select 'allocated to bucket', b.provider, null, null, null, null, null, null, b.amount::text, b.team, b.rules, 2
+      from bucket b
+      union all
+      select 'unmapped invoice line', m.provider, m.provider_model, null, null, null, null, m.lines::text, m.amount::text, null,
+             'sku ' || coalesce(m.sku, '(none)') || '; invoice lines ' || m.line_ids, 3
+      from unmapped m
+      union all
+      select 'unallocated invoice amount', coalesce(inv.provider, alloc.provider), null, null, null, null, null, null,
+             (coalesce(inv.amount, 0) - coalesce(alloc.amount, 0))::text, null,
+             'invoice ' || coalesce(inv.invoice_id, alloc.invoice_id) || ': invoiced ' || coalesce(inv.amount, 0)::text || ', allocated ' || coalesce(alloc.amount, 0)::text, 4
+      from inv full join alloc on alloc.provider = inv.provider and alloc.invoice_id = inv.invoice_id
+      where coalesce(inv.amount, 0) <> coalesce(alloc.amount, 0)
+    ) x
+    order by section, provider, amount::numeric desc, model nulls last, service nulls last, workflow nulls last, gateway_key_id nulls last`.execute(db);
+  return rows;
+}
+
+export interface CardVersionUsed {
+  id: string;
+  card_version: string;
+  source: string;
+  imported_at: Date;
+  records: string;
+  cost: string;
+}
+
+export async function selectCardVersionsUsed(db: Db, runId: string): Promise<CardVersionUsed[]> {
+  const { rows } = await sql<CardVersionUsed>`
+    select v.id::text, v.card_version, v.source, v.imported_at,
+           coalesce(sum(c.records) filter (where c.token_category = 'request'), 0)::text as records, coalesce(sum(c.cost), 0)::text as cost
+    from run_cost_cube c join rate_card_version v on v.id = c.card_version_id
+    where c.run_id = ${runId}::bigint
+    group by v.id, v.card_version, v.source, v.imported_at order by v.id`.execute(db);
+  return rows;
+}
+
+export interface InputFileRow {
+  id: string;
+  kind: string;
+  format: string;
+  path: string;
+  sha256: string;
+  status: string;
+  rows_stored: string;
+  rows_rejected: string;
+  ingested_at: Date;
+}
+
+export async function selectInputFiles(db: Db, fileIds: string[]): Promise<InputFileRow[]> {
+  if (fileIds.length === 0) return [];
+  const { rows } = await sql<InputFileRow>`
+    select id::text, kind, format, path, sha256, status, rows_stored::text, rows_rejected::text, ingested_at
+    from ingested_file where id = any(${fileIds}::bigint[]) order by kind, id`.execute(db);
+  return rows;
+}
+
+export interface DisputeRow {
+  id: string;
+  team: string;
+  status: string;
+  reason: string;
+  ref: string | null;
+  amount: string | null;
+  opened_at: Date;
+  due_date: string | null;
+  resolved_at: Date | null;
+  resolution_note: string | null;
+  applied_in_run: string | null;
+}
+
+export async function selectDisputes(db: Db, period: Period, team?: string): Promise<DisputeRow[]> {
+  const { rows } = await sql<DisputeRow>`
+    select id::text, team, status, reason, ref, amount::text, opened_at, due_date::text, resolved_at, resolution_note, applied_in_run::text
+    from dispute where period = ${period} and (${team ?? null}::text is null or team = ${team ?? null}::text)
+    order by (status = 'open') desc, due_date nulls last, id`.execute(db);
+  return rows;
+}
+
+/** Teams with a charge or a summary in the run: one dispute workbook each. */
+export async function selectRunTeams(db: Db, runId: string): Promise<string[]> {
+  const { rows } = await sql<{ team: string }>`
+    select team from run_allocation where run_id = ${runId}::bigint
+    union select team from run_team_summary where run_id = ${runId}::bigint
+    order by 1`.execute(db);
+  return rows.map((r) => r.team);
+}
+
+export interface TeamDayRow {
+  day: string;
+  service: string | null;
+  workflow: string | null;
+  provider: string;
+  model: string;
+  records: string;
+  cost: string;
+}
+
+/** The team's priced ledger by day, service, workflow and model (the allocation has no day). */
+export async function selectTeamDays(db: Db, runId: string, team: string): Promise<TeamDayRow[]> {
+  const { rows } = await sql<TeamDayRow>`
+    select day::text as day, service, workflow, provider, model,
+           coalesce(sum(records) filter (where token_category = 'request'), 0)::text as records, sum(cost)::text as cost
+    from run_cost_cube where run_id = ${runId}::bigint and team = ${team}
+    group by day, service, workflow, provider, model
+    order by day, service nulls last, workflow nulls last, provider, model`.execute(db);
+  return rows;
+}
+
+export interface TeamChargeRow {
+  provider: string;
+  invoice_id: string;
+  service: string | null;
+  workflow: string | null;
+  model: string | null;
+  component: string;
+  basis: string;
+  amount: string;
+  rule: string;
+}
+
+export async function selectTeamCharges(db: Db, runId: string, team: string): Promise<TeamChargeRow[]> {
+  const { rows } = await sql<TeamChargeRow>`
+    select provider, invoice_id, service, workflow, model, component, sum(basis)::text as basis, sum(amount)::text as amount,
+           string_agg(distinct rule, '; ' order by rule) as rule
+    from run_allocation where run_id = ${runId}::bigint and team = ${team}
+    group by provider, invoice_id, service, workflow, model, component
+    order by provider, invoice_id, service nulls last, workflow nulls last, model nulls last, component`.execute(db);
+  return rows;
+}
+
+export interface TeamRuleRow {
+  component: string;
+  rule: string;
+  amount: string;
+  basis: string;
+  rows: string;
+}
+
+export async function selectTeamRules(db: Db, runId: string, team: string): Promise<TeamRuleRow[]> {
+  const { rows } = await sql<TeamRuleRow>`
+    select component, rule, sum(amount)::text as amount, sum(basis)::text as basis, count(*)::text as rows
+    from run_allocation where run_id = ${runId}::bigint and team = ${team}
+    group by component, rule order by component, rule`.execute(db);
+  return rows;
+}
+
+export interface TeamRetryRow {
+  day: string;
+  service: string | null;
+  workflow: string | null;
+  provider: string;
+  model: string;
+  status: string;
+  is_retry: boolean;
+  records: string;
+  cost: string;
+}
+
+/** The team's retry attempts and failed or partial requests, as priced. */
+export async function selectTeamRetries(db: Db, runId: string, team: string): Promise<TeamRetryRow[]> {
+  const { rows } = await sql<TeamRetryRow>`
+    select day::text as day, service, workflow, provider, model, status, is_retry,
+           coalesce(sum(records) filter (where token_category = 'request'), 0)::text as records, sum(cost)::text as cost
+    from run_cost_cube
+    where run_id = ${runId}::bigint and team = ${team} and (is_retry or status <> 'ok')
+    group by day, service, workflow, provider, model, status, is_retry
+    order by day, service nulls last, workflow nulls last, provider, model, status, is_retry`.execute(db);
+  return rows;
+}
+
+export interface TopRequestRow {
+  request_id: string;
+  provider_response_id: string | null;
+  ts: Date;
+  provider: string;
+  model: string;
+  service: string | null;
+  workflow: string | null;
+  status: string;
+  attempt: number | null;
+  input_tokens: string;
+  cached_input_tokens: string;
+  cache_write_5m_tokens: string;
+  cache_write_1h_tokens: string;
+  output_tokens: string;
+  reasoning_tokens: string;
+  card_version: string | null;
+  cost: string;
+}
+
+/**
+ * The team's most expensive requests. Each record is priced against the rate card lines of the
+ * card versions this run used (same keys as pricing: provider, canonical model, tier, category,
+ * region, long-context threshold, effective time), set-based; `limit` caps the list.
+ */
+export async function selectTopRequests(db: Db, runId: string, period: Period, team: string, limit: number): Promise<{ rows: TopRequestRow[]; total: string }> {
+  const { start, end } = periodBounds(period);
+  const { rows } = await sql<TopRequestRow & { total: string }>`
+    with versions as (select distinct card_version_id from run_cost_cube where run_id = ${runId}::bigint and card_version_id is not null),
+    recs as (
+      select l.request_id, l.provider_response_id, l.ts, l.provider, coalesce(a.model, l.response_model) as model,
+             l.service, l.workflow, l.status, l.attempt, l.service_tier, coalesce(l.region, '') as region, l.input_tokens,
+             l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens as uncached,
+             l.cache_read_input_tokens, l.cache_write_5m_input_tokens, l.cache_write_1h_input_tokens, l.output_tokens, l.reasoning_output_tokens,
+             row_number() over (order by l.ts, l.request_id, l.ingested_file_id, l.source_line) as rn
+      from ledger_record l
+      join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
+      left join gateway_key_owner g on g.gateway_key_id = l.gateway_key_id
+      left join model_alias a on a.provider = l.provider and a.alias = l.response_model
+        and a.effective_from <= l.ts and (a.effective_to is null or a.effective_to > l.ts)
+      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+        and coalesce(l.team, g.team) = ${team}),
+    quantities as (
+      select r.rn, r.provider, r.model, r.service_tier, r.region, r.input_tokens, r.ts, q.category, q.quantity
+      from recs r cross join lateral (values
+        ('input', r.uncached), ('cached_input', r.cache_read_input_tokens), ('cache_write_5m', r.cache_write_5m_input_tokens),
+        ('cache_write_1h', r.cache_write_1h_input_tokens), ('output', r.output_tokens), ('request', 1::bigint)) q(category, quantity)
+      where q.quantity > 0),
+    priced as (
+      select distinct on (q.rn, q.category) q.rn, q.category, q.quantity, rl.unit_price, rl.card_version_id
+      from quantities q
+      join rate_card_line rl on rl.provider = q.provider and rl.model = q.model and rl.service_tier = q.service_tier
+        and rl.token_category = q.category and rl.region in ('', q.region) and rl.min_input_tokens <= q.input_tokens
+        and rl.effective_from <= q.ts and (rl.effective_to is null or rl.effective_to > q.ts)
+        and rl.card_version_id in (select card_version_id from versions)
+      order by q.rn, q.category, rl.min_input_tokens desc, (rl.region <> '') desc, rl.card_version_id desc),
+    costs as (
+      select rn, sum(case when category = 'request' then quantity * unit_price else quantity * unit_price / 1000000 end) as cost,
+             max(card_version_id) as card_version_id
+      from priced group by rn)
+    select r.request_id, r.provider_response_id, r.ts, r.provider, r.model, r.service, r.workflow, r.status, r.attempt,
+           r.uncached::text as input_tokens, r.cache_read_input_tokens::text as cached_input_tokens,
+           r.cache_write_5m_input_tokens::text as cache_write_5m_tokens, r.cache_write_1h_input_tokens::text as cache_write_1h_tokens,
+           r.output_tokens::text, r.reasoning_output_tokens::text as reasoning_tokens, v.card_version,
+           coalesce(c.cost, 0)::text as cost, count(*) over ()::text as total
+    from recs r left join costs c on c.rn = r.rn left join rate_card_version v on v.id = c.card_version_id
+    order by coalesce(c.cost, 0) desc, r.ts, r.request_id
+    limit ${limit}`.execute(db);
+  const total = rows[0]?.total ?? '0';
+  return { rows: rows.map(({ total: _total, ...row }) => row), total };
+}
+
+export interface IssueRow {
+  id: string;
+  issued_at: Date;
+  path: string;
+  sha256: string;
+}
+
+/** The first issue of this workbook for this run: the dispute window runs from it, even on reissue. */
+export async function selectFirstIssue(db: Db, runId: string, kind: 'allocation' | 'dispute', team: string | null): Promise<IssueRow | undefined> {
+  const { rows } = await sql<IssueRow>`
+    select id::text, issued_at, path, sha256 from workbook_issue
+    where run_id = ${runId}::bigint and kind = ${kind} and team is not distinct from ${team}::text
+    order by issued_at, id limit 1`.execute(db);
+  return rows[0];
+}
+
+/** Records an issue unless the same file (path and bytes) was already recorded for the run. */
+export async function insertWorkbookIssue(
+  db: Db,
+  row: { period: string; runId: string; kind: 'allocation' | 'dispute'; team: string | null; path: string; sha256: string; issuedAt: Date },
+): Promise<void> {
+  await sql`
+    insert into workbook_issue (period, run_id, kind, team, path, sha256, issued_at)
+    select ${row.period}, ${row.runId}::bigint, ${row.kind}, ${row.team}::text, ${row.path}, ${row.sha256}, ${row.issuedAt.toISOString()}::timestamptz
+    where not exists (
+      select 1 from workbook_issue where run_id = ${row.runId}::bigint and kind = ${row.kind}
+        and team is not distinct from ${row.team}::text and path = ${row.path} and sha256 = ${row.sha256})`.execute(db);
+}

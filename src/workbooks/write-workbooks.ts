@@ -1,0 +1,184 @@
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import { monthOverMonthSheet } from '../allocate/month-over-month.ts';
+import { evidenceSheet, showbackSheet } from '../audit/sheets.ts';
+import { UserError } from '../command-context.ts';
+import type { Store } from '../db/connection.ts';
+import type { Database } from '../db/schema.ts';
+import { parsePeriod, type Period } from '../period.ts';
+import {
+  byCostCenterSheet,
+  byModelSheet,
+  byServiceWorkflowSheet,
+  byTeamSheet,
+  causeDetailSheet,
+  disputesSheet,
+  policyAndMethodSheet,
+  runInputFileIds,
+  summarySheet,
+  untaggedSheet,
+  varianceCausesSheet,
+  varianceCellsSheet,
+} from './allocation-sheets.ts';
+import {
+  disputeDeadline,
+  disputeFormSheet,
+  policyAppliedSheet,
+  teamChargesSheet,
+  teamDaysSheet,
+  teamRetriesSheet,
+  teamSummarySheet,
+  TOP_REQUESTS_CAP,
+  topRequestsSheet,
+  utcDay,
+} from './dispute-sheets.ts';
+import * as q from './queries.ts';
+import type { SheetSpec } from './sheet-spec.ts';
+import { writeWorkbook } from './xlsx-writer.ts';
+
+type Db = Kysely<Database>;
+
+export interface WorkbookFile {
+  kind: 'allocation' | 'dispute';
+  team: string | null;
+  path: string;
+  sha256: string;
+}
+
+export interface WorkbookOptions {
+  period: string;
+  /** a run of the period; default: the period's latest succeeded run */
+  runId?: string | undefined;
+  outDir: string;
+  /** rows per sheet before it continues on the next sheet; default Excel's limit */
+  maxRowsPerSheet?: number | undefined;
+  /** the issue time recorded for a first issue (tests pin it); default now */
+  now?: Date | undefined;
+}
+
+const dbOf = (storeOrDb: Store | Db): Db => ('db' in storeOrDb && typeof (storeOrDb as Store).exec === 'function' ? (storeOrDb as Store).db : (storeOrDb as Db));
+
+/** The run a workbook is for, or a UserError saying what to do. */
+export async function resolveWorkbookRun(db: Db, periodText: string, runId: string | undefined): Promise<q.WorkbookRun> {
+  let period: Period;
+  try {
+    period = parsePeriod(periodText);
+  } catch {
+    throw new UserError(`--period must be YYYY-MM (got "${periodText}")`, 'e.g. recon workbook --period 2026-05 --out ./out');
+  }
+  if (runId !== undefined && !/^\d+$/.test(runId)) throw new UserError(`--run must be a run id number (got "${runId}")`, '`recon run list --period P` shows the runs');
+  const run = await q.selectWorkbookRun(db, period, runId);
+  if (!run) {
+    if (runId !== undefined) {
+      const other = await q.selectRunById(db, runId);
+      if (other) throw new UserError(`run ${runId} is a run of ${other.period}, not ${period}`, `use --period ${other.period}, or leave out --run for the current run of ${period}`);
+      throw new UserError(`there is no run ${runId}`, `leave out --run to use the current run of ${period}`);
+    }
+    throw new UserError(`period ${period} has no succeeded run`, `run \`recon run --period ${period}\` first`);
+  }
+  if (run.status !== 'succeeded') {
+    throw new UserError(`run ${run.id} did not succeed (status ${run.status}); its results are incomplete`, `leave out --run for the period's current run, or rerun with \`recon run --period ${period}\``);
+  }
+  return run;
+}
+
+/** The instant a run's workbooks are dated with: when its results were final. */
+function runDate(run: q.WorkbookRun): Date {
+  return run.finished_at ?? run.started_at;
+}
+
+/** Another domain's sheet; if it cannot be built the workbook still is, and says why. */
+async function foreignSheet(name: string, build: () => Promise<SheetSpec>): Promise<SheetSpec> {
+  try {
+    return await build();
+  } catch (error) {
+    return { name, notes: [`This section could not be built: ${(error as Error).message}`], columns: [], rows: [] };
+  }
+}
+
+export function allocationFileName(period: string): string {
+  return `allocation-${period}.xlsx`;
+}
+
+/** A file-system-safe team name; a short hash keeps two teams that differ only in odd characters apart. */
+export function disputeFileName(period: string, team: string): string {
+  const safe = team.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'team';
+  const suffix = safe === team ? '' : `-${crypto.createHash('sha256').update(team).digest('hex').slice(0, 6)}`;
+  return `dispute-${period}-${safe}${suffix}.xlsx`;
+}
+
+/** Writes allocation-YYYY-MM.xlsx for a run and records its issue. */
+export async function writeAllocationWorkbook(storeOrDb: Store | Db, options: WorkbookOptions): Promise<WorkbookFile & { run_id: string; period: string }> {
+  const db = dbOf(storeOrDb);
+  const run = await resolveWorkbookRun(db, options.period, options.runId);
+  const period = parsePeriod(run.period);
+  const invoiceFiles = runInputFileIds(run.inputs, 'invoice');
+  const providers = await q.selectProviderFigures(db, run.id, period, invoiceFiles);
+  const sheets: SheetSpec[] = [
+    summarySheet(run, providers),
+    byTeamSheet(run, await q.selectTeamFigures(db, run.id)),
+    byCostCenterSheet(run, await q.selectCostCenterFigures(db, run.id)),
+    byServiceWorkflowSheet(run, await q.selectServiceWorkflowFigures(db, run.id)),
+    byModelSheet(run, await q.selectModelFigures(db, run.id)),
+    varianceCellsSheet(run, q.varianceCellPages(db, run.id)),
+    varianceCausesSheet(run, providers, await q.selectCauseTotals(db, run.id)),
+    causeDetailSheet(run, await q.selectCauseDetail(db, run.id)),
+    untaggedSheet(run, await q.selectUntaggedAndUnallocated(db, run.id, period, invoiceFiles)),
+    await foreignSheet('Month over month', () => monthOverMonthSheet(db, run.id)),
+    await foreignSheet('Evidence', () => evidenceSheet(db, run.id)),
+    await foreignSheet('Showback', () => showbackSheet(db, run.id)),
+    policyAndMethodSheet(run, await q.selectCardVersionsUsed(db, run.id), await q.selectInputFiles(db, runInputFileIds(run.inputs) ?? [])),
+    // past due as of the run, not of the download: the same run gives the same bytes
+    disputesSheet(run, await q.selectDisputes(db, period), utcDay(runDate(run))),
+  ];
+  const file = path.resolve(options.outDir, allocationFileName(run.period));
+  const written = await writeWorkbook(file, sheets, { created: runDate(run), title: `recon allocation ${run.period} (run ${run.id})` }, { maxRowsPerSheet: options.maxRowsPerSheet });
+  await q.insertWorkbookIssue(db, { period: run.period, runId: run.id, kind: 'allocation', team: null, path: written.path, sha256: written.sha256, issuedAt: options.now ?? new Date() });
+  return { kind: 'allocation', team: null, path: written.path, sha256: written.sha256, run_id: run.id, period: run.period };
+}
+
+/**
+ * Writes dispute-YYYY-MM-TEAM.xlsx for one team and records its issue. The dispute window runs
+ * from the first issue of the team's workbook for this run, so a reissue (or the HTTP download)
+ * keeps the deadline and the bytes.
+ */
+export async function writeDisputeWorkbook(
+  storeOrDb: Store | Db,
+  options: WorkbookOptions & { team: string },
+): Promise<WorkbookFile & { run_id: string; period: string; issued_at: string; deadline: string }> {
+  const db = dbOf(storeOrDb);
+  const run = await resolveWorkbookRun(db, options.period, options.runId);
+  const period = parsePeriod(run.period);
+  const team = options.team;
+  const teams = await q.selectRunTeams(db, run.id);
+  if (!teams.includes(team)) {
+    const list = teams.length > 0 ? teams.slice(0, 20).join(', ') + (teams.length > 20 ? ', …' : '') : '(none)';
+    throw new UserError(`run ${run.id} of ${run.period} charges nothing to team "${team}"`, `teams in this run: ${list}`);
+  }
+  const first = await q.selectFirstIssue(db, run.id, 'dispute', team);
+  const issuedAt = first?.issued_at ?? options.now ?? new Date();
+  const context = { run, team, issuedAt, deadline: disputeDeadline(issuedAt) };
+  const figures = (await q.selectTeamFigures(db, run.id, team))[0];
+  const top = await q.selectTopRequests(db, run.id, period, team, TOP_REQUESTS_CAP);
+  const sheets: SheetSpec[] = [
+    teamSummarySheet(context, figures),
+    teamChargesSheet(context, await q.selectTeamCharges(db, run.id, team)),
+    teamDaysSheet(context, await q.selectTeamDays(db, run.id, team)),
+    topRequestsSheet(context, top.rows, top.total, TOP_REQUESTS_CAP),
+    teamRetriesSheet(context, await q.selectTeamRetries(db, run.id, team)),
+    policyAppliedSheet(context, await q.selectTeamRules(db, run.id, team)),
+    disputeFormSheet(context, await q.selectDisputes(db, period, team)),
+  ];
+  const file = path.resolve(options.outDir, disputeFileName(run.period, team));
+  const written = await writeWorkbook(file, sheets, { created: runDate(run), title: `recon dispute workbook ${run.period} ${team} (run ${run.id})` }, { maxRowsPerSheet: options.maxRowsPerSheet });
+  await q.insertWorkbookIssue(db, { period: run.period, runId: run.id, kind: 'dispute', team, path: written.path, sha256: written.sha256, issuedAt: first ? (options.now ?? new Date()) : issuedAt });
+  return { kind: 'dispute', team, path: written.path, sha256: written.sha256, run_id: run.id, period: run.period, issued_at: issuedAt.toISOString(), deadline: context.deadline };
+}
+
+/** The teams that get a dispute workbook for a run. */
+export async function teamsOfRun(storeOrDb: Store | Db, period: string, runId?: string): Promise<{ runId: string; teams: string[] }> {
+  const db = dbOf(storeOrDb);
+  const run = await resolveWorkbookRun(db, period, runId);
+  return { runId: run.id, teams: await q.selectRunTeams(db, run.id) };
+}
