@@ -1,9 +1,99 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { money, toSql } from '../money.ts';
 import type { Period } from '../period.ts';
+import { allocate, teamSummary, type AllocationResult } from './allocate.ts';
 import type { AllocationPolicy } from './policy.ts';
+import {
+  markDisputesApplied,
+  saveAllocations,
+  saveTeamSummaries,
+  selectAcceptedDisputes,
+  selectInvoiceAdjustments,
+  selectInvoiceTotals,
+  selectKeysWithoutOwner,
+  selectTeamOwners,
+  selectUnmatchedInvoiceAmounts,
+  selectUsageShares,
+} from './queries.ts';
 
 /** Fills run_allocation and run_team_summary for `runId` under `policy`. */
-export async function allocateInvoice(_db: Kysely<Database>, _input: { runId: string; period: Period; policy: AllocationPolicy; now: Date }): Promise<void> {
-  throw new Error('allocateInvoice: not implemented yet');
+export async function allocateInvoice(db: Kysely<Database>, input: { runId: string; period: Period; policy: AllocationPolicy; now: Date }): Promise<AllocationResult> {
+  const { runId, period, policy } = input;
+  // One connection inside the run's transaction: load one after another.
+  const invoices = await selectInvoiceTotals(db, period);
+  const usage = await selectUsageShares(db, runId, period);
+  const unmatched = await selectUnmatchedInvoiceAmounts(db, runId, period);
+  const adjustments = await selectInvoiceAdjustments(db, period);
+  const owners = await selectTeamOwners(db);
+  const keysWithoutOwner = await selectKeysWithoutOwner(db, runId);
+  const disputes = await selectAcceptedDisputes(db, period);
+
+  const costCenters = new Map(owners.map((o) => [o.team, o.cost_center]));
+  const result = allocate({
+    policy,
+    costCenters,
+    invoices: invoices.map((i) => ({ provider: i.provider, invoiceId: i.invoice_id, amount: money(i.amount) })),
+    usage: usage.map((u) => ({
+      provider: u.provider,
+      invoiceId: u.invoice_id,
+      team: u.team,
+      costCenter: u.cost_center,
+      service: u.service,
+      workflow: u.workflow,
+      model: u.model,
+      retry: u.retry,
+      priced: u.priced,
+      reconciled: u.reconciled,
+      basis: money(u.basis),
+      share: money(u.share),
+      varianceAbs: money(u.variance_abs),
+      unexplained: money(u.unexplained),
+    })),
+    unmatched: unmatched.map((m) => ({ provider: m.provider, invoiceId: m.invoice_id, model: m.model, amount: money(m.amount), reason: m.reason })),
+    adjustments: adjustments.map((a) => ({ provider: a.provider, invoiceId: a.invoice_id, lineType: a.line_type, amount: money(a.amount) })),
+    disputes: disputes.map((d) => ({ id: d.id, team: d.team, amount: money(d.amount), reason: d.reason })),
+  });
+
+  const missingKeys = new Map(keysWithoutOwner.map((k) => [k.team, k.keys]));
+  const summaries = result.teams.map((f) =>
+    teamSummary(f, { keysWithoutOwner: missingKeys.get(f.team) ?? [], hasCostCenter: Boolean(costCenters.get(f.team)) }, policy),
+  );
+
+  await saveAllocations(
+    db,
+    runId,
+    result.rows.map((r) => ({
+      provider: r.provider,
+      invoice_id: r.invoice_id,
+      team: r.team,
+      cost_center: r.cost_center,
+      service: r.service,
+      workflow: r.workflow,
+      model: r.model,
+      component: r.component,
+      basis: toSql(r.basis),
+      amount: r.amount.toFixed(2),
+      rule: r.rule,
+    })),
+  );
+  await saveTeamSummaries(
+    db,
+    runId,
+    summaries.map((s) => ({
+      ...s,
+      allocated: s.allocated.toFixed(2),
+      priced_cost: toSql(s.priced_cost),
+      attributable_share: s.attributable_share === null ? null : toSql(s.attributable_share),
+      variance_share: s.variance_share === null ? null : toSql(s.variance_share),
+      untagged_exposure: toSql(s.untagged_exposure),
+      unexplained_exposure: toSql(s.unexplained_exposure),
+    })),
+  );
+  await markDisputesApplied(
+    db,
+    runId,
+    result.disputes.filter((d) => d.applied.greaterThan(0)).map((d) => d.id),
+  );
+  return result;
 }

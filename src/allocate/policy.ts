@@ -1,11 +1,90 @@
-// Placeholder: the allocation helper replaces this with the validated policy file model.
-export interface AllocationPolicy {
-  version: string;
-  [key: string]: unknown;
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { UserError } from '../command-context.ts';
+
+/**
+ * The written allocation policy: how the invoice is charged to owners. A file (JSON or YAML)
+ * validated here; every field has a documented default so `loadPolicy(undefined)` is the
+ * default policy. The whole effective policy is recorded with each run.
+ */
+
+const share = z
+  .string()
+  .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a share between 0 and 1 written as a string, e.g. "0.95"');
+
+const nameText = z.string().trim().min(1, 'must not be empty');
+
+export const policySchema = z
+  .object({
+    /** recorded with every run so a number can be traced to the rules that made it */
+    version: nameText.default('default-1'),
+    /** the owner that absorbs what no team owns (untagged spend, unmatched invoice amounts) */
+    platform_bucket: nameText.default('platform'),
+    /** where amounts kept central go (discounts, credits, variance, tax under `central`); default: the platform bucket */
+    central_bucket: nameText.optional(),
+    /** untagged spend and invoice amounts with no ledger records: bucket | proportional | even */
+    untagged: z.enum(['bucket', 'proportional', 'even']).default('bucket'),
+    /** failed attempts and retries: charged to the team that made them, or to the platform bucket */
+    retries: z.enum(['owner', 'platform']).default('owner'),
+    /** invoice-level discounts and credits: spread over allocated spend, or kept central */
+    discounts_and_credits: z.enum(['proportional', 'central']).default('proportional'),
+    /** tax and fee lines: spread over allocated spend, or kept central */
+    tax_and_fees: z.enum(['proportional', 'central']).default('proportional'),
+    /** the difference invoice − priced ledger in each cell: carried by the cell's owners, or kept central */
+    residual_variance: z.enum(['proportional', 'central']).default('proportional'),
+    chargeback: z
+      .object({
+        /** false keeps every team in showback whatever its numbers */
+        enabled: z.boolean().default(true),
+        /** share of the team's charge from tagged, priced, reconciled records needed for chargeback */
+        min_attributable_share: share.default('0.95'),
+        /** chargeback only when the team's reconciliation variance is below this share of its priced cost */
+        max_variance_share: share.default('0.02'),
+        /** every gateway key the team's records used must have a named owner in the key map */
+        require_key_owners: z.boolean().default(true),
+        /** the team must be in the owners file with a cost center to post a charge to */
+        require_cost_center: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type AllocationPolicy = z.infer<typeof policySchema>;
+
+export const defaultPolicy: AllocationPolicy = policySchema.parse({});
+
+/** The owner that takes amounts kept central. */
+export function centralBucket(policy: AllocationPolicy): string {
+  return policy.central_bucket ?? policy.platform_bucket;
 }
 
-export const defaultPolicy: AllocationPolicy = { version: 'default-1' };
+/** Validates a parsed policy value; errors name the path of each bad field. */
+export function parsePolicy(value: unknown, source = 'policy'): AllocationPolicy {
+  const result = policySchema.safeParse(value ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new UserError(`${source} is not a valid allocation policy: ${problems}`, 'fix the field(s) named above; `recon policy check FILE` validates a policy file, docs/allocation.md lists every option');
+  }
+  return result.data;
+}
 
-export function loadPolicy(_file: string | undefined): AllocationPolicy {
-  return defaultPolicy;
+export function loadPolicy(file: string | undefined): AllocationPolicy {
+  if (!file) return defaultPolicy;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UserError(`cannot read policy file ${file}: ${(error as Error).message}`, 'check the path given with --policy or RECON_POLICY_FILE');
+  }
+  let value: unknown;
+  const isJson = path.extname(file).toLowerCase() === '.json';
+  try {
+    value = isJson ? JSON.parse(text) : YAML.parse(text);
+  } catch (error) {
+    throw new UserError(`policy file ${file} is not valid ${isJson ? 'JSON' : 'YAML'}: ${(error as Error).message}`, 'fix the syntax; a YAML example is in docs/allocation.md');
+  }
+  return parsePolicy(value, `policy file ${file}`);
 }
