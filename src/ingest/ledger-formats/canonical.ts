@@ -1,0 +1,101 @@
+import readline from 'node:readline';
+import type { Readable } from 'node:stream';
+import { LEDGER_COLUMNS, type CanonicalLedgerRow, type ParsedRow, type SourceFormat } from '../format.ts';
+import { headerOf, normalizeHeader, readCsvRecords } from '../csv-records.ts';
+
+// The canonical ledger (README "Canonical formats"): one provider attempt per row, columns named
+// as LEDGER_COLUMNS, in any order; unknown columns are ignored. Values are validated in SQL by
+// the loader, so these parsers only shape rows; the CSV one is also bypassed by the COPY fast path.
+
+export const REQUIRED_LEDGER_COLUMNS = ['request_id', 'timestamp', 'provider', 'response_model', 'input_tokens', 'output_tokens'] as const;
+
+const KNOWN = new Set<string>(LEDGER_COLUMNS);
+
+export function missingLedgerColumns(header: readonly string[]): string[] {
+  return REQUIRED_LEDGER_COLUMNS.filter((column) => !header.includes(column));
+}
+
+function rowFrom(get: (column: string) => unknown): CanonicalLedgerRow {
+  const row: Record<string, string | null> = {};
+  for (const column of LEDGER_COLUMNS) {
+    const value = get(column);
+    row[column] = value === undefined || value === null || value === '' ? null : String(value);
+  }
+  return row as unknown as CanonicalLedgerRow;
+}
+
+export const canonicalLedgerCsv: SourceFormat<CanonicalLedgerRow> = {
+  name: 'canonical-csv',
+  kind: 'ledger',
+  description: 'recon canonical ledger CSV (request_id, timestamp, provider, response_model, input_tokens, output_tokens, ...)',
+  detect(head) {
+    const header = headerOf(head);
+    return missingLedgerColumns(header).length === 0;
+  },
+  async *parse(input: Readable): AsyncGenerator<ParsedRow<CanonicalLedgerRow>> {
+    let header: string[] | undefined;
+    for await (const record of readCsvRecords(input)) {
+      if ('error' in record) {
+        yield { line: record.line, reject: { reason: `unreadable CSV record: ${record.error}` } };
+        continue;
+      }
+      if (!header) {
+        header = normalizeHeader(record.fields);
+        const missing = missingLedgerColumns(header);
+        if (missing.length > 0) throw new Error(`the header lacks required column(s) ${missing.join(', ')}`);
+        continue;
+      }
+      if (record.fields.length !== header.length) {
+        yield { line: record.line, reject: { reason: `expected ${header.length} fields, found ${record.fields.length}`, raw: record.fields.join(',') } };
+        continue;
+      }
+      const fields = record.fields;
+      const index = new Map(header.map((name, i) => [name, i] as const).filter(([name]) => KNOWN.has(name)));
+      yield { line: record.line, row: rowFrom((column) => fields[index.get(column) ?? -1]) };
+    }
+  },
+};
+
+export const canonicalLedgerJsonl: SourceFormat<CanonicalLedgerRow> = {
+  name: 'canonical-jsonl',
+  kind: 'ledger',
+  description: 'recon canonical ledger as JSON Lines (one object per line, keys as the CSV columns)',
+  detect(head) {
+    const first = head.split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
+    if (!first.trimStart().startsWith('{')) return false;
+    try {
+      const object = JSON.parse(first) as Record<string, unknown>;
+      return 'request_id' in object && 'input_tokens' in object && 'response_model' in object;
+    } catch {
+      return false;
+    }
+  },
+  async *parse(input: Readable): AsyncGenerator<ParsedRow<CanonicalLedgerRow>> {
+    let line = 0;
+    for await (const text of readline.createInterface({ input, crlfDelay: Infinity })) {
+      line += 1;
+      if (text.trim() === '') continue;
+      let object: unknown;
+      try {
+        object = JSON.parse(text);
+      } catch (error) {
+        yield { line, reject: { reason: `not valid JSON: ${(error as Error).message}`, raw: text.slice(0, 2000) } };
+        continue;
+      }
+      if (typeof object !== 'object' || object === null || Array.isArray(object)) {
+        yield { line, reject: { reason: 'expected a JSON object per line', raw: text.slice(0, 2000) } };
+        continue;
+      }
+      const record = object as Record<string, unknown>;
+      yield { line, row: rowFrom((column) => jsonScalar(record[column])) };
+    }
+  },
+};
+
+/** JSON numbers are read from their text so large counts stay exact; objects are not scalars. */
+export function jsonScalar(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}

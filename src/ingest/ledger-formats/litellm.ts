@@ -1,0 +1,200 @@
+import type { Readable } from 'node:stream';
+import type { CanonicalLedgerRow, ParsedRow, Reject, SourceFormat } from '../format.ts';
+import { headerOf, normalizeHeader, readCsvRecords } from '../csv-records.ts';
+import { jsonScalar } from './canonical.ts';
+import { readJsonRecords } from './json-stream.ts';
+import { bigCount, normalizeProvider, normalizeTier, ownershipFromTags, sumCounts, toRfc3339 } from './normalize.ts';
+
+// LiteLLM proxy `LiteLLM_SpendLogs` rows, exported as CSV (JSON columns as text) or JSON (array
+// or JSON Lines). LiteLLM reports usage in OpenAI's shape whatever the provider: prompt_tokens
+// include cached tokens, completion_tokens include reasoning. The cache split comes from
+// metadata.usage_object (OpenAI `prompt_tokens_details.cached_tokens` or Anthropic-style
+// `cache_read_input_tokens` / `cache_creation_input_tokens`, `cache_creation.ephemeral_1h_input_tokens`).
+
+const SIGNATURE = ['request_id', 'starttime', 'prompt_tokens', 'completion_tokens'];
+
+type Json = Record<string, unknown>;
+
+function asObject(value: unknown): Json | undefined {
+  if (typeof value === 'string') {
+    if (!value.trim().startsWith('{')) return undefined;
+    try {
+      return asObject(JSON.parse(value));
+    } catch {
+      return undefined;
+    }
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+function asTags(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map((v) => String(v));
+  if (typeof value === 'string' && value.trim() !== '') {
+    try {
+      return asTags(JSON.parse(value));
+    } catch {
+      return value.split(/[;,]/).map((v) => v.trim()).filter(Boolean);
+    }
+  }
+  return [];
+}
+
+function at(object: Json | undefined, ...path: string[]): unknown {
+  let current: unknown = object;
+  for (const key of path) current = asObject(current)?.[key];
+  return current;
+}
+
+/** Provider-prefixed model names ("bedrock/us.anthropic...", "azure/gpt-4o") lose the route prefix. */
+function stripRoute(model: string | null): string | null {
+  if (!model) return model;
+  const slash = model.indexOf('/');
+  return slash > 0 && /^[a-z_]+$/.test(model.slice(0, slash)) ? model.slice(slash + 1) : model;
+}
+
+/** One SpendLogs row (keys as exported, any case) to a canonical ledger row, or why it cannot be. */
+export function litellmRow(source: Json): CanonicalLedgerRow | Reject {
+  const lower: Json = {};
+  for (const [key, value] of Object.entries(source)) lower[key.toLowerCase()] = value;
+  const text = (key: string) => {
+    const value = jsonScalar(lower[key]);
+    return value === null || value.trim() === '' ? null : value.trim();
+  };
+  const metadata = asObject(lower.metadata);
+  const usage = asObject(at(metadata, 'usage_object')) ?? asObject(lower.usage_object);
+  const additional = asObject(at(metadata, 'additional_usage_values'));
+
+  const prompt = bigCount(text('prompt_tokens'));
+  const completion = bigCount(text('completion_tokens'));
+  if (prompt === 'invalid') return { field: 'prompt_tokens', value: text('prompt_tokens') ?? '', reason: 'not a whole number of tokens' };
+  if (completion === 'invalid') return { field: 'completion_tokens', value: text('completion_tokens') ?? '', reason: 'not a whole number of tokens' };
+
+  const firstCount = (...values: unknown[]) => {
+    for (const value of values) {
+      const count = bigCount(jsonScalar(value));
+      if (count !== null && count !== 'invalid') return count;
+    }
+    return null;
+  };
+  const cacheRead = firstCount(at(usage, 'prompt_tokens_details', 'cached_tokens'), at(usage, 'cache_read_input_tokens'), at(additional, 'cache_read_input_tokens'), lower.cache_read_input_tokens);
+  const write1h = firstCount(at(usage, 'cache_creation', 'ephemeral_1h_input_tokens'), at(additional, 'cache_creation', 'ephemeral_1h_input_tokens'));
+  const writeAll = firstCount(at(usage, 'cache_creation_input_tokens'), at(additional, 'cache_creation_input_tokens'), lower.cache_creation_input_tokens);
+  const write5mExplicit = firstCount(at(usage, 'cache_creation', 'ephemeral_5m_input_tokens'), at(additional, 'cache_creation', 'ephemeral_5m_input_tokens'));
+  // Anthropic bills 5-minute and 1-hour writes differently; without the split every write is 5m,
+  // the default TTL.
+  const write5m = write5mExplicit ?? (writeAll !== null ? (BigInt(writeAll) - BigInt(write1h ?? '0')).toString() : null);
+  const reasoning = firstCount(at(usage, 'completion_tokens_details', 'reasoning_tokens'));
+
+  // prompt_tokens already include cache reads and writes (OpenAI-compatible usage). An export
+  // whose prompt_tokens are smaller than its cache counts cannot include them (older LiteLLM
+  // versions passed Anthropic's uncached input through): then add them.
+  const cacheTotal = sumCounts(cacheRead, write5m, write1h);
+  let input = prompt ?? '0';
+  if (BigInt(input) < BigInt(cacheTotal)) input = sumCounts(input, cacheTotal);
+
+  const tags = asTags(lower.request_tags);
+  const owned = ownershipFromTags(tags);
+  const spend = text('spend');
+  const status = text('status')?.toLowerCase();
+
+  return {
+    request_id: text('request_id') ?? '',
+    timestamp: toRfc3339(text('starttime')) ?? '',
+    provider: normalizeProvider(text('custom_llm_provider')) ?? '',
+    response_model: stripRoute(text('model')) ?? stripRoute(text('model_group')) ?? '',
+    requested_model: text('model_group'),
+    input_tokens: input,
+    output_tokens: completion ?? '0',
+    cache_read_input_tokens: cacheRead,
+    cache_write_5m_input_tokens: write5m,
+    cache_write_1h_input_tokens: write1h,
+    reasoning_output_tokens: reasoning,
+    service_tier: normalizeTier(jsonScalar(at(usage, 'service_tier')) ?? jsonScalar(at(metadata, 'service_tier'))),
+    status: status === 'failure' || status === 'error' ? 'error' : 'ok',
+    team: text('team_id') ?? jsonScalar(at(metadata, 'user_api_key_team_id')) ?? owned.team ?? null,
+    service: owned.service ?? null,
+    cost_center: owned.cost_center ?? null,
+    environment: owned.environment ?? null,
+    workflow: owned.workflow ?? null,
+    tenant: text('organization_id') ?? jsonScalar(at(metadata, 'user_api_key_org_id')),
+    user_id: text('end_user') ?? text('user'),
+    gateway_key_id: text('api_key'),
+    gateway_cost_usd: spend,
+    trace_id: text('trace_id'),
+    conversation_id: text('session_id'),
+    provider_response_id: jsonScalar(at(asObject(lower.response), 'id')),
+  };
+}
+
+function isReject(value: CanonicalLedgerRow | Reject): value is Reject {
+  return 'reason' in value && !('request_id' in value);
+}
+
+export const litellmSpendLogs: SourceFormat<CanonicalLedgerRow> = {
+  name: 'litellm',
+  kind: 'ledger',
+  description: 'LiteLLM proxy SpendLogs rows exported as CSV, JSON array or JSON Lines',
+  detect(head) {
+    const trimmed = head.trimStart();
+    if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
+      const lower = head.slice(0, 8192).toLowerCase();
+      return lower.includes('"starttime"') && lower.includes('"prompt_tokens"') && lower.includes('"request_id"');
+    }
+    const header = headerOf(head);
+    return SIGNATURE.every((column) => header.includes(column));
+  },
+  async *parse(input: Readable, context): AsyncGenerator<ParsedRow<CanonicalLedgerRow>> {
+    void context;
+    const chunks: Buffer[] = [];
+    // Peek at the first bytes to choose CSV or JSON, then replay them.
+    const iterator = input[Symbol.asyncIterator]();
+    let head = '';
+    while (head.trim() === '') {
+      const next = await iterator.next();
+      if (next.done) return;
+      chunks.push(Buffer.from(next.value as Buffer));
+      head = Buffer.concat(chunks).toString('utf8');
+    }
+    const { Readable } = await import('node:stream');
+    const replay = Readable.from((async function* () {
+      yield* chunks;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value as Buffer;
+    })());
+    const first = head.replace(/^\uFEFF/, '').trimStart()[0];
+    if (first === '[' || first === '{') {
+      for await (const item of readJsonRecords(replay, head.replace(/^\uFEFF/, ''))) {
+        if ('error' in item) {
+          yield { line: item.line, reject: { reason: item.error, raw: item.raw } };
+          continue;
+        }
+        const object = asObject(item.value);
+        if (!object) {
+          yield { line: item.line, reject: { reason: 'expected a JSON object per SpendLogs row' } };
+          continue;
+        }
+        const row = litellmRow(object);
+        yield isReject(row) ? { line: item.line, reject: row } : { line: item.line, row };
+      }
+      return;
+    }
+    let header: string[] | undefined;
+    for await (const record of readCsvRecords(replay)) {
+      if ('error' in record) {
+        yield { line: record.line, reject: { reason: `unreadable CSV record: ${record.error}` } };
+        continue;
+      }
+      if (!header) {
+        header = normalizeHeader(record.fields);
+        continue;
+      }
+      if (record.fields.length !== header.length) {
+        yield { line: record.line, reject: { reason: `expected ${header.length} fields, found ${record.fields.length}` } };
+        continue;
+      }
+      const object: Json = {};
+      header.forEach((name, i) => (object[name] = record.fields[i]));
+      const row = litellmRow(object);
+      yield isReject(row) ? { line: record.line, reject: row } : { line: record.line, row };
+    }
+  },
+};

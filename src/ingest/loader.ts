@@ -1,0 +1,321 @@
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { Store } from '../db/connection.ts';
+import { UserError } from '../command-context.ts';
+import type { Logger } from '../log.ts';
+import type { CanonicalInvoiceLine, CanonicalLedgerRow, CanonicalUsageRow, ParsedRow, Reject, SourceFormat } from './format.ts';
+import { LEDGER_COLUMNS } from './format.ts';
+import { csvLine } from './csv-text.ts';
+import { headerOf } from './csv-records.ts';
+import { missingLedgerColumns } from './ledger-formats/canonical.ts';
+import { chooseFormat, formatsOf, type IngestKind } from './registry.ts';
+import { createRunner, type Runner } from './runner.ts';
+import { hashFile, openSource, readHead, statSource, type SourceFile } from './source.ts';
+import * as q from './queries.ts';
+
+export interface IngestOptions {
+  kind: IngestKind;
+  path: string;
+  /** --format; detected from the content when absent */
+  format?: string;
+  /** --replace: earlier overlapping files of the same kind and provider are replaced */
+  replace?: boolean;
+  reason?: string;
+  /** --mapping: the user's SKU mapping file, passed to provider parsers */
+  mappingFile?: string;
+  log?: Logger;
+  /** called as bytes of the file are read (for a progress bar) */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+export interface IngestResult {
+  file: string;
+  kind: IngestKind;
+  format: string;
+  status: 'loaded' | 'duplicate';
+  already_ingested: boolean;
+  ingested_file_id: string;
+  bytes: number;
+  provider: string | null;
+  first_day: string | null;
+  last_day: string | null;
+  rows_read: number;
+  rows_stored: number;
+  rows_duplicate: number;
+  rows_rejected: number;
+  rows_untagged: number;
+  replaced_file_ids: string[];
+  seconds: number;
+  rows_per_second: number;
+}
+
+class AlreadyIngested extends Error {
+  constructor(readonly fileId: string) {
+    super('already ingested');
+  }
+}
+
+const BATCH = 1000;
+
+/**
+ * Ingests one file in one transaction: the same bytes twice change nothing; a kill mid-file
+ * leaves the database as it was. Returns the summary printed by `recon ingest`.
+ */
+export async function ingestFile(store: Store, options: IngestOptions): Promise<IngestResult> {
+  const started = process.hrtime.bigint();
+  const filePath = path.resolve(options.path);
+  let source: SourceFile;
+  try {
+    source = statSource(filePath);
+  } catch (error) {
+    throw new UserError(`cannot read ${options.path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'check the path');
+  }
+  const head = await readHead(source).catch((error: Error) => {
+    throw new UserError(`cannot read ${options.path}: ${error.message}`, 'is it a complete (gzip) file?');
+  });
+  const format = chooseFormat(options.kind, head, filePath, options.format);
+  if (!format) {
+    const names = formatsOf(options.kind).map((f) => f.name).join(', ') || '(none registered yet)';
+    throw new UserError(
+      options.format ? `unknown ${options.kind} format "${options.format}"` : `cannot tell the format of ${options.path} from its content`,
+      `pass --format with one of: ${names}`,
+    );
+  }
+  if (options.replace && !options.reason?.trim()) throw new UserError('--replace needs --reason "..." (it is recorded with the replacement)', 'add --reason "corrected export from the provider"');
+  const log = options.log;
+  log?.info('ingest file', { file: filePath, kind: options.kind, format: format.name, bytes: source.bytes, gzip: source.gzip });
+
+  // A file of the same size was ingested before: hash first, so identical bytes cost no load.
+  const sameSize = await q.findFilesBySize(store.db, options.kind, source.bytes).execute();
+  if (sameSize.length > 0) {
+    const known = await q.findFilesByHash(store.db, options.kind, await hashFile(filePath)).executeTakeFirst();
+    if (known) return duplicateResult(options.kind, format.name, filePath, source.bytes, known.id, started);
+  }
+
+  try {
+    return await store.withRawClient(async (raw) => {
+      const runner = createRunner(raw, store.db);
+      await runner.exec('begin');
+      try {
+        const result = await loadInTransaction(store, runner, source, format, head, options, started);
+        await runner.exec('commit');
+        return result;
+      } catch (error) {
+        await runner.exec('rollback').catch(() => undefined);
+        throw error;
+      }
+    });
+  } catch (error) {
+    if (error instanceof AlreadyIngested) return duplicateResult(options.kind, format.name, filePath, source.bytes, error.fileId, started);
+    throw error;
+  }
+}
+
+async function loadInTransaction(store: Store, runner: Runner, source: SourceFile, format: SourceFormat<unknown>, head: string, options: IngestOptions, started: bigint): Promise<IngestResult> {
+  const [fileRow] = await runner.query(q.insertFileRow(store.db, { kind: options.kind, format: format.name, path: source.path, bytes: source.bytes }));
+  const fileId = fileRow!.id;
+  const { stream, meter } = openSource(source, options.onProgress ? (n) => options.onProgress!(n, source.bytes) : undefined);
+
+  let counts: { read: number; stored: number; valid: number; rejected: number; untagged: number };
+  let scope: { provider: string | null; first: string | null; last: string | null };
+  let replaced: string[] = [];
+  const replaceOverlaps = async () => {
+    if (!scope.first || !scope.last) return;
+    const overlapping = await runner.query(q.findOverlappingFiles(store.db, options.kind, fileId, scope.provider, scope.first, scope.last));
+    if (overlapping.length === 0) return;
+    if (!options.replace) {
+      if (options.kind === 'ledger') return; // overlapping ledgers are fine: requests are deduplicated
+      const list = overlapping.map((f) => `#${f.id} ${f.path} (${f.first_day}..${f.last_day})`).join('; ');
+      throw new UserError(
+        `${source.path} overlaps ${options.kind} file(s) already loaded for ${scope.provider ?? 'the same providers'} on the same days: ${list}`,
+        `if this is a corrected export, rerun with --replace --reason "..."; to keep both, they must cover different days`,
+      );
+    }
+    replaced = overlapping.map((f) => f.id);
+    await runner.query(q.markReplaced(store.db, replaced, fileId, options.reason!.trim()));
+    await runner.query(q.deleteRowsOfFiles(options.kind, replaced));
+    options.log?.info('replaced earlier files', { file: source.path, replaced });
+  };
+
+  if (options.kind === 'ledger') {
+    const fast = format.name === 'canonical-csv';
+    let lineOffset = 0;
+    if (fast) {
+      const header = headerOf(head);
+      const missing = missingLedgerColumns(header);
+      if (missing.length > 0) throw new UserError(`${source.path}: the header lacks required column(s) ${missing.join(', ')}`, 'see docs/ingest.md for the canonical ledger columns');
+      const seen = new Set<string>();
+      let extra = 0;
+      const columns = header.map((name) => {
+        if ((LEDGER_COLUMNS as readonly string[]).includes(name) && !seen.has(name)) {
+          seen.add(name);
+          return name;
+        }
+        extra += 1;
+        return `extra_${extra}`;
+      });
+      await runner.exec(q.createLedgerStage(extra));
+      // COPY preserves file order: the identity column numbers records, line = record + 1 (header).
+      lineOffset = 1;
+      await runner.exec('savepoint copy_stage');
+      try {
+        await runner.copy((h) => q.copyIntoStage(columns, h), stream, true);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        // 22P04: a row with too many/few fields, 22021/22P05: bytes that are not UTF-8. COPY stops at
+        // the first one; the record-by-record reader quarantines such rows instead.
+        if (code !== '22P04' && code !== '22021' && code !== '22P05' && code !== '22P02') throw error;
+        options.log?.warn('COPY refused a malformed row; reading the file record by record', { file: source.path, error: (error as Error).message });
+        await runner.exec('rollback to savepoint copy_stage');
+        await runner.exec(`truncate ${q.STAGE}`);
+        stream.destroy();
+        const again = openSource(source);
+        lineOffset = 0;
+        await stageParsedRows(runner, format as SourceFormat<CanonicalLedgerRow>, again.stream, source, options);
+        meter.digest = again.meter.digest;
+      }
+    } else {
+      await runner.exec(q.createLedgerStage(0));
+      await stageParsedRows(runner, format as SourceFormat<CanonicalLedgerRow>, stream, source, options);
+    }
+    await checkNotKnown(runner, store, options.kind, meter.digest());
+
+    const [stage] = await runner.query(q.selectStageScope());
+    const read = Number(stage!.rows_read);
+    const provider = stage!.min_provider !== null && stage!.min_provider === stage!.max_provider ? stage!.min_provider : null;
+    scope = { provider, first: stage!.min_ts ? utcDay(stage!.min_ts) : null, last: stage!.max_ts ? utcDay(stage!.max_ts) : null };
+    await replaceOverlaps();
+    if (stage!.min_ts && stage!.max_ts) await runner.query(q.ensurePartitions(new Date(stage!.min_ts), new Date(stage!.max_ts)));
+    const epoch = new Date(0);
+    const [moved] = await runner.query(q.moveStagedLedger(fileId, source.path, lineOffset, stage!.min_ts ? new Date(stage!.min_ts) : epoch, stage!.max_ts ? new Date(stage!.max_ts) : epoch));
+    counts = { read, stored: Number(moved!.rows_stored), valid: Number(moved!.rows_valid), rejected: Number(moved!.rows_rejected), untagged: Number(moved!.rows_untagged) };
+  } else {
+    const result = await loadRows(store, runner, fileId, format, stream, source, options);
+    await checkNotKnown(runner, store, options.kind, meter.digest());
+    const [rowScope] = await runner.query(q.selectRowScope(options.kind, fileId));
+    const provider = rowScope!.min_provider !== null && rowScope!.min_provider === rowScope!.max_provider ? rowScope!.min_provider : null;
+    scope = { provider, first: rowScope!.first_day, last: rowScope!.last_day };
+    await replaceOverlaps();
+    counts = { read: result.read, stored: result.stored, valid: result.stored, rejected: result.rejected, untagged: 0 };
+  }
+
+  const duplicate = counts.valid - counts.stored;
+  await runner.query(
+    q.finishFileRow(store.db, fileId, {
+      sha256: meter.digest(),
+      provider: scope.provider,
+      first_day: scope.first,
+      last_day: scope.last,
+      rows_read: String(counts.read),
+      rows_stored: String(counts.stored),
+      rows_duplicate: String(duplicate),
+      rows_rejected: String(counts.rejected),
+      rows_untagged: String(counts.untagged),
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return {
+    file: source.path,
+    kind: options.kind,
+    format: format.name,
+    status: 'loaded',
+    already_ingested: false,
+    ingested_file_id: fileId,
+    bytes: source.bytes,
+    provider: scope.provider,
+    first_day: scope.first,
+    last_day: scope.last,
+    rows_read: counts.read,
+    rows_stored: counts.stored,
+    rows_duplicate: duplicate,
+    rows_rejected: counts.rejected,
+    rows_untagged: counts.untagged,
+    replaced_file_ids: replaced,
+    seconds: round(seconds),
+    rows_per_second: seconds > 0 ? Math.round(counts.read / seconds) : counts.read,
+  };
+}
+
+async function checkNotKnown(runner: Runner, store: Store, kind: string, sha256: string) {
+  const [known] = await runner.query(q.findFilesByHash(store.db, kind, sha256));
+  if (known) throw new AlreadyIngested(known.id);
+}
+
+/** Rows of a JavaScript parser, serialized to CSV into the same staging table (validated in SQL). */
+async function stageParsedRows(runner: Runner, format: SourceFormat<CanonicalLedgerRow>, stream: Readable, source: SourceFile, options: IngestOptions) {
+  const columns = [...q.STAGE_META, ...LEDGER_COLUMNS];
+  const rows = parseOrFail(format, stream, source, options);
+  async function* csv(): AsyncGenerator<string> {
+    let buffer = '';
+    for await (const item of rows) {
+      if ('reject' in item) {
+        const r = item.reject;
+        buffer += csvLine([String(item.line), r.field ?? null, r.value ?? null, r.reason, r.raw ?? null, ...LEDGER_COLUMNS.map(() => null)]);
+      } else {
+        const row = item.row as unknown as Record<string, string | null | undefined>;
+        buffer += csvLine([String(item.line), null, null, null, null, ...LEDGER_COLUMNS.map((c) => row[c])]);
+      }
+      if (buffer.length >= 256 * 1024) {
+        yield buffer;
+        buffer = '';
+      }
+    }
+    if (buffer) yield buffer;
+  }
+  await runner.copy((h) => q.copyIntoStage(columns, h), Readable.from(csv()), false);
+}
+
+async function* parseOrFail<T>(format: SourceFormat<T>, stream: Readable, source: SourceFile, options: IngestOptions): AsyncGenerator<ParsedRow<T>> {
+  try {
+    yield* format.parse(stream, { fileName: source.path, skuMappingFile: options.mappingFile });
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(`cannot read ${source.path} as ${format.name}: ${(error as Error).message}`, 'check the file, or pass the right --format');
+  }
+}
+
+/** Invoice and usage files: small, parsed and checked in JavaScript, inserted in batches. */
+async function loadRows(store: Store, runner: Runner, fileId: string, format: SourceFormat<unknown>, stream: Readable, source: SourceFile, options: IngestOptions) {
+  let read = 0;
+  let stored = 0;
+  let rejected = 0;
+  let rows: { line: number; row: unknown }[] = [];
+  let rejects: ({ line: number } & Reject)[] = [];
+  const flush = async () => {
+    if (rows.length > 0) {
+      if (options.kind === 'invoice') await runner.query(q.insertInvoiceLines(store.db, fileId, rows as { line: number; row: CanonicalInvoiceLine }[]));
+      else await runner.query(q.insertUsageRows(store.db, fileId, rows as { line: number; row: CanonicalUsageRow }[]));
+      stored += rows.length;
+      rows = [];
+    }
+    if (rejects.length > 0) {
+      await runner.query(q.insertRejects(store.db, fileId, source.path, rejects));
+      rejected += rejects.length;
+      rejects = [];
+    }
+  };
+  for await (const item of parseOrFail(format, stream, source, options)) {
+    read += 1;
+    if ('reject' in item) rejects.push({ line: item.line, ...item.reject });
+    else rows.push(item);
+    if (rows.length >= BATCH || rejects.length >= BATCH) await flush();
+  }
+  await flush();
+  return { read, stored, rejected };
+}
+
+function duplicateResult(kind: IngestKind, format: string, file: string, bytes: number, id: string, started: bigint): IngestResult {
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return {
+    file, kind, format, status: 'duplicate', already_ingested: true, ingested_file_id: id, bytes, provider: null, first_day: null, last_day: null,
+    rows_read: 0, rows_stored: 0, rows_duplicate: 0, rows_rejected: 0, rows_untagged: 0, replaced_file_ids: [], seconds: round(seconds), rows_per_second: 0,
+  };
+}
+
+function utcDay(value: Date | string): string {
+  return new Date(value).toISOString().slice(0, 10);
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
