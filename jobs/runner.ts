@@ -36,30 +36,45 @@ interface HeldLock {
  */
 async function tryLockJob(store: Store, job: JobKind): Promise<HeldLock | undefined> {
   if (runningHere.has(job)) return undefined;
+  // Claimed before the first await, so two starts in this process cannot both pass the check.
+  runningHere.add(job);
   const key = JOB_KEYS[job];
   if (store.pgPool) {
-    const client = await store.pgPool.connect();
-    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::int, $2::int) as ok', [JOB_LOCK, key]);
-    if (!rows[0]?.ok) {
-      client.release();
-      return undefined;
+    let client;
+    try {
+      client = await store.pgPool.connect();
+      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::int, $2::int) as ok', [JOB_LOCK, key]);
+      if (!rows[0]?.ok) {
+        client.release();
+        runningHere.delete(job);
+        return undefined;
+      }
+    } catch (error) {
+      client?.release();
+      runningHere.delete(job);
+      throw error;
     }
-    runningHere.add(job);
+    const held = client;
     return {
       async release() {
         runningHere.delete(job);
         try {
-          await client.query('select pg_advisory_unlock($1::int, $2::int)', [JOB_LOCK, key]);
-          client.release();
+          await held.query('select pg_advisory_unlock($1::int, $2::int)', [JOB_LOCK, key]);
+          held.release();
         } catch (error) {
-          client.release(error as Error);
+          held.release(error as Error);
         }
       },
     };
   }
-  const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${JOB_LOCK}::int, ${key}::int) as ok`.execute(store.db);
-  if (!rows[0]?.ok) return undefined;
-  runningHere.add(job);
+  const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${JOB_LOCK}::int, ${key}::int) as ok`.execute(store.db).catch((error) => {
+    runningHere.delete(job);
+    throw error;
+  });
+  if (!rows[0]?.ok) {
+    runningHere.delete(job);
+    return undefined;
+  }
   return {
     async release() {
       runningHere.delete(job);

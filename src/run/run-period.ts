@@ -55,6 +55,8 @@ export interface RunPeriodOptions {
   now?: Date;
   /** the pipeline; tests of the run lifecycle may pass a small stand-in */
   reconcile?: Reconcile;
+  /** called once the run row exists (the HTTP service answers with the id before the run ends) */
+  onStarted?: (runId: string) => void;
   /** fault injection for the kill -9 test: wait this long at the start of the run's transaction */
   pauseBeforeCommitMs?: number;
 }
@@ -102,6 +104,7 @@ export async function runPeriod(store: Store, options: RunPeriodOptions): Promis
         reopenReason: options.reopen?.reason ?? null,
       });
       activeRuns.add(runId);
+      options.onStarted?.(runId);
       const runLog = log.child({ run_id: runId, period });
       runLog.info('run started', { trigger: options.trigger });
 
