@@ -1,6 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import type { Period } from '../period.ts';
+import { periodBounds, type Period } from '../period.ts';
+import {
+  dropPricingWorkTable,
+  insertCostCubeAndGatewayEstimates,
+  insertRunPriceCard,
+  insertPricingWorkTable,
+  selectPricingCounts,
+} from './queries.ts';
 
 export interface PricingCounts {
   records: string;
@@ -11,7 +18,21 @@ export interface PricingCounts {
   ledger_cost: string;
 }
 
-/** Prices every ledger record of the period into run_cost_cube for `runId`. */
-export async function priceLedger(_db: Kysely<Database>, _input: { runId: string; period: Period }): Promise<PricingCounts> {
-  throw new Error('priceLedger: not implemented yet');
+/**
+ * Prices every ledger record of the period into run_cost_cube for `runId`:
+ * resolve the run's wide price card, group the month's records by everything the price and the
+ * cube depend on (one parallel scan), then spread the groups into categories with their cost.
+ */
+export async function priceLedger(db: Kysely<Database>, input: { runId: string; period: Period }): Promise<PricingCounts> {
+  if (!/^\d+$/.test(input.runId)) throw new Error(`priceLedger: run id must be an integer, got "${input.runId}"`);
+  const { start, end } = periodBounds(input.period);
+  const scope = { runId: input.runId, start: start.toISOString(), end: end.toISOString() };
+  await insertRunPriceCard(db, scope);
+  await insertPricingWorkTable(db, scope);
+  try {
+    await insertCostCubeAndGatewayEstimates(db, scope);
+    return await selectPricingCounts(db, scope);
+  } finally {
+    await dropPricingWorkTable(db, scope);
+  }
 }

@@ -1,0 +1,662 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { PricingCounts } from './price-ledger.ts';
+import type { CardLine } from './rules.ts';
+
+type Db = Kysely<Database>;
+
+export interface PricingScope {
+  runId: string;
+  /** period bounds [start, end) as ISO instants */
+  start: string;
+  end: string;
+}
+
+// The run's work table: a real (unlogged) table, because PostgreSQL runs CREATE TABLE AS in
+// parallel but not INSERT ... SELECT, and scans of temporary tables are never parallel.
+// The name is built from the run id only (digits, checked by priceLedger).
+const workTable = (scope: PricingScope) => sql.raw(`pricing_work_${scope.runId}`);
+
+const TIERS = sql.raw(`('standard', 'batch', 'flex', 'priority')`);
+// Bedrock cross-region inference profiles carry their own price (see rules.pricingRegion).
+const PRICE_REGION = sql.raw(
+  `case when l.provider = 'aws.bedrock' and l.response_model ~ '^(us|eu|apac|jp|au|ca|global|us-gov)\\.[a-z0-9-]+\\.' ` +
+    `then split_part(l.response_model, '.', 1) else coalesce(l.region, '') end`,
+);
+const UNCACHED = sql.raw(`(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens)`);
+
+/**
+ * Resolves the card lines in effect during the period into slots: per (provider, model, tier)
+ * the time is cut at every line boundary, and each (segment, region, long-context band) gets the
+ * one line per category that prices it, side by side. Retired lines are left out.
+ */
+export async function insertRunPriceCard(db: Db, scope: PricingScope): Promise<void> {
+  const { runId, start, end } = scope;
+  const pick = (category: string) => sql.raw(
+    `max(unit_price) filter (where token_category = '${category}'), max(line_id) filter (where token_category = '${category}'), ` +
+      `max(card_version_id) filter (where token_category = '${category}')`,
+  );
+  await sql`
+    insert into run_price_card (
+      run_id, slot_id, provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to,
+      input_price, input_line_id, input_version_id,
+      cached_input_price, cached_input_line_id, cached_input_version_id,
+      cache_write_5m_price, cache_write_5m_line_id, cache_write_5m_version_id,
+      cache_write_1h_price, cache_write_1h_line_id, cache_write_1h_version_id,
+      output_price, output_line_id, output_version_id,
+      reasoning_output_price, reasoning_output_line_id, reasoning_output_version_id,
+      request_price, request_line_id, request_version_id)
+    with l as materialized (
+      select * from rate_card_line
+      where retired_by_version_id is null
+        and effective_from < ${end}::timestamptz and coalesce(effective_to, 'infinity') > ${start}::timestamptz
+    ),
+    bounds as (
+      select provider, model, service_tier, greatest(effective_from, ${start}::timestamptz) as b from l
+      union
+      select provider, model, service_tier, least(coalesce(effective_to, 'infinity'), ${end}::timestamptz) from l
+    ),
+    segments as (
+      select provider, model, service_tier, b as valid_from,
+             lead(b) over (partition by provider, model, service_tier order by b) as valid_to
+      from bounds
+    ),
+    regions as (
+      select provider, model, service_tier, region from l
+      union
+      select provider, model, service_tier, '' from l
+    ),
+    thresholds as (
+      select provider, model, service_tier, min_input_tokens as t from l
+      union
+      select provider, model, service_tier, 0 from l
+    ),
+    bands as (
+      select provider, model, service_tier, case when t = 0 then -1 else t end as band_lo,
+             coalesce(lead(t) over (partition by provider, model, service_tier order by t), 9223372036854775807) as band_hi
+      from thresholds
+    ),
+    slots as (
+      select s.provider, s.model, s.service_tier, r.region, b.band_lo, b.band_hi, s.valid_from, s.valid_to
+      from segments s
+      join regions r on (r.provider, r.model, r.service_tier) = (s.provider, s.model, s.service_tier)
+      join bands b on (b.provider, b.model, b.service_tier) = (s.provider, s.model, s.service_tier)
+      where s.valid_to is not null
+    ),
+    picked as (
+      select distinct on (s.provider, s.model, s.service_tier, s.region, s.band_lo, s.valid_from, l.token_category)
+             s.*, l.token_category, l.unit_price, l.id as line_id, l.card_version_id
+      from slots s
+      join l on l.provider = s.provider and l.model = s.model and l.service_tier = s.service_tier
+            and (l.region = s.region or l.region = '')
+            and l.min_input_tokens <= greatest(s.band_lo, 0)
+            and l.effective_from <= s.valid_from and coalesce(l.effective_to, 'infinity') >= s.valid_to
+      order by s.provider, s.model, s.service_tier, s.region, s.band_lo, s.valid_from, l.token_category,
+               (l.region = s.region) desc, l.min_input_tokens desc
+    )
+    select ${runId}::bigint,
+           (row_number() over (order by provider, model, service_tier, region, band_lo, valid_from))::int,
+           provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to,
+           ${pick('input')}, ${pick('cached_input')}, ${pick('cache_write_5m')}, ${pick('cache_write_1h')},
+           ${pick('output')}, ${pick('reasoning_output')}, ${pick('request')}
+    from picked
+    group by provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to`.execute(db);
+  // Fresh statistics so the planner hashes the (small) card instead of guessing its size.
+  await sql`analyze run_price_card`.execute(db);
+}
+
+/**
+ * The one scan of the month: every ledger record of the period (from loaded files) joined to its
+ * canonical model and its price slot, grouped by everything the cube and the price depend on.
+ * Costs are not computed per record: within a group the price is one slot, so sums of tokens
+ * times the slot's prices are exact and far cheaper.
+ */
+export async function insertPricingWorkTable(db: Db, scope: PricingScope): Promise<void> {
+  const { runId, start, end } = scope;
+  const table = workTable(scope);
+  await sql`drop table if exists ${table}`.execute(db);
+  const slotIs = (column: string) => sql.raw(`case when cs.slot_id is not null then cs.${column} else cg.${column} end`);
+  await sql`
+    create unlogged table ${table} as
+    select (l.ts at time zone 'UTC')::date as day,
+           l.provider,
+           coalesce(am.model, l.response_model) as model,
+           coalesce(aq.model, l.requested_model) as requested_model,
+           l.service_tier, l.region, l.team, l.service, l.workflow, l.cost_center, l.environment, l.gateway_key_id, l.status,
+           (coalesce(l.attempt, 1) > 1 or (l.original_request_id is not null and l.original_request_id <> l.request_id)) as is_retry,
+           l.price_card_version,
+           l.gateway_cost_usd is not null as has_estimate,
+           coalesce(cs.slot_id, cg.slot_id) as slot_id,
+           case when l.service_tier not in ${TIERS} then 'unknown_tier'
+                when ${UNCACHED} < 0 then 'negative_uncached_input' end as record_reason,
+           count(*) as records,
+           count(*) filter (where
+             (${UNCACHED} > 0 and ${slotIs('input_price')} is null)
+             or (l.cache_read_input_tokens > 0 and ${slotIs('cached_input_price')} is null)
+             or (l.cache_write_5m_input_tokens > 0 and ${slotIs('cache_write_5m_price')} is null)
+             or (l.cache_write_1h_input_tokens > 0 and ${slotIs('cache_write_1h_price')} is null)
+             or (l.output_tokens > 0 and ${slotIs('output_price')} is null)) as records_missing_price,
+           coalesce(sum(${UNCACHED}) filter (where ${UNCACHED} > 0), 0) as q_input,
+           count(*) filter (where ${UNCACHED} > 0) as n_input,
+           sum(l.cache_read_input_tokens) as q_cached_input,
+           count(*) filter (where l.cache_read_input_tokens > 0) as n_cached_input,
+           sum(l.cache_write_5m_input_tokens) as q_cache_write_5m,
+           count(*) filter (where l.cache_write_5m_input_tokens > 0) as n_cache_write_5m,
+           sum(l.cache_write_1h_input_tokens) as q_cache_write_1h,
+           count(*) filter (where l.cache_write_1h_input_tokens > 0) as n_cache_write_1h,
+           sum(l.output_tokens) as q_output,
+           count(*) filter (where l.output_tokens > 0) as n_output,
+           sum(l.reasoning_output_tokens) as q_reasoning,
+           sum(l.gateway_cost_usd) as gateway_cost
+    from ledger_record l
+    left join model_alias am
+      on am.provider = l.provider and am.alias = l.response_model
+     and am.effective_from <= l.ts and (am.effective_to is null or l.ts < am.effective_to)
+    left join model_alias aq
+      on aq.provider = l.provider and aq.alias = l.requested_model
+     and aq.effective_from <= l.ts and (aq.effective_to is null or l.ts < aq.effective_to)
+    left join run_price_card cs
+      on cs.run_id = ${runId}::bigint and cs.provider = l.provider and cs.model = coalesce(am.model, l.response_model)
+     and cs.service_tier = l.service_tier and cs.region = ${PRICE_REGION} and cs.region <> ''
+     and l.ts >= cs.valid_from and l.ts < cs.valid_to and l.input_tokens > cs.band_lo and l.input_tokens <= cs.band_hi
+    left join run_price_card cg
+      on cg.run_id = ${runId}::bigint and cg.provider = l.provider and cg.model = coalesce(am.model, l.response_model)
+     and cg.service_tier = l.service_tier and cg.region = ''
+     and l.ts >= cg.valid_from and l.ts < cg.valid_to and l.input_tokens > cg.band_lo and l.input_tokens <= cg.band_hi
+    where l.ts >= ${start}::timestamptz and l.ts < ${end}::timestamptz
+      and l.ingested_file_id in (select id from ingested_file where kind = 'ledger' and status = 'loaded')
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18`.execute(db);
+}
+
+export async function dropPricingWorkTable(db: Db, scope: PricingScope): Promise<void> {
+  await sql`drop table if exists ${workTable(scope)}`.execute(db);
+}
+
+/**
+ * Spreads the grouped records into one row per category (plus the request row), prices them
+ * from their slot, attaches owners (record's team, else the gateway key's; cost center the
+ * record's, else the team's), and writes the cube and the gateway-estimate comparison.
+ */
+export async function insertCostCubeAndGatewayEstimates(db: Db, scope: PricingScope): Promise<void> {
+  const { runId } = scope;
+  const table = workTable(scope);
+  const perToken = sql.raw('0.000001');
+  await sql`
+    with priced as (
+      select w.*, gko.team as key_team, c.category, c.records as cat_records, c.quantity,
+             case when rr.reason is null then coalesce(c.cost, 0) else 0 end as cost,
+             case when rr.reason is null then c.version_id end as card_version_id,
+             rr.reason,
+             c.gateway_cost as cat_gateway_cost
+      from ${table} w
+      left join run_price_card p on p.run_id = ${runId}::bigint and p.slot_id = w.slot_id
+      left join gateway_key_owner gko on w.team is null and gko.gateway_key_id = w.gateway_key_id
+      cross join lateral (values
+        ('input', w.n_input, w.q_input, w.q_input * p.input_price * ${perToken}, p.input_version_id, p.input_price is null, null::numeric),
+        ('cached_input', w.n_cached_input, w.q_cached_input, w.q_cached_input * p.cached_input_price * ${perToken}, p.cached_input_version_id, p.cached_input_price is null, null::numeric),
+        ('cache_write_5m', w.n_cache_write_5m, w.q_cache_write_5m, w.q_cache_write_5m * p.cache_write_5m_price * ${perToken}, p.cache_write_5m_version_id, p.cache_write_5m_price is null, null::numeric),
+        ('cache_write_1h', w.n_cache_write_1h, w.q_cache_write_1h, w.q_cache_write_1h * p.cache_write_1h_price * ${perToken}, p.cache_write_1h_version_id, p.cache_write_1h_price is null, null::numeric),
+        ('output', w.n_output, w.q_output,
+          case when p.reasoning_output_price is null then w.q_output * p.output_price * ${perToken}
+               else (w.q_output - w.q_reasoning) * p.output_price * ${perToken} + w.q_reasoning * p.reasoning_output_price * ${perToken} end,
+          p.output_version_id, p.output_price is null, null::numeric),
+        ('request', w.records, w.records::numeric, w.records * coalesce(p.request_price, 0),
+          coalesce(p.request_version_id, p.input_version_id, p.output_version_id), false, w.gateway_cost)
+      ) as c (category, records, quantity, cost, version_id, missing, gateway_cost)
+      cross join lateral (
+        select case
+          when w.record_reason is not null then w.record_reason
+          when w.slot_id is null then
+            case when exists (select 1 from rate_card_line r
+                              where r.provider = w.provider and r.model = w.model and r.retired_by_version_id is null)
+                 then 'no_card_in_effect' else 'no_card_for_model' end
+          when c.missing then 'no_price_for_category'
+        end as reason
+      ) rr
+      where c.records > 0
+    ),
+    cube as (
+      insert into run_cost_cube (
+        run_id, day, provider, model, requested_model, service_tier, token_category, region, team, service, workflow,
+        cost_center, environment, gateway_key_id, status, is_retry, owner_source, card_version_id, unpriced_reason,
+        records, quantity, cost, gateway_cost)
+      select ${runId}::bigint, p.day, p.provider, p.model, p.requested_model, p.service_tier, p.category, p.region,
+             coalesce(p.team, p.key_team), p.service, p.workflow, coalesce(p.cost_center, t.cost_center), p.environment,
+             p.gateway_key_id, p.status, p.is_retry,
+             case when p.team is not null then 'tag' when p.key_team is not null then 'key' end,
+             p.card_version_id, p.reason, sum(p.cat_records), sum(p.quantity), sum(p.cost), sum(p.cat_gateway_cost)
+      from priced p
+      left join team_owner t on t.team = coalesce(p.team, p.key_team)
+      group by 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
+      returning 1
+    )
+    insert into run_gateway_estimate (
+      run_id, day, provider, model, service_tier, gateway_card_version, recon_card_versions,
+      records, records_with_estimate, unpriced_records, gateway_cost, recon_cost, drift)
+    select ${runId}::bigint, p.day, p.provider, p.model, p.service_tier, p.price_card_version,
+           string_agg(distinct v.card_version, ',' order by v.card_version),
+           coalesce(sum(p.cat_records) filter (where p.category = 'request'), 0),
+           coalesce(sum(p.cat_records) filter (where p.category = 'request' and p.has_estimate), 0),
+           coalesce(sum(p.cat_records) filter (where p.category = 'request' and (p.reason is not null or p.records_missing_price > 0)), 0),
+           sum(p.cat_gateway_cost),
+           sum(p.cost),
+           sum(p.cat_gateway_cost) - coalesce(sum(p.cost) filter (where p.has_estimate), 0)
+    from priced p
+    left join rate_card_version v on v.id = p.card_version_id
+    group by p.day, p.provider, p.model, p.service_tier, p.price_card_version`.execute(db);
+}
+
+export async function selectPricingCounts(db: Db, scope: PricingScope): Promise<PricingCounts> {
+  const { rows } = await sql<PricingCounts>`
+    select coalesce(sum(records), 0)::text as records,
+           coalesce(sum(records) filter (where record_reason is null and slot_id is not null), 0)
+             - coalesce(sum(records_missing_price) filter (where record_reason is null and slot_id is not null), 0) as priced,
+           coalesce(sum(records) filter (where record_reason is not null or slot_id is null), 0)
+             + coalesce(sum(records_missing_price) filter (where record_reason is null and slot_id is not null), 0) as unpriced,
+           (select coalesce(sum(records), 0) from run_cost_cube
+             where run_id = ${scope.runId}::bigint and token_category = 'request' and team is null)::text as untagged,
+           (select coalesce(sum(cost), 0) from run_cost_cube where run_id = ${scope.runId}::bigint)::text as ledger_cost
+    from ${workTable(scope)}`.execute(db);
+  const row = rows[0]!;
+  return { records: String(row.records), priced: String(row.priced), unpriced: String(row.unpriced), untagged: String(row.untagged), ledger_cost: String(row.ledger_cost) };
+}
+
+/** Each (day, provider, model, tier, gateway card version) where the gateway's estimate differs from recon's price. */
+export interface GatewayEstimateDrift {
+  day: string;
+  provider: string;
+  model: string;
+  service_tier: string;
+  gateway_card_version: string | null;
+  recon_card_versions: string | null;
+  records: string;
+  records_with_estimate: string;
+  gateway_cost: string | null;
+  recon_cost: string;
+  drift: string | null;
+}
+
+/**
+ * Record groups whose gateway estimate differs from recon's price (or that the gateway priced
+ * with a card version other than recon's), largest absolute drift first. `minAbsDrift` hides
+ * rounding noise (decimal text, default 0 = every difference).
+ */
+export async function selectGatewayEstimateDrift(db: Db, runId: string, options: { minAbsDrift?: string } = {}): Promise<GatewayEstimateDrift[]> {
+  const { rows } = await sql<GatewayEstimateDrift>`
+    select day, provider, model, service_tier, gateway_card_version, recon_card_versions,
+           records, records_with_estimate, gateway_cost, recon_cost, drift
+    from run_gateway_estimate
+    where run_id = ${runId}::bigint and records_with_estimate > 0
+      and (abs(drift) > ${options.minAbsDrift ?? '0'}::numeric
+           or (gateway_card_version is not null and gateway_card_version is distinct from recon_card_versions))
+    order by abs(drift) desc nulls last, day, provider, model`.execute(db);
+  return rows;
+}
+
+// Rate card lines and versions ------------------------------------------------------------------
+
+export interface NewCardLine {
+  provider: string;
+  model: string;
+  service_tier: string;
+  token_category: string;
+  region: string;
+  min_input_tokens: string;
+  unit_price: string;
+  effective_from: string;
+  effective_to: string | null;
+}
+
+const linesJson = (lines: readonly NewCardLine[]): RawBuilder<unknown> => sql`${JSON.stringify(lines)}::jsonb`;
+const LINES_RECORDSET = sql.raw(
+  `(provider text, model text, service_tier text, token_category text, region text, min_input_tokens bigint, ` +
+    `unit_price numeric, effective_from timestamptz, effective_to timestamptz)`,
+);
+
+export async function selectFileBySha(db: Db, kind: 'ratecard' | 'alias', sha256: string) {
+  return db.selectFrom('ingested_file').selectAll().where('kind', '=', kind).where('sha256', '=', sha256).executeTakeFirst();
+}
+
+export async function insertIngestedFile(db: Db, file: { kind: 'ratecard' | 'alias'; format: string; path: string; sha256: string; bytes: number; rows: number; rejected: number }): Promise<string> {
+  const row = await db
+    .insertInto('ingested_file')
+    .values({
+      kind: file.kind, format: file.format, path: file.path, sha256: file.sha256, bytes: String(file.bytes),
+      rows_read: String(file.rows + file.rejected), rows_stored: String(file.rows), rows_rejected: String(file.rejected),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function selectCardVersion(db: Db, cardVersion: string) {
+  return db.selectFrom('rate_card_version').selectAll().where('card_version', '=', cardVersion).executeTakeFirst();
+}
+
+export async function insertCardVersion(db: Db, v: { cardVersion: string; source: string; fileId: string }): Promise<string> {
+  const row = await db.insertInto('rate_card_version').values({ card_version: v.cardVersion, source: v.source, ingested_file_id: v.fileId }).returning('id').executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/**
+ * --supersedes: the old version's lines that overlap a new line of the same key are retired by the
+ * new version; the parts of their ranges the new line does not cover stay in effect as trimmed
+ * copies under the old version (so earlier months keep their price). Returns lines retired.
+ */
+export async function retireSupersededLines(db: Db, input: { oldVersionId: string; newVersionId: string; lines: readonly NewCardLine[] }): Promise<number> {
+  // Two statements: the old lines must be retired before their trimmed copies exist, or the
+  // exclusion constraint would see the copy overlap the line it came from.
+  const retired = await sql<{ id: string }>`
+    with n as (select * from jsonb_to_recordset(${linesJson(input.lines)}) as x ${LINES_RECORDSET})
+    update rate_card_line o set retired_by_version_id = ${input.newVersionId}::bigint
+    from n
+    where o.card_version_id = ${input.oldVersionId}::bigint and o.retired_by_version_id is null
+      and (o.provider, o.model, o.service_tier, o.token_category, o.region, o.min_input_tokens)
+        = (n.provider, n.model, n.service_tier, n.token_category, coalesce(n.region, ''), coalesce(n.min_input_tokens, 0))
+      and tstzrange(o.effective_from, o.effective_to, '[)') && tstzrange(n.effective_from, n.effective_to, '[)')
+    returning o.id::text as id`.execute(db);
+  if (retired.rows.length === 0) return 0;
+  await sql`
+    with n as (select * from jsonb_to_recordset(${linesJson(input.lines)}) as x ${LINES_RECORDSET}),
+    hit as (
+      select o.id, o.card_version_id, o.provider, o.model, o.service_tier, o.token_category, o.region, o.min_input_tokens,
+             o.unit_price, o.effective_from, o.effective_to,
+             min(n.effective_from) as new_from,
+             case when bool_or(n.effective_to is null) then null else max(n.effective_to) end as new_to
+      from rate_card_line o
+      join n on (o.provider, o.model, o.service_tier, o.token_category, o.region, o.min_input_tokens)
+              = (n.provider, n.model, n.service_tier, n.token_category, coalesce(n.region, ''), coalesce(n.min_input_tokens, 0))
+            and tstzrange(o.effective_from, o.effective_to, '[)') && tstzrange(n.effective_from, n.effective_to, '[)')
+      where o.card_version_id = ${input.oldVersionId}::bigint and o.retired_by_version_id = ${input.newVersionId}::bigint
+      group by o.id
+    )
+    insert into rate_card_line (card_version_id, provider, model, service_tier, token_category, region, min_input_tokens, unit_price, effective_from, effective_to)
+    select card_version_id, provider, model, service_tier, token_category, region, min_input_tokens, unit_price, effective_from, new_from
+    from hit where effective_from < new_from
+    union all
+    select card_version_id, provider, model, service_tier, token_category, region, min_input_tokens, unit_price, new_to, effective_to
+    from hit where new_to is not null and (effective_to is null or effective_to > new_to)`.execute(db);
+  return retired.rows.length;
+}
+
+export async function insertCardLines(db: Db, versionId: string, lines: readonly NewCardLine[]): Promise<void> {
+  await sql`
+    insert into rate_card_line (card_version_id, provider, model, service_tier, token_category, region, min_input_tokens, unit_price, effective_from, effective_to)
+    select ${versionId}::bigint, provider, model, service_tier, token_category, coalesce(region, ''), coalesce(min_input_tokens, 0), unit_price, effective_from, effective_to
+    from jsonb_to_recordset(${linesJson(lines)}) as x ${LINES_RECORDSET}`.execute(db);
+}
+
+export interface CardOverlap {
+  provider: string;
+  model: string;
+  service_tier: string;
+  token_category: string;
+  region: string;
+  min_input_tokens: string;
+  existing_version: string;
+  existing_from: Date;
+  existing_to: Date | null;
+  new_from: Date;
+  new_to: Date | null;
+}
+
+/** The existing in-effect lines that new lines would overlap (to explain a refused import). */
+export async function selectCardOverlaps(db: Db, lines: readonly NewCardLine[], limit = 5): Promise<{ overlaps: CardOverlap[]; total: number }> {
+  const { rows } = await sql<CardOverlap & { total: string }>`
+    with n as (select * from jsonb_to_recordset(${linesJson(lines)}) as x ${LINES_RECORDSET})
+    select o.provider, o.model, o.service_tier, o.token_category, o.region, o.min_input_tokens::text as min_input_tokens,
+           v.card_version as existing_version, o.effective_from as existing_from, o.effective_to as existing_to,
+           n.effective_from as new_from, n.effective_to as new_to, count(*) over () as total
+    from rate_card_line o
+    join n on (o.provider, o.model, o.service_tier, o.token_category, o.region, o.min_input_tokens)
+            = (n.provider, n.model, n.service_tier, n.token_category, coalesce(n.region, ''), coalesce(n.min_input_tokens, 0))
+          and tstzrange(o.effective_from, o.effective_to, '[)') && tstzrange(n.effective_from, n.effective_to, '[)')
+    join rate_card_version v on v.id = o.card_version_id
+    where o.retired_by_version_id is null
+    order by o.provider, o.model, o.service_tier, o.token_category
+    limit ${limit}`.execute(db);
+  return { overlaps: rows, total: Number(rows[0]?.total ?? 0) };
+}
+
+export interface CardGap {
+  provider: string;
+  model: string;
+  service_tier: string;
+  token_category: string;
+  region: string;
+  min_input_tokens: string;
+  gap_from: Date;
+  gap_to: Date;
+}
+
+/** Holes between consecutive in-effect lines of one key (a time when that price is missing). */
+export async function selectCardGaps(db: Db, options: { versionId?: string } = {}): Promise<CardGap[]> {
+  const { rows } = await sql<CardGap>`
+    with ordered as (
+      select provider, model, service_tier, token_category, region, min_input_tokens, card_version_id, effective_from,
+             lag(effective_to) over w as prev_to, lag(card_version_id) over w as prev_version
+      from rate_card_line
+      where retired_by_version_id is null
+      window w as (partition by provider, model, service_tier, token_category, region, min_input_tokens order by effective_from)
+    )
+    select provider, model, service_tier, token_category, region, min_input_tokens::text as min_input_tokens,
+           prev_to as gap_from, effective_from as gap_to
+    from ordered
+    where prev_to is not null and prev_to < effective_from
+      and (${options.versionId ?? null}::bigint is null or card_version_id = ${options.versionId ?? null}::bigint
+           or prev_version = ${options.versionId ?? null}::bigint)
+    order by provider, model, service_tier, token_category, gap_from`.execute(db);
+  return rows;
+}
+
+export interface LedgerCardGap {
+  provider: string;
+  model: string;
+  service_tier: string;
+  reason: 'no_card_for_model' | 'no_card_in_effect';
+  first_seen: Date;
+  last_seen: Date;
+  records: string;
+}
+
+/** Models (and tiers) used in the ledger at times when no card line of theirs is in effect. */
+export async function selectLedgerCardGaps(db: Db, range: { start: string | null; end: string | null }): Promise<LedgerCardGap[]> {
+  const { rows } = await sql<LedgerCardGap>`
+    with records as (
+      select l.provider, coalesce(a.model, l.response_model) as model, l.service_tier, l.ts
+      from ledger_record l
+      left join model_alias a on a.provider = l.provider and a.alias = l.response_model
+        and a.effective_from <= l.ts and (a.effective_to is null or l.ts < a.effective_to)
+      where (${range.start}::timestamptz is null or l.ts >= ${range.start}::timestamptz)
+        and (${range.end}::timestamptz is null or l.ts < ${range.end}::timestamptz)
+        and l.ingested_file_id in (select id from ingested_file where kind = 'ledger' and status = 'loaded')
+    )
+    select r.provider, r.model, r.service_tier,
+           case when exists (select 1 from rate_card_line c where c.provider = r.provider and c.model = r.model and c.retired_by_version_id is null)
+                then 'no_card_in_effect' else 'no_card_for_model' end as reason,
+           min(r.ts) as first_seen, max(r.ts) as last_seen, count(*)::text as records
+    from records r
+    where not exists (
+      select 1 from rate_card_line c
+      where c.provider = r.provider and c.model = r.model and c.service_tier = r.service_tier
+        and c.retired_by_version_id is null and c.effective_from <= r.ts and (c.effective_to is null or r.ts < c.effective_to))
+    group by 1, 2, 3, 4
+    order by count(*) desc, 1, 2, 3`.execute(db);
+  return rows;
+}
+
+export interface CardVersionSummary {
+  id: string;
+  card_version: string;
+  source: string;
+  imported_at: Date;
+  file_path: string | null;
+  lines: string;
+  retired_lines: string;
+  models: string;
+  effective_from: Date | null;
+  effective_to: Date | null;
+  open_ended: boolean;
+}
+
+export async function selectCardVersions(db: Db): Promise<CardVersionSummary[]> {
+  const { rows } = await sql<CardVersionSummary>`
+    select v.id::text as id, v.card_version, v.source, v.imported_at, f.path as file_path,
+           count(l.id)::text as lines,
+           count(l.id) filter (where l.retired_by_version_id is not null)::text as retired_lines,
+           count(distinct (l.provider, l.model))::text as models,
+           min(l.effective_from) as effective_from,
+           max(l.effective_to) as effective_to,
+           coalesce(bool_or(l.effective_to is null), false) as open_ended
+    from rate_card_version v
+    left join ingested_file f on f.id = v.ingested_file_id
+    left join rate_card_line l on l.card_version_id = v.id
+    group by v.id, f.path
+    order by v.imported_at, v.id`.execute(db);
+  return rows;
+}
+
+export interface CardDiffRow {
+  provider: string;
+  model: string;
+  service_tier: string;
+  token_category: string;
+  region: string;
+  min_input_tokens: string;
+  change: 'added' | 'removed' | 'changed';
+  old_price: string | null;
+  new_price: string | null;
+}
+
+/**
+ * What changed from version A to version B by key (provider, model, tier, category, region,
+ * long-context threshold), comparing each version's latest line per key (retired or not: the
+ * diff is about what each card said).
+ */
+export async function selectCardDiff(db: Db, versionA: string, versionB: string): Promise<{ rows: CardDiffRow[]; unchanged: number }> {
+  const { rows } = await sql<CardDiffRow & { unchanged: string }>`
+    with a as (
+      select distinct on (provider, model, service_tier, token_category, region, min_input_tokens) *
+      from rate_card_line where card_version_id = ${versionA}::bigint
+      order by provider, model, service_tier, token_category, region, min_input_tokens, effective_from desc
+    ),
+    b as (
+      select distinct on (provider, model, service_tier, token_category, region, min_input_tokens) *
+      from rate_card_line where card_version_id = ${versionB}::bigint
+      order by provider, model, service_tier, token_category, region, min_input_tokens, effective_from desc
+    ),
+    joined as (
+      select coalesce(a.provider, b.provider) as provider, coalesce(a.model, b.model) as model,
+             coalesce(a.service_tier, b.service_tier) as service_tier, coalesce(a.token_category, b.token_category) as token_category,
+             coalesce(a.region, b.region) as region, coalesce(a.min_input_tokens, b.min_input_tokens)::text as min_input_tokens,
+             case when a.id is null then 'added' when b.id is null then 'removed'
+                  when a.unit_price <> b.unit_price then 'changed' else 'same' end as change,
+             a.unit_price::text as old_price, b.unit_price::text as new_price
+      from a full join b
+        on (a.provider, a.model, a.service_tier, a.token_category, a.region, a.min_input_tokens)
+         = (b.provider, b.model, b.service_tier, b.token_category, b.region, b.min_input_tokens)
+    )
+    select *, (select count(*) from joined where change = 'same')::text as unchanged
+    from joined where change <> 'same'
+    order by provider, model, service_tier, token_category, region, min_input_tokens::bigint`.execute(db);
+  const unchanged = Number(rows[0]?.unchanged ?? 0);
+  return { rows: rows.map(({ unchanged: _u, ...row }) => row), unchanged };
+}
+
+/** Every line of the card (retired ones too, flagged), e.g. to price one record in TypeScript. */
+export async function selectCardLines(db: Db, options: { includeRetired?: boolean } = {}): Promise<CardLine[]> {
+  let query = db.selectFrom('rate_card_line').select([
+    'id', 'card_version_id', 'provider', 'model', 'service_tier', 'token_category', 'region', 'min_input_tokens', 'unit_price', 'effective_from', 'effective_to',
+  ]);
+  if (!options.includeRetired) query = query.where('retired_by_version_id', 'is', null);
+  const rows = await query.orderBy('id').execute();
+  return rows.map((r) => ({ ...r, card_version_id: String(r.card_version_id), region: r.region, min_input_tokens: String(r.min_input_tokens) }));
+}
+
+// Model aliases ---------------------------------------------------------------------------------
+
+export interface NewAlias {
+  provider: string;
+  alias: string;
+  model: string;
+  effective_from: string | null;
+  effective_to: string | null;
+}
+
+const ALIAS_RECORDSET = sql.raw(`(provider text, alias text, model text, effective_from timestamptz, effective_to timestamptz)`);
+
+/** Inserts aliases; where one overlaps an existing alias of the same name the existing one wins. Returns rows inserted. */
+export async function insertAliasesKeepingExisting(db: Db, aliases: readonly NewAlias[], source: string): Promise<number> {
+  if (aliases.length === 0) return 0;
+  const { rows } = await sql<{ n: string }>`
+    with ins as (
+      insert into model_alias (provider, alias, model, effective_from, effective_to, source)
+      select provider, alias, model, coalesce(effective_from, '-infinity'), effective_to, ${source}
+      from jsonb_to_recordset(${JSON.stringify(aliases)}::jsonb) as x ${ALIAS_RECORDSET}
+      on conflict do nothing
+      returning 1
+    )
+    select count(*)::text as n from ins`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** A user's alias file replaces built-in (and price-map) aliases of the same names; user aliases must not overlap. */
+export async function replaceAliases(db: Db, aliases: readonly NewAlias[], source: string): Promise<{ inserted: number; replaced: number }> {
+  const { rows } = await sql<{ replaced: string }>`
+    with n as (select * from jsonb_to_recordset(${JSON.stringify(aliases)}::jsonb) as x ${ALIAS_RECORDSET}),
+    del as (
+      delete from model_alias a using n
+      where a.provider = n.provider and a.alias = n.alias and (a.source = 'builtin' or a.source like 'litellm:%')
+      returning a.id
+    )
+    select count(distinct id)::text as replaced from del`.execute(db);
+  await sql`
+    insert into model_alias (provider, alias, model, effective_from, effective_to, source)
+    select provider, alias, model, coalesce(effective_from, '-infinity'), effective_to, ${source}
+    from jsonb_to_recordset(${JSON.stringify(aliases)}::jsonb) as x ${ALIAS_RECORDSET}`.execute(db);
+  return { inserted: aliases.length, replaced: Number(rows[0]?.replaced ?? 0) };
+}
+
+export interface AliasOverlap {
+  provider: string;
+  alias: string;
+  existing_model: string;
+  existing_source: string;
+  existing_from: Date;
+  existing_to: Date | null;
+}
+
+export async function selectAliasOverlaps(db: Db, aliases: readonly NewAlias[]): Promise<AliasOverlap[]> {
+  const { rows } = await sql<AliasOverlap>`
+    with n as (select * from jsonb_to_recordset(${JSON.stringify(aliases)}::jsonb) as x ${ALIAS_RECORDSET})
+    select a.provider, a.alias, a.model as existing_model, a.source as existing_source, a.effective_from as existing_from, a.effective_to as existing_to
+    from model_alias a join n on a.provider = n.provider and a.alias = n.alias
+     and tstzrange(a.effective_from, a.effective_to, '[)') && tstzrange(coalesce(n.effective_from, '-infinity'), n.effective_to, '[)')
+    where a.source <> 'builtin' and a.source not like 'litellm:%'
+    limit 5`.execute(db);
+  return rows;
+}
+
+export interface AliasRow {
+  provider: string;
+  alias: string;
+  model: string;
+  effective_from: Date | string;
+  effective_to: Date | null;
+  source: string;
+}
+
+export async function selectAliases(db: Db, filter: { provider?: string; source?: string } = {}): Promise<AliasRow[]> {
+  const { rows } = await sql<AliasRow>`
+    select provider, alias, model, case when effective_from = '-infinity' then null else effective_from end as effective_from, effective_to, source
+    from model_alias
+    where (${filter.provider ?? null}::text is null or provider = ${filter.provider ?? null}::text)
+      and (${filter.source ?? null}::text is null or source = ${filter.source ?? null}::text)
+    order by provider, alias, effective_from`.execute(db);
+  return rows;
+}
+
+export async function selectResolvedModel(db: Db, provider: string, name: string, at: Date): Promise<string> {
+  const { rows } = await sql<{ model: string }>`select resolve_model(${provider}, ${name}, ${at}::timestamptz) as model`.execute(db);
+  return rows[0]!.model;
+}

@@ -1,0 +1,188 @@
+import { Decimal, ZERO } from '../money.ts';
+
+// The pricing rules of one record, as plain functions over plain data. The set-based SQL in
+// queries.ts does the same for a whole month; a db test checks both agree on random records.
+
+export const SERVICE_TIERS = ['standard', 'batch', 'flex', 'priority'] as const;
+export type ServiceTier = (typeof SERVICE_TIERS)[number];
+
+/** Categories of the priced ledger (run_cost_cube). Reasoning is priced inside `output`. */
+export const COST_CATEGORIES = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'request'] as const;
+export type CostCategory = (typeof COST_CATEGORIES)[number];
+
+/** Categories a rate card line can price: the cube's plus reasoning priced apart from output. */
+export const CARD_CATEGORIES = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'reasoning_output', 'request'] as const;
+export type CardCategory = (typeof CARD_CATEGORIES)[number];
+
+export const UNPRICED_REASONS = ['unknown_tier', 'negative_uncached_input', 'no_card_for_model', 'no_card_in_effect', 'no_price_for_category'] as const;
+export type UnpricedReason = (typeof UNPRICED_REASONS)[number];
+
+/** unit_price is USD per 1M tokens; exact multiplication keeps every digit (no division). */
+export const PER_TOKEN = new Decimal('0.000001');
+
+export interface CardLine {
+  id: string;
+  card_version_id: string;
+  provider: string;
+  model: string;
+  service_tier: string;
+  token_category: CardCategory;
+  region: string;
+  min_input_tokens: string;
+  unit_price: string;
+  effective_from: Date;
+  effective_to: Date | null;
+}
+
+export interface RecordToPrice {
+  ts: Date;
+  provider: string;
+  /** canonical model (alias already applied) */
+  model: string;
+  /** the name the provider answered with, before aliasing (Bedrock geo prefix decides the region) */
+  response_model: string;
+  service_tier: string;
+  region: string | null;
+  input_tokens: string;
+  output_tokens: string;
+  cache_read_input_tokens: string;
+  cache_write_5m_input_tokens: string;
+  cache_write_1h_input_tokens: string;
+  reasoning_output_tokens: string;
+}
+
+export interface PricedCategory {
+  category: CostCategory;
+  quantity: Decimal;
+  unit_price: string | null;
+  cost: Decimal;
+  line_id: string | null;
+  card_version_id: string | null;
+  unpriced_reason: UnpricedReason | null;
+}
+
+export interface PricedRecord {
+  /** reason the whole record could not be priced, or null */
+  unpriced_reason: UnpricedReason | null;
+  categories: PricedCategory[];
+  cost: Decimal;
+}
+
+const BEDROCK_GEO = /^(us|eu|apac|jp|au|ca|global|us-gov)\.[a-z0-9-]+\./;
+
+/**
+ * The region a record is priced in: a Bedrock cross-region inference profile (`us.anthropic...`)
+ * carries its own price, so its geo prefix wins; otherwise the record's region ('' = none).
+ */
+export function pricingRegion(provider: string, responseModel: string, region: string | null): string {
+  if (provider === 'aws.bedrock') {
+    const geo = BEDROCK_GEO.exec(responseModel);
+    if (geo) return geo[1]!;
+  }
+  return region ?? '';
+}
+
+export function uncachedInput(r: Pick<RecordToPrice, 'input_tokens' | 'cache_read_input_tokens' | 'cache_write_5m_input_tokens' | 'cache_write_1h_input_tokens'>): Decimal {
+  return new Decimal(r.input_tokens).minus(r.cache_read_input_tokens).minus(r.cache_write_5m_input_tokens).minus(r.cache_write_1h_input_tokens);
+}
+
+const inEffect = (line: CardLine, at: Date) =>
+  line.effective_from.getTime() <= at.getTime() && (line.effective_to === null || at.getTime() < line.effective_to.getTime());
+
+/**
+ * The line pricing `category` for a record: in effect at its time, for its region when the card
+ * has lines for that region (else the all-regions line), and the highest long-context tier the
+ * record's input exceeds (a request above the threshold pays that tier for all its tokens).
+ */
+function pickLine(candidates: CardLine[], category: CardCategory, region: string, input: Decimal): CardLine | undefined {
+  let best: CardLine | undefined;
+  for (const line of candidates) {
+    if (line.token_category !== category) continue;
+    if (line.region !== region && line.region !== '') continue;
+    const threshold = new Decimal(line.min_input_tokens);
+    if (!threshold.isZero() && !input.greaterThan(threshold)) continue;
+    if (!best) {
+      best = line;
+      continue;
+    }
+    const bestSpecific = best.region !== '' ? 1 : 0;
+    const specific = line.region !== '' ? 1 : 0;
+    if (specific > bestSpecific || (specific === bestSpecific && threshold.greaterThan(best.min_input_tokens))) best = line;
+  }
+  return best;
+}
+
+/** Prices one record against the card lines (retired lines already left out). */
+export function priceRecord(record: RecordToPrice, lines: readonly CardLine[]): PricedRecord {
+  const input = new Decimal(record.input_tokens);
+  const uncached = uncachedInput(record);
+  const output = new Decimal(record.output_tokens);
+  const reasoning = new Decimal(record.reasoning_output_tokens);
+  const quantities: Record<CostCategory, Decimal> = {
+    input: uncached,
+    cached_input: new Decimal(record.cache_read_input_tokens),
+    cache_write_5m: new Decimal(record.cache_write_5m_input_tokens),
+    cache_write_1h: new Decimal(record.cache_write_1h_input_tokens),
+    output,
+    request: new Decimal(1),
+  };
+
+  let recordReason: UnpricedReason | null = null;
+  const modelLines = lines.filter((l) => l.provider === record.provider && l.model === record.model);
+  const region = pricingRegion(record.provider, record.response_model, record.region);
+  const candidates = modelLines.filter(
+    (l) => l.service_tier === record.service_tier && inEffect(l, record.ts) && (l.region === region || l.region === ''),
+  );
+  if (!(SERVICE_TIERS as readonly string[]).includes(record.service_tier)) recordReason = 'unknown_tier';
+  else if (uncached.isNegative()) recordReason = 'negative_uncached_input';
+  else if (modelLines.length === 0) recordReason = 'no_card_for_model';
+  else if (!CARD_CATEGORIES.some((c) => pickLine(candidates, c, region, input))) recordReason = 'no_card_in_effect';
+
+  const categories: PricedCategory[] = [];
+  for (const category of COST_CATEGORIES) {
+    const quantity = quantities[category];
+    if (category !== 'request' && !quantity.greaterThan(0)) continue;
+    if (recordReason) {
+      categories.push({ category, quantity, unit_price: null, cost: ZERO, line_id: null, card_version_id: null, unpriced_reason: recordReason });
+      continue;
+    }
+    const line = pickLine(candidates, category, region, input);
+    if (category === 'request') {
+      // Every record has a request row; a card without a per-call fee costs 0 per call.
+      categories.push({
+        category,
+        quantity,
+        unit_price: line?.unit_price ?? null,
+        cost: line ? new Decimal(line.unit_price) : ZERO,
+        line_id: line?.id ?? null,
+        card_version_id: line?.card_version_id ?? requestVersion(candidates, region, input),
+        unpriced_reason: null,
+      });
+      continue;
+    }
+    if (!line) {
+      categories.push({ category, quantity, unit_price: null, cost: ZERO, line_id: null, card_version_id: null, unpriced_reason: 'no_price_for_category' });
+      continue;
+    }
+    let cost = quantity.times(line.unit_price).times(PER_TOKEN);
+    if (category === 'output') {
+      const reasoningLine = pickLine(candidates, 'reasoning_output', region, input);
+      if (reasoningLine) {
+        cost = output.minus(reasoning).times(line.unit_price).times(PER_TOKEN).plus(reasoning.times(reasoningLine.unit_price).times(PER_TOKEN));
+      }
+    }
+    categories.push({ category, quantity, unit_price: line.unit_price, cost, line_id: line.id, card_version_id: line.card_version_id, unpriced_reason: null });
+  }
+  const cost = categories.reduce((total, c) => total.plus(c.cost), ZERO);
+  return { unpriced_reason: recordReason, categories, cost };
+}
+
+/** The version a record's request row shows when the card has no per-call fee: its input line's, else output's. */
+function requestVersion(candidates: CardLine[], region: string, input: Decimal): string | null {
+  return pickLine(candidates, 'input', region, input)?.card_version_id ?? pickLine(candidates, 'output', region, input)?.card_version_id ?? null;
+}
+
+/** A retry is any attempt after the first. */
+export function isRetry(attempt: number | null, requestId: string, originalRequestId: string | null): boolean {
+  return (attempt ?? 1) > 1 || (originalRequestId !== null && originalRequestId !== requestId);
+}
