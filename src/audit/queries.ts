@@ -262,6 +262,7 @@ export interface TeamEvidenceRow {
   unowned_key_records: string;
   unowned_key_cost: string;
   keys_without_owner: string[];
+  cost_center: string | null;
 }
 
 /** Per team (tag, else key owner): the evidence the chargeback gates look at. */
@@ -289,8 +290,8 @@ export async function selectTeamEvidence(db: Db, table: string): Promise<TeamEvi
     )
     select o.team, o.records, o.cost, o.attributable_records, o.attributable_cost,
            coalesce(e.records, 0) as unowned_key_records, coalesce(e.cost, 0) as unowned_key_cost,
-           coalesce(e.keys, '{}') as keys_without_owner
-    from own o left join exposure e on e.team = o.team
+           coalesce(e.keys, '{}') as keys_without_owner, tw.cost_center
+    from own o left join exposure e on e.team = o.team left join team_owner tw on tw.team = o.team
     order by o.team collate "C"`.execute(db);
   return rows;
 }

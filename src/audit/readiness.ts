@@ -1,38 +1,26 @@
 import { Decimal } from '../money.ts';
+import { defaultPolicy, type AllocationPolicy } from '../allocate/policy.ts';
 
 export interface ReadinessThresholds {
   /** at least this share of the team's spend must carry an evidenced owner */
   minAttributableShare: Decimal;
-  /** the team's share of unexplained variance must stay below this */
+  /** the team's share of reconciliation variance must stay below this */
   maxVarianceShare: Decimal;
+  requireKeyOwners: boolean;
+  requireCostCenter: boolean;
 }
 
-// The allocation policy's chargeback gates: below 95% attributable, or at 2% variance or more,
-// a team's bill is still an estimate and stays showback.
-export const DEFAULT_THRESHOLDS: ReadinessThresholds = {
-  minAttributableShare: new Decimal('0.95'),
-  maxVarianceShare: new Decimal('0.02'),
-};
-
-/** Reads the gates from a policy object when it carries them (decimal strings), else defaults. */
-export function readinessThresholds(policy: unknown): ReadinessThresholds {
-  const gates = findGates(policy);
-  const read = (value: unknown, fallback: Decimal) => (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? new Decimal(value) : fallback);
+/** The allocation policy's chargeback gates, so the audit's verdict and the run's mode agree. */
+export function readinessThresholds(policy: AllocationPolicy = defaultPolicy): ReadinessThresholds {
   return {
-    minAttributableShare: read(gates?.min_attributable_share, DEFAULT_THRESHOLDS.minAttributableShare),
-    maxVarianceShare: read(gates?.max_variance_share, DEFAULT_THRESHOLDS.maxVarianceShare),
+    minAttributableShare: new Decimal(policy.chargeback.min_attributable_share),
+    maxVarianceShare: new Decimal(policy.chargeback.max_variance_share),
+    requireKeyOwners: policy.chargeback.require_key_owners,
+    requireCostCenter: policy.chargeback.require_cost_center,
   };
 }
 
-function findGates(policy: unknown): Record<string, unknown> | undefined {
-  if (typeof policy !== 'object' || policy === null) return undefined;
-  const record = policy as Record<string, unknown>;
-  for (const key of ['chargeback', 'gates', 'chargeback_gates']) {
-    const value = record[key];
-    if (typeof value === 'object' && value !== null) return value as Record<string, unknown>;
-  }
-  return record;
-}
+export const DEFAULT_THRESHOLDS: ReadinessThresholds = readinessThresholds(defaultPolicy);
 
 export interface TeamEvidence {
   team: string;
@@ -43,6 +31,8 @@ export interface TeamEvidence {
   unownedKeyRecords: Decimal;
   unownedKeyCost: Decimal;
   keysWithoutOwner: string[];
+  /** the team's cost center in the owners file, null when it has none */
+  costCenter: string | null;
   /** null when no reconciled run has measured it yet */
   varianceShare: Decimal | null;
 }
@@ -50,7 +40,7 @@ export interface TeamEvidence {
 export type GateStatus = 'pass' | 'fail' | 'unknown';
 
 export interface Gate {
-  gate: 'attributable' | 'variance' | 'key_owners';
+  gate: 'attributable' | 'variance' | 'key_owners' | 'cost_center';
   status: GateStatus;
   value: string | null;
   threshold: string;
@@ -86,6 +76,7 @@ export function teamReadiness(e: TeamEvidence, thresholds: ReadinessThresholds =
   const minA = thresholds.minAttributableShare;
   const attributableStatus: GateStatus = attributable === null ? 'unknown' : attributable.greaterThanOrEqualTo(minA) ? 'pass' : 'fail';
   gates.push({ gate: 'attributable', status: attributableStatus, value: attributable?.toDecimalPlaces(4, Decimal.ROUND_HALF_UP).toFixed(4) ?? null, threshold: minA.toFixed() });
+  if (attributableStatus === 'unknown') reasons.push('no records to measure attribution on');
   if (attributableStatus === 'fail') reasons.push(`attributable ${pct(attributable!)} is below ${pct(minA)}`);
 
   const maxV = thresholds.maxVarianceShare;
@@ -94,9 +85,16 @@ export function teamReadiness(e: TeamEvidence, thresholds: ReadinessThresholds =
   if (varianceStatus === 'fail') reasons.push(`variance share ${pct(e.varianceShare!.abs())} is not below ${pct(maxV)}`);
   if (varianceStatus === 'unknown') reasons.push('variance not measured yet: no reconciled run of the period with this team');
 
-  const keysStatus: GateStatus = e.keysWithoutOwner.length === 0 ? 'pass' : 'fail';
-  gates.push({ gate: 'key_owners', status: keysStatus, value: String(e.keysWithoutOwner.length), threshold: '0' });
-  if (keysStatus === 'fail') reasons.push(`uses gateway keys with no named owner: ${e.keysWithoutOwner.join(', ')}`);
+  if (thresholds.requireKeyOwners) {
+    const keysStatus: GateStatus = e.keysWithoutOwner.length === 0 ? 'pass' : 'fail';
+    gates.push({ gate: 'key_owners', status: keysStatus, value: String(e.keysWithoutOwner.length), threshold: '0' });
+    if (keysStatus === 'fail') reasons.push(`uses gateway keys with no named owner: ${e.keysWithoutOwner.join(', ')}`);
+  }
+  if (thresholds.requireCostCenter) {
+    const status: GateStatus = e.costCenter ? 'pass' : 'fail';
+    gates.push({ gate: 'cost_center', status, value: e.costCenter, threshold: 'named in the owners file' });
+    if (status === 'fail') reasons.push('no cost center in the owners file to post a charge to');
+  }
 
   const verdict = gates.some((g) => g.status === 'fail') ? 'not_ready' : gates.some((g) => g.status === 'unknown') ? 'pending' : 'ready';
   return {

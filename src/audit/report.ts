@@ -117,6 +117,7 @@ export function buildAuditReport(input: {
           unownedKeyRecords: money(t.unowned_key_records),
           unownedKeyCost: money(t.unowned_key_cost),
           keysWithoutOwner: t.keys_without_owner,
+          costCenter: t.cost_center,
           varianceShare: input.varianceShares.get(t.team) ?? null,
         },
         input.thresholds,
