@@ -127,12 +127,16 @@ function pgliteAsPool(pglite: PGlite) {
   };
 }
 
-/** Opens the embedded store; `dataDir` undefined means in memory (tests). */
-export async function openPglite(dataDir: string | undefined): Promise<Store> {
+/**
+ * Opens the embedded store; `dataDir` undefined means in memory (tests). `loadDataDir` starts
+ * from a dump of another store (tests start from a migrated template).
+ */
+export async function openPglite(dataDir: string | undefined, options: { loadDataDir?: Blob } = {}): Promise<Store> {
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create({
     dataDir: dataDir ? path.join(dataDir, 'pgdata') : undefined,
     extensions: { btree_gist },
+    loadDataDir: options.loadDataDir,
   });
   const pool = pgliteAsPool(pglite);
   // PostgresDialect only needs connect()/query()/release()/end(); the cast narrows to that contract.

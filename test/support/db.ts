@@ -1,4 +1,7 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import pg from 'pg';
 import { openPglite, openPostgres, type Store } from '../../src/db/connection.ts';
@@ -32,9 +35,32 @@ async function adminQuery(text: string): Promise<void> {
   }
 }
 
+function migrationsHash(): string {
+  return crypto.createHash('sha256').update(readMigrations().map((m) => m.sha256).join()).digest('hex').slice(0, 12);
+}
+
+// PGlite: a migrated data directory dumped once per set of migrations (shared by every test
+// process through a temp file), loaded per suite: skips most of the embedded server's boot.
+async function pgliteTemplate(): Promise<Blob> {
+  const file = path.join(os.tmpdir(), `recon-pglite-template-${migrationsHash()}.tar.gz`);
+  if (!fs.existsSync(file)) {
+    const store = await openPglite(undefined);
+    try {
+      await migrate(store);
+      const dump = await store.pglite!.dumpDataDir('gzip');
+      const partial = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+      fs.renameSync(partial, file);
+    } finally {
+      await store.close();
+    }
+  }
+  return new Blob([fs.readFileSync(file)]);
+}
+
 // A template migrated once per set of migrations, cloned per test file: fast and isolated.
 async function ensureTemplate(): Promise<string> {
-  const hash = crypto.createHash('sha256').update(readMigrations().map((m) => m.sha256).join()).digest('hex').slice(0, 12);
+  const hash = migrationsHash();
   const name = `recon_tpl_${hash}`;
   const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await client.connect();
@@ -59,7 +85,7 @@ async function ensureTemplate(): Promise<string> {
 
 export async function openTestStore(backend: BackendName): Promise<TestStore> {
   if (backend === 'pglite') {
-    const store = await openPglite(undefined);
+    const store = await openPglite(undefined, { loadDataDir: await pgliteTemplate() });
     await migrate(store);
     return Object.assign(store, { url: undefined });
   }
