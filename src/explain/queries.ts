@@ -1,0 +1,232 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { money, toSql, ZERO } from '../money.ts';
+import type { Period } from '../period.ts';
+import { periodBounds, periodDays } from '../period.ts';
+import type { ModelResolver } from '../reconcile/model-resolver.ts';
+import type { CauseRow, CellAttribution, CellInput, HourlyVolume, ProviderLines, SampleIds } from './attribute.ts';
+
+type Db = Kysely<Database>;
+
+const num = (text: string | null | undefined) => (text === null || text === undefined ? ZERO : money(text));
+
+/** The run's variance cells with the ledger evidence of each, aggregated from the cube in SQL. */
+export async function selectCellInputs(db: Db, runId: string): Promise<CellInput[]> {
+  const { rows } = await sql<{
+    provider: string;
+    model: string;
+    token_category: string;
+    service_tier: string;
+    day: string;
+    invoice_quantity: string;
+    invoice_amount: string;
+    ledger_quantity: string;
+    ledger_amount: string;
+    card_unit_price: string | null;
+    volume_effect: string;
+    price_effect: string;
+    variance_amount: string;
+    invoice_line_ids: string[];
+    priced_quantity: string | null;
+    unpriced_quantity: string | null;
+    unpriced_records: string | null;
+    failed_quantity: string | null;
+    failed_records: string | null;
+    partial_quantity: string | null;
+    partial_records: string | null;
+    complete_quantity: string | null;
+    complete_records: string | null;
+    fallbacks: { requested_model: string; quantity: string; records: string }[] | null;
+  }>`
+    with cube as (
+      select provider, model, token_category, service_tier, day,
+             sum(quantity) filter (where unpriced_reason is null) as priced_quantity,
+             sum(quantity) filter (where unpriced_reason is not null) as unpriced_quantity,
+             sum(records) filter (where unpriced_reason is not null) as unpriced_records,
+             sum(quantity) filter (where unpriced_reason is null and status = 'error') as failed_quantity,
+             sum(records) filter (where unpriced_reason is null and status = 'error') as failed_records,
+             sum(quantity) filter (where unpriced_reason is null and status = 'partial') as partial_quantity,
+             sum(records) filter (where unpriced_reason is null and status = 'partial') as partial_records,
+             sum(quantity) filter (where unpriced_reason is null and status = 'ok') as complete_quantity,
+             sum(records) filter (where unpriced_reason is null and status = 'ok') as complete_records
+      from run_cost_cube where run_id = ${runId}::bigint
+      group by 1, 2, 3, 4, 5
+    ),
+    fallback as (
+      select provider, model, token_category, service_tier, day,
+             jsonb_agg(jsonb_build_object('requested_model', requested_model, 'quantity', quantity::text, 'records', records::text) order by requested_model) as fallbacks
+      from (
+        select provider, model, token_category, service_tier, day, requested_model, sum(quantity) as quantity, sum(records) as records
+        from run_cost_cube
+        where run_id = ${runId}::bigint and unpriced_reason is null and requested_model is not null and requested_model <> model
+        group by 1, 2, 3, 4, 5, 6
+      ) f
+      group by 1, 2, 3, 4, 5
+    )
+    select v.provider, v.model, v.token_category, v.service_tier, v.day::text as day,
+           v.invoice_quantity::text, v.invoice_amount::text, v.ledger_quantity::text, v.ledger_amount::text,
+           v.card_unit_price::text, v.volume_effect::text, v.price_effect::text, v.variance_amount::text,
+           v.invoice_line_ids::text[] as invoice_line_ids,
+           c.priced_quantity::text, c.unpriced_quantity::text, c.unpriced_records::text,
+           c.failed_quantity::text, c.failed_records::text, c.partial_quantity::text, c.partial_records::text,
+           c.complete_quantity::text, c.complete_records::text, f.fallbacks
+    from run_variance_cell v
+    left join cube c using (provider, model, token_category, service_tier, day)
+    left join fallback f using (provider, model, token_category, service_tier, day)
+    where v.run_id = ${runId}::bigint
+    order by v.provider, v.model, v.token_category, v.service_tier, v.day`.execute(db);
+  return rows.map((r) => ({
+    provider: r.provider,
+    model: r.model,
+    token_category: r.token_category,
+    service_tier: r.service_tier,
+    day: r.day,
+    invoice_quantity: num(r.invoice_quantity),
+    invoice_amount: num(r.invoice_amount),
+    ledger_quantity: num(r.ledger_quantity),
+    ledger_amount: num(r.ledger_amount),
+    card_unit_price: r.card_unit_price === null ? null : money(r.card_unit_price),
+    volume_effect: num(r.volume_effect),
+    price_effect: num(r.price_effect),
+    variance_amount: num(r.variance_amount),
+    invoice_line_ids: r.invoice_line_ids,
+    priced_quantity: num(r.priced_quantity),
+    unpriced: { quantity: num(r.unpriced_quantity), records: num(r.unpriced_records) },
+    failed: { quantity: num(r.failed_quantity), records: num(r.failed_records) },
+    partial: { quantity: num(r.partial_quantity), records: num(r.partial_records) },
+    complete: { quantity: num(r.complete_quantity), records: num(r.complete_records) },
+    fallbacks: (r.fallbacks ?? []).map((f) => ({ requested_model: f.requested_model, quantity: money(f.quantity), records: money(f.records) })),
+  }));
+}
+
+/** Invoice lines of the period that are not variance cells, rolled up per provider and kind. */
+export async function selectProviderLines(db: Db, period: Period): Promise<ProviderLines[]> {
+  const { first, last } = periodDays(period);
+  const { rows } = await sql<{ provider: string; kind: ProviderLines['kind']; amount: string; quantity: string; ids: string[]; lines: string; labels: string[] | null }>`
+    select i.provider,
+           case when i.line_type = 'usage' then 'unmapped' else i.line_type end as kind,
+           sum(i.amount)::text as amount, coalesce(sum(i.quantity), 0)::text as quantity,
+           array_agg(i.id::text order by i.id) as ids, count(*)::text as lines,
+           (array_agg(distinct coalesce(i.sku, i.provider_model, i.invoice_id)) filter (where coalesce(i.sku, i.provider_model, i.invoice_id) is not null))[1:5] as labels
+    from invoice_line i
+    join ingested_file f on f.id = i.ingested_file_id and f.status = 'loaded'
+    where i.charge_date between ${first}::date and ${last}::date
+      and (i.line_type <> 'usage' or i.model is null or i.token_category is null)
+    group by 1, 2
+    order by 1, 2`.execute(db);
+  return rows.map((r) => ({
+    provider: r.provider,
+    kind: r.kind,
+    amount: money(r.amount),
+    quantity: money(r.quantity),
+    invoice_line_ids: r.ids,
+    detail: `${r.lines} ${r.kind} line(s)${r.labels && r.labels.length > 0 ? `: ${r.labels.join(', ')}` : ''}`,
+  }));
+}
+
+/** Ledger records per provider and UTC hour of the period (loaded files only): at most 744 rows per provider. */
+export async function selectHourlyVolume(db: Db, period: Period): Promise<HourlyVolume[]> {
+  const { start, end } = periodBounds(period);
+  const { rows } = await sql<{ provider: string; hour: string; records: string }>`
+    select l.provider, to_char(date_trunc('hour', l.ts at time zone 'UTC'), 'YYYY-MM-DD"T"HH24') as hour, count(*)::text as records
+    from ledger_record l
+    join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
+    where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+    group by 1, 2
+    order by 1, 2`.execute(db);
+  return rows.map((r) => ({ provider: r.provider, hour: r.hour, records: Number(r.records) }));
+}
+
+/**
+ * Up to five request ids (in request id order, so reruns agree) per provider, day, canonical
+ * model and kind of evidence: failed attempts, partial streams, fallbacks, and records of
+ * models the run could not price.
+ */
+export async function selectSampleIds(db: Db, input: { runId: string; period: Period; resolveModel: ModelResolver }): Promise<SampleIds[]> {
+  const { start, end } = periodBounds(input.period);
+  const model = input.resolveModel(sql`l.provider`, sql`l.response_model`, sql`l.ts`);
+  const { rows } = await sql<{ provider: string; day: string; model: string; kind: SampleIds['kind']; ids: string[] }>`
+    with base as (
+      select l.provider, (l.ts at time zone 'UTC')::date as day, ${model} as model, l.request_id, l.status, l.requested_model, l.response_model
+      from ledger_record l
+      join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
+      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+    ),
+    unpriced as (
+      select distinct provider, day, model from run_cost_cube where run_id = ${input.runId}::bigint and unpriced_reason is not null
+    ),
+    kinds as (
+      select provider, day, model, request_id, case status when 'error' then 'failed' else 'partial' end as kind
+      from base where status in ('error', 'partial')
+      union all
+      select provider, day, model, request_id, 'fallback' from base
+      where requested_model is not null and requested_model <> response_model
+      union all
+      select b.provider, b.day, b.model, b.request_id, 'unpriced' from base b
+      join unpriced u on u.provider = b.provider and u.day = b.day and u.model = b.model
+    ),
+    ranked as (
+      select *, row_number() over (partition by provider, day, model, kind order by request_id) as n from kinds
+    )
+    select provider, day::text as day, model, kind, array_agg(request_id order by request_id) as ids
+    from ranked where n <= 5
+    group by 1, 2, 3, 4
+    order by 1, 2, 3, 4`.execute(db);
+  return rows;
+}
+
+export async function deleteCauses(db: Db, runId: string): Promise<void> {
+  await db.deleteFrom('run_variance_cause').where('run_id', '=', runId).execute();
+  await db.deleteFrom('run_variance_cell_cause').where('run_id', '=', runId).execute();
+}
+
+const CHUNK = 500;
+
+export async function insertCauseRows(db: Db, runId: string, rows: CauseRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await db
+      .insertInto('run_variance_cause')
+      .values(
+        rows.slice(i, i + CHUNK).map((r) => ({
+          run_id: runId,
+          cause: r.cause,
+          provider: r.provider,
+          model: r.model,
+          token_category: r.token_category,
+          service_tier: r.service_tier,
+          day: r.day,
+          amount: toSql(r.amount),
+          quantity: r.quantity === null ? null : toSql(r.quantity),
+          cells_affected: r.cells_affected,
+          record_count: r.record_count.toFixed(0),
+          sample_request_ids: r.sample_request_ids,
+          invoice_line_ids: r.invoice_line_ids,
+          rule: r.rule,
+          detail: r.detail,
+        })),
+      )
+      .execute();
+  }
+}
+
+export async function insertCellCauses(db: Db, runId: string, rows: CellAttribution[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await db
+      .insertInto('run_variance_cell_cause')
+      .values(
+        rows.slice(i, i + CHUNK).map((r) => ({
+          run_id: runId,
+          provider: r.provider,
+          model: r.model,
+          token_category: r.token_category,
+          service_tier: r.service_tier,
+          day: r.day,
+          cause: r.cause,
+          effect: r.effect,
+          amount: toSql(r.amount),
+          quantity: toSql(r.quantity),
+        })),
+      )
+      .execute();
+  }
+}
