@@ -202,7 +202,7 @@ export function disputeFormSheet(c: DisputeContext, disputes: DisputeRow[]): She
       `Finance files it with: recon dispute open --period ${c.run.period} --team ${c.team} --reason "…" --ref <reference> --amount <amount>.`,
     ],
     columns: [
-      text('Dispute', 'line', 10),
+      text('Line', 'line', 10),
       text('Status', 'status', 10),
       text('Reference (request id / invoice line)', 'ref', 30),
       usd('Amount disputed', 'amount'),
