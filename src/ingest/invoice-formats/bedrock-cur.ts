@@ -3,7 +3,7 @@ import type { CanonicalInvoiceLine, LineType, ParsedRow, Reject, SourceFormat } 
 import { adjustmentLineType, blankToNull, decimalText, parseDecimal, periodInvoiceId, unitMultiplier, utcDay } from './common.ts';
 import { readBedrockUsageType } from './bedrock-usage-types.ts';
 import { snakeHeader, splitHeaderLine, streamCsv, type CsvRecord } from './csv-rows.ts';
-import { loadSkuMapping, mapSku, type SkuMapping } from './sku-mapping.ts';
+import { loadSkuMapping, skuMapper, type MappedSku } from './sku-mapping.ts';
 
 // AWS Cost and Usage Report (CUR 2.0, or legacy CUR with `lineItem/UsageType` headers) as CSV.
 // Only Amazon Bedrock rows are read; the rest of the AWS bill is skipped. One line per token
@@ -44,7 +44,13 @@ function invoiceIdOf(r: CsvRecord, day: string): string {
   return periodInvoiceId(PROVIDER, period && /^\d{4}-\d{2}/.test(period) ? period : day);
 }
 
-export function toBedrockLine(r: CsvRecord, mapping: SkuMapping): CanonicalInvoiceLine | Reject {
+export type SkuMapFn = (provider: string, sku: string | null) => MappedSku;
+
+export function readBedrockSku(_provider: string, usageType: string | null) {
+  return { name: 'bedrock-usage-type', meaning: usageType ? readBedrockUsageType(usageType) : null };
+}
+
+export function toBedrockLine(r: CsvRecord, mapSku: SkuMapFn): CanonicalInvoiceLine | Reject {
   const startText = r.get('line_item_usage_start_date');
   const day = utcDay(startText);
   if (!day) return { field: 'line_item_usage_start_date', value: startText ?? '', reason: 'usage start date is missing or not a date' };
@@ -57,7 +63,7 @@ export function toBedrockLine(r: CsvRecord, mapping: SkuMapping): CanonicalInvoi
   let quantity: string | null = null;
   let mapped = null;
   if (lineType === 'usage') {
-    mapped = mapSku(mapping, PROVIDER, usageType, { name: 'bedrock-usage-type', meaning: usageType ? readBedrockUsageType(usageType) : null });
+    mapped = mapSku(PROVIDER, usageType);
     // The quantity is read in the unit the CUR states (pricing_unit), never assumed: per-1K and
     // per-token usage types both occur. An unknown unit leaves the quantity empty.
     const pricingQuantity = blankToNull(r.get('pricing_quantity'));
@@ -97,14 +103,14 @@ export const bedrockCur: SourceFormat<CanonicalInvoiceLine> = {
     return REQUIRED.every((c) => columns.has(c));
   },
   async *parse(input, context): AsyncGenerator<ParsedRow<CanonicalInvoiceLine>> {
-    const mapping = loadSkuMapping(context.skuMappingFile);
+    const mapSku = skuMapper(loadSkuMapping(context.skuMappingFile), readBedrockSku);
     const validate = (columns: Set<string>) => {
       const missing = REQUIRED.filter((c) => !columns.has(c));
       if (missing.length) throw new Error(`${context.fileName} is not an AWS CUR export: missing column(s) ${missing.join(', ')}`);
     };
     for await (const r of streamCsv(input, snakeHeader, validate)) {
       if (!isBedrock(r)) continue;
-      const line = toBedrockLine(r, mapping);
+      const line = toBedrockLine(r, mapSku);
       yield 'provider' in line ? { line: r.line, row: line } : { line: r.line, reject: { ...line, raw: r.raw } };
     }
   },

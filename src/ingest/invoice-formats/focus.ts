@@ -4,7 +4,7 @@ import { adjustmentLineType, blankToNull, decimalText, parseDecimal, periodInvoi
 import { readAzureMeter } from './azure-meters.ts';
 import { readBedrockUsageType } from './bedrock-usage-types.ts';
 import { lowerHeader, splitHeaderLine, streamCsv, type CsvRecord } from './csv-rows.ts';
-import { loadSkuMapping, mapSku, type SkuMapping, type SkuMeaning } from './sku-mapping.ts';
+import { loadSkuMapping, skuMapper, type MappedSku, type SkuMeaning } from './sku-mapping.ts';
 
 // FOCUS 1.0 / 1.1 / 1.2 cost exports (CSV) from any cloud or SaaS provider. Only rows of AI model
 // services are read (Azure OpenAI / Foundry, Amazon Bedrock, Vertex AI / Gemini, OpenAI,
@@ -61,11 +61,10 @@ export function readVertexSku(sku: string): SkuMeaning | null {
   };
 }
 
-function builtinFor(provider: string, sku: string | null, r: CsvRecord): { name: string; meaning: SkuMeaning | null } {
+function builtinFor(provider: string, sku: string | null): { name: string; meaning: SkuMeaning | null } {
   if (provider === 'azure.ai.openai') return { name: 'azure-meter', meaning: sku ? readAzureMeter(sku) : null };
   if (provider === 'aws.bedrock') {
-    const usageType = blankToNull(r.get('x_usagetype')) ?? sku;
-    return { name: 'bedrock-usage-type', meaning: usageType ? readBedrockUsageType(usageType) : null };
+    return { name: 'bedrock-usage-type', meaning: sku ? readBedrockUsageType(sku) : null };
   }
   if (provider === 'gcp.vertex_ai') return { name: 'vertex-sku', meaning: sku ? readVertexSku(sku) : null };
   return { name: 'focus', meaning: null };
@@ -84,7 +83,7 @@ function quantityOf(r: CsvRecord): { value: string | null } | Reject {
   return { value: null };
 }
 
-export function toFocusLine(r: CsvRecord, provider: string, mapping: SkuMapping): CanonicalInvoiceLine | Reject {
+export function toFocusLine(r: CsvRecord, provider: string, mapSku: (provider: string, sku: string | null) => MappedSku): CanonicalInvoiceLine | Reject {
   const startText = r.get('chargeperiodstart');
   const day = utcDay(startText);
   if (!day) return { field: 'ChargePeriodStart', value: startText ?? '', reason: 'charge period start is missing or not a date' };
@@ -92,12 +91,14 @@ export function toFocusLine(r: CsvRecord, provider: string, mapping: SkuMapping)
   const amount = parseDecimal(costText);
   if (!amount) return { field: 'BilledCost', value: costText ?? '', reason: 'billed cost is missing or not a number' };
   const lineType = focusLineType(blankToNull(r.get('chargecategory')), amount);
-  const sku = blankToNull(r.get('x_skumetername')) ?? blankToNull(r.get('skumeter')) ?? blankToNull(r.get('x_usagetype'))
+  // AWS rows are named by their usage type, the key the Bedrock rules (built-in and user) read.
+  const usageType = provider === 'aws.bedrock' ? blankToNull(r.get('x_usagetype')) : null;
+  const sku = usageType ?? blankToNull(r.get('x_skumetername')) ?? blankToNull(r.get('skumeter')) ?? blankToNull(r.get('x_usagetype'))
     ?? blankToNull(r.get('chargedescription')) ?? blankToNull(r.get('skuid'));
   let quantity: string | null = null;
   let mapped = null;
   if (lineType === 'usage') {
-    mapped = mapSku(mapping, provider, sku, builtinFor(provider, sku, r));
+    mapped = mapSku(provider, sku);
     const q = quantityOf(r);
     if ('reason' in q) return q;
     quantity = q.value;
@@ -132,7 +133,7 @@ export const focus: SourceFormat<CanonicalInvoiceLine> = {
     return REQUIRED.every((c) => columns.has(c));
   },
   async *parse(input, context): AsyncGenerator<ParsedRow<CanonicalInvoiceLine>> {
-    const mapping = loadSkuMapping(context.skuMappingFile);
+    const mapSku = skuMapper(loadSkuMapping(context.skuMappingFile), builtinFor);
     const validate = (columns: Set<string>) => {
       const missing = REQUIRED.filter((c) => !columns.has(c));
       if (missing.length) throw new Error(`${context.fileName} is not a FOCUS export: missing column(s) ${missing.join(', ')} (names are case-insensitive)`);
@@ -140,7 +141,7 @@ export const focus: SourceFormat<CanonicalInvoiceLine> = {
     for await (const r of streamCsv(input, lowerHeader, validate)) {
       const provider = focusProvider(r);
       if (!provider) continue;
-      const line = toFocusLine(r, provider, mapping);
+      const line = toFocusLine(r, provider, mapSku);
       yield 'provider' in line ? { line: r.line, row: line } : { line: r.line, reject: { ...line, raw: r.raw } };
     }
   },

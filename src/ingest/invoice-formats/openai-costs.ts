@@ -2,7 +2,7 @@ import type { CanonicalInvoiceLine, LineType, ParsedRow, SourceFormat } from '..
 import { decimalText, parseDecimal, periodInvoiceId, utcDayFromEpochSeconds } from './common.ts';
 import { child, field, results, streamBuckets, type JsonObject } from './json-buckets.ts';
 import { isOpenAiToolFee, readOpenAiLineItem } from './openai-line-items.ts';
-import { loadSkuMapping, mapSku, type SkuMapping } from './sku-mapping.ts';
+import { loadSkuMapping, skuMapper, type MappedSku } from './sku-mapping.ts';
 
 // OpenAI organization Costs API (`GET /v1/organization/costs`, grouped by line_item, and
 // optionally project_id / api_key_id): one page, an array of pages, or JSONL of pages.
@@ -27,7 +27,11 @@ function lineTypeOf(lineItem: string | null, amountNegative: boolean): LineType 
   return 'usage';
 }
 
-export function toOpenAiCostLine(bucket: JsonObject, result: JsonObject, mapping: SkuMapping): CanonicalInvoiceLine | { field: string; value: string; reason: string } {
+export function readOpenAiSku(_provider: string, lineItem: string | null) {
+  return { name: 'openai-line-item', meaning: lineItem ? readOpenAiLineItem(lineItem) : null };
+}
+
+export function toOpenAiCostLine(bucket: JsonObject, result: JsonObject, mapSku: (provider: string, sku: string | null) => MappedSku): CanonicalInvoiceLine | { field: string; value: string; reason: string } {
   const day = utcDayFromEpochSeconds(field(bucket, 'start_time'));
   if (!day) return { field: 'start_time', value: field(bucket, 'start_time') ?? '', reason: 'bucket start_time is not a Unix time in seconds' };
   const amountObject = child(result, 'amount');
@@ -37,7 +41,7 @@ export function toOpenAiCostLine(bucket: JsonObject, result: JsonObject, mapping
   const lineItem = field(result, 'line_item');
   const lineType = lineTypeOf(lineItem, amount.isNegative());
   const mapped = lineType === 'usage'
-    ? mapSku(mapping, PROVIDER, lineItem, { name: 'openai-line-item', meaning: lineItem ? readOpenAiLineItem(lineItem) : null })
+    ? mapSku(PROVIDER, lineItem)
     : null;
   let quantity: string | null = null;
   const quantityText = field(result, 'quantity');
@@ -77,7 +81,7 @@ export const openAiCosts: SourceFormat<CanonicalInvoiceLine> = {
     return /^\s*[[{]/.test(head) && /"start_time"\s*:/.test(head) && /"amount"\s*:\s*\{/.test(head) && !/"num_model_requests"\s*:/.test(head);
   },
   async *parse(input, context): AsyncGenerator<ParsedRow<CanonicalInvoiceLine>> {
-    const mapping = loadSkuMapping(context.skuMappingFile);
+    const mapSku = skuMapper(loadSkuMapping(context.skuMappingFile), readOpenAiSku);
     let record = 0;
     let buckets = 0;
     for await (const bucket of streamBuckets(input)) {
@@ -88,7 +92,7 @@ export const openAiCosts: SourceFormat<CanonicalInvoiceLine> = {
         if (object && object !== 'organization.costs.result') {
           throw new Error(`${context.fileName} holds "${object}" results, not OpenAI costs; use the format that matches the file (e.g. openai-usage)`);
         }
-        const line = toOpenAiCostLine(bucket, result, mapping);
+        const line = toOpenAiCostLine(bucket, result, mapSku);
         yield 'provider' in line ? { line: record, row: line } : { line: record, reject: { ...line, raw: JSON.stringify(result) } };
       }
     }

@@ -167,3 +167,18 @@ export function mapSku(mapping: SkuMapping, provider: string, sku: string | null
     rule: null,
   };
 }
+
+/** Distinct SKUs in one file are few (hundreds) while rows are millions: map each SKU once. */
+const MEMO_LIMIT = 50_000;
+
+export function skuMapper(mapping: SkuMapping, read: (provider: string, sku: string | null) => { name: string; meaning: SkuMeaning | null }) {
+  const memo = new Map<string, MappedSku>();
+  return (provider: string, sku: string | null): MappedSku => {
+    const key = `${provider}\u0000${sku ?? '\u0001'}`;
+    const known = memo.get(key);
+    if (known) return known;
+    const mapped = mapSku(mapping, provider, sku, read(provider, sku));
+    if (memo.size < MEMO_LIMIT) memo.set(key, mapped);
+    return mapped;
+  };
+}
