@@ -80,7 +80,9 @@ export async function selectUsageShares(db: Db, runId: string, period: Period): 
       left join run_variance_cell v
         on v.run_id = ${runId}::bigint and v.provider = i.provider and v.model = i.model
        and v.token_category = i.token_category and v.service_tier = i.service_tier and v.day = i.day
-      left join unexplained u using (provider, model, token_category, service_tier, day)
+      left join unexplained u
+        on u.provider = i.provider and u.model = i.model and u.token_category = i.token_category
+       and u.service_tier = i.service_tier and u.day = i.day
       where w.cost > 0 or w.quantity > 0
     )
     select provider, invoice_id, team, cost_center, service, workflow, model, retry, priced, reconciled,
@@ -225,4 +227,129 @@ export async function markDisputesApplied(db: Db, runId: string, ids: string[]):
   await sql`
     update dispute set applied_in_run = ${runId}::bigint
     where id = any(${ids}::bigint[]) and applied_in_run is null`.execute(db);
+}
+
+// Owners ---------------------------------------------------------------------
+
+export interface OwnersImport {
+  path: string;
+  sha256: string;
+  bytes: number;
+  teams: { team: string; cost_center: string | null; owner: string | null; monthly_budget: string | null }[] | null;
+  keys: { gateway_key_id: string; team: string; service: string | null; environment: string | null }[] | null;
+}
+
+/**
+ * Records the owners file (kind 'owners', known by its hash) and replaces each table whose
+ * section the file had, whole. Run inside a transaction.
+ */
+export async function replaceOwners(db: Db, input: OwnersImport): Promise<{ fileId: string; reimported: boolean }> {
+  const rowsRead = (input.teams?.length ?? 0) + (input.keys?.length ?? 0);
+  const { rows } = await sql<{ id: string; reimported: boolean }>`
+    insert into ingested_file (kind, format, path, sha256, bytes, rows_read, rows_stored)
+    values ('owners', 'csv', ${input.path}, ${input.sha256}, ${input.bytes}, ${rowsRead}, ${rowsRead})
+    on conflict (kind, sha256) do update
+      set ingested_at = now(), path = excluded.path, status = 'loaded', replaced_by = null, replace_reason = null
+    returning id, (xmax <> 0) as reimported`.execute(db);
+  const fileId = rows[0]!.id;
+  await sql`
+    update ingested_file set status = 'replaced', replaced_by = ${fileId}::bigint, replace_reason = 'a later owners import replaced it'
+    where kind = 'owners' and id <> ${fileId}::bigint and status = 'loaded'`.execute(db);
+  const source = `owners file #${fileId} ${input.path}`;
+  if (input.teams) {
+    await sql`delete from team_owner`.execute(db);
+    if (input.teams.length > 0) {
+      await sql`
+        insert into team_owner (team, cost_center, owner, monthly_budget, source)
+        select v.team, v.cost_center, v.owner, v.monthly_budget::numeric, ${source}
+        from jsonb_to_recordset(${JSON.stringify(input.teams)}::jsonb) as v(team text, cost_center text, owner text, monthly_budget text)`.execute(db);
+    }
+  }
+  if (input.keys) {
+    await sql`delete from gateway_key_owner`.execute(db);
+    if (input.keys.length > 0) {
+      await sql`
+        insert into gateway_key_owner (gateway_key_id, team, service, environment, source)
+        select v.gateway_key_id, v.team, v.service, v.environment, ${source}
+        from jsonb_to_recordset(${JSON.stringify(input.keys)}::jsonb) as v(gateway_key_id text, team text, service text, environment text)`.execute(db);
+    }
+  }
+  return { fileId, reimported: rows[0]!.reimported };
+}
+
+export async function selectGatewayKeyOwners(db: Db): Promise<{ gateway_key_id: string; team: string; service: string | null; environment: string | null; source: string }[]> {
+  const { rows } = await sql<{ gateway_key_id: string; team: string; service: string | null; environment: string | null; source: string }>`
+    select gateway_key_id, team, service, environment, source from gateway_key_owner order by gateway_key_id`.execute(db);
+  return rows;
+}
+
+// Disputes -------------------------------------------------------------------
+
+export interface DisputeRow {
+  id: string;
+  period: string;
+  team: string;
+  reason: string;
+  ref: string | null;
+  amount: string | null;
+  status: 'open' | 'accepted' | 'rejected';
+  opened_at: Date;
+  due_date: string | null;
+  resolved_at: Date | null;
+  resolution_note: string | null;
+  applied_in_run: string | null;
+}
+
+const disputeColumns = sql`id, period, team, reason, ref, amount::text as amount, status, opened_at, due_date, resolved_at, resolution_note, applied_in_run`;
+
+/** When the team's workbook for the period was last issued: its dispute workbook, else the finance workbook. */
+export async function selectWorkbookIssuedAt(db: Db, period: string, team: string): Promise<Date | undefined> {
+  const { rows } = await sql<{ issued_at: Date }>`
+    select issued_at from workbook_issue
+    where period = ${period} and ((kind = 'dispute' and team = ${team}) or kind = 'allocation')
+    order by (kind = 'dispute') desc, issued_at desc limit 1`.execute(db);
+  return rows[0]?.issued_at;
+}
+
+/** Teams recon knows: the owners file, and teams charged by any run of the period. */
+export async function selectKnownTeams(db: Db, period: string): Promise<string[]> {
+  const { rows } = await sql<{ team: string }>`
+    select team from team_owner
+    union
+    select s.team from run_team_summary s join run r on r.id = s.run_id where r.period = ${period}
+    order by 1`.execute(db);
+  return rows.map((r) => r.team);
+}
+
+export async function insertDispute(db: Db, input: { period: string; team: string; reason: string; ref: string | null; amount: string | null; openedAt: Date; dueDate: string }): Promise<DisputeRow> {
+  const { rows } = await sql<DisputeRow>`
+    insert into dispute (period, team, reason, ref, amount, opened_at, due_date)
+    values (${input.period}, ${input.team}, ${input.reason}, ${input.ref}, ${input.amount}::numeric, ${input.openedAt}, ${input.dueDate}::date)
+    returning ${disputeColumns}`.execute(db);
+  return rows[0]!;
+}
+
+export async function selectDisputes(db: Db, filter: { period?: string; team?: string }): Promise<DisputeRow[]> {
+  const { rows } = await sql<DisputeRow>`
+    select ${disputeColumns} from dispute
+    where (${filter.period ?? null}::text is null or period = ${filter.period ?? null})
+      and (${filter.team ?? null}::text is null or team = ${filter.team ?? null})
+    order by period, team, id`.execute(db);
+  return rows;
+}
+
+export async function selectDispute(db: Db, id: string): Promise<DisputeRow | undefined> {
+  const { rows } = await sql<DisputeRow>`select ${disputeColumns} from dispute where id = ${id}::bigint`.execute(db);
+  return rows[0];
+}
+
+/** Resolves an open dispute; undefined when it was not open any more (someone resolved it first). */
+export async function resolveDispute(db: Db, input: { id: string; status: 'accepted' | 'rejected'; note: string; amount: string | null; resolvedAt: Date }): Promise<DisputeRow | undefined> {
+  const { rows } = await sql<DisputeRow>`
+    update dispute
+    set status = ${input.status}, resolution_note = ${input.note}, resolved_at = ${input.resolvedAt},
+        amount = coalesce(${input.amount}::numeric, amount)
+    where id = ${input.id}::bigint and status = 'open'
+    returning ${disputeColumns}`.execute(db);
+  return rows[0];
 }

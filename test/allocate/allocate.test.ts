@@ -7,8 +7,8 @@ import { defaultPolicy, parsePolicy, type AllocationPolicy } from '../../src/all
 
 const INVOICE = { provider: 'openai', invoiceId: 'INV-1' };
 
-function usage(overrides: Partial<UsageShare> & { cost: string; share?: string }): UsageShare {
-  const { cost, share, ...rest } = overrides;
+function usage(overrides: Omit<Partial<UsageShare>, 'share'> & { cost: string; invoiced?: string }): UsageShare {
+  const { cost, invoiced: share, ...rest } = overrides;
   return {
     ...INVOICE,
     team: 'support',
@@ -162,7 +162,7 @@ describe('allocate: variance', () => {
   const cell = (policy: AllocationPolicy) => ({
     ...seedMonth(policy),
     invoices: [{ ...INVOICE, amount: money('1100') }],
-    usage: [usage({ team: 'support', cost: '600', share: '660' }), usage({ team: 'sales', cost: '400', share: '440' })],
+    usage: [usage({ team: 'support', cost: '600', invoiced: '660' }), usage({ team: 'sales', cost: '400', invoiced: '440' })],
   });
 
   test('residual_variance: proportional — each owner carries its cell variance', () => {
@@ -273,7 +273,7 @@ describe('allocate: properties', () => {
     fc.assert(
       fc.property(inputArb, (gen) => {
         const policy = parsePolicy(gen.policy);
-        const usageShares = gen.usage.map((u) => usage({ provider: 'openai', invoiceId: u.invoiceId, team: u.team, model: u.model, workflow: u.workflow, retry: u.retry, cost: u.basis.toFixed(), share: u.share.toFixed() }));
+        const usageShares = gen.usage.map((u) => usage({ provider: 'openai', invoiceId: u.invoiceId, team: u.team, model: u.model, workflow: u.workflow, retry: u.retry, cost: u.basis.toFixed(), invoiced: u.share.toFixed() }));
         const unmatched = gen.unmatched.map((m) => ({ provider: 'openai', invoiceId: m.invoiceId, model: 'x', amount: m.amount, reason: 'no_ledger_records' as const }));
         const adjustments = gen.adjustments.map((a) => ({ provider: 'openai', invoiceId: a.invoiceId, lineType: a.lineType, amount: a.amount }));
         const totals = ['INV-1', 'INV-2'].map((id) => ({
