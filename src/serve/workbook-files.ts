@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Store } from '../db/connection.ts';
 import type { Period } from '../period.ts';
-import { findExport } from '../../jobs/optional-import.ts';
+import { writeAllocationWorkbook, writeDisputeWorkbook } from '../workbooks/write-workbooks.ts';
 
 export interface WorkbookFile {
   kind: 'allocation' | 'dispute';
@@ -13,43 +13,20 @@ export interface WorkbookFile {
 
 export type WriteWorkbooks = (store: Store, input: { period: Period; runId: string; outDir: string; teams: 'all' | string[] }) => Promise<WorkbookFile[]>;
 
-type Writer = (storeOrDb: unknown, input: Record<string, unknown>) => Promise<unknown>;
-
-const WORKBOOK_MODULES = ['../workbooks/write-workbooks.ts', '../workbooks/workbooks.ts', '../workbooks/index.ts', '../workbooks/commands.ts', '../workbooks/allocation-workbook.ts', '../workbooks/dispute-workbook.ts'].map(
-  (p) => new URL(p, import.meta.url),
-);
-
 export function fileSha256(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-/** The path a writer reported, whatever shape its answer has. */
-function pathOf(result: unknown): string {
-  if (typeof result === 'string') return result;
-  const r = result as { path?: unknown; file?: unknown; files?: { path?: unknown }[] } | undefined;
-  const found = r?.path ?? r?.file ?? r?.files?.[0]?.path;
-  if (typeof found !== 'string') throw new Error('the workbook writer did not report the path it wrote');
-  return found;
-}
-
-async function writer(name: 'writeAllocationWorkbook' | 'writeDisputeWorkbook'): Promise<Writer> {
-  const fn = await findExport<Writer>(WORKBOOK_MODULES, name);
-  if (!fn) throw new Error(`${name} is not available yet (src/workbooks has not landed)`);
-  return fn;
-}
-
-/** Writes the allocation workbook of a run. */
+/** Writes the allocation workbook of a run, exactly as `recon workbook` does (and records its issue). */
 export async function writeAllocationFile(store: Store, input: { period: Period; runId: string; outDir: string }): Promise<WorkbookFile> {
-  const write = await writer('writeAllocationWorkbook');
-  const file = pathOf(await write(store, { period: input.period, runId: input.runId, outDir: input.outDir }));
-  return { kind: 'allocation', team: null, path: file, sha256: fileSha256(file) };
+  const written = await writeAllocationWorkbook(store, { period: input.period, runId: input.runId, outDir: input.outDir });
+  return { kind: 'allocation', team: null, path: written.path, sha256: written.sha256 };
 }
 
-/** Writes one team's dispute workbook of a run. */
+/** Writes one team's dispute workbook of a run, exactly as `recon workbook --team` does. */
 export async function writeDisputeFile(store: Store, input: { period: Period; runId: string; outDir: string; team: string }): Promise<WorkbookFile> {
-  const write = await writer('writeDisputeWorkbook');
-  const file = pathOf(await write(store, { period: input.period, runId: input.runId, outDir: input.outDir, team: input.team }));
-  return { kind: 'dispute', team: input.team, path: file, sha256: fileSha256(file) };
+  const written = await writeDisputeWorkbook(store, { period: input.period, runId: input.runId, outDir: input.outDir, team: input.team });
+  return { kind: 'dispute', team: input.team, path: written.path, sha256: written.sha256 };
 }
 
 /** Teams with an allocation in the run: the ones that get a dispute workbook. */
