@@ -1,3 +1,148 @@
-import type { RegisterCommands } from '../command-context.ts';
+import fs from 'node:fs';
+import { printResult, UserError, type RegisterCommands } from '../command-context.ts';
+import { isPeriod, parsePeriod, periodBounds } from '../period.ts';
+import { importAliases, importRateCard } from './import-card.ts';
+import { selectAliases, selectCardDiff, selectCardGaps, selectCardVersion, selectCardVersions, selectLedgerCardGaps } from './queries.ts';
 
-export const registerPricingCommands: RegisterCommands = () => {};
+const day = (d: Date | string | null) => (d === null ? 'open' : typeof d === 'string' ? d : d.toISOString().replace('T00:00:00.000Z', '').replace('.000Z', 'Z'));
+
+function readInput(file: string): Buffer {
+  if (!fs.existsSync(file)) throw new UserError(`file not found: ${file}`, 'check the path');
+  if (fs.statSync(file).isDirectory()) throw new UserError(`${file} is a directory`, 'pass one rate card file');
+  return fs.readFileSync(file);
+}
+
+export const registerPricingCommands: RegisterCommands = (program, context) => {
+  const ratecard = program.command('ratecard').description('rate cards: effective-dated prices per provider, model, tier and token category');
+
+  ratecard
+    .command('import')
+    .description('import a rate card file as a new card version (the same file twice changes nothing)')
+    .argument('<file>', 'canonical rate card CSV, or a LiteLLM price map JSON with --format litellm')
+    .option('--format <format>', 'csv (canonical) or litellm', 'csv')
+    .option('--card-version <v>', 'name of the new card version (CSV: defaults to its card_version column)')
+    .option('--source <text>', 'where the prices come from (recorded with the version)')
+    .option('--supersedes <v_old>', 'correct or replace an earlier version: its lines overlapping the new ones are retired from the new ones\' start')
+    .option('--effective-from <date>', 'LiteLLM only: when these prices took effect (YYYY-MM-DD = 00:00 UTC)')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (file: string, flags: { format: string; cardVersion?: string; source?: string; supersedes?: string; effectiveFrom?: string; json?: boolean }) => {
+      if (flags.format !== 'csv' && flags.format !== 'litellm') throw new UserError(`unknown --format "${flags.format}"`, 'use --format csv or --format litellm');
+      if (flags.effectiveFrom && flags.format !== 'litellm') throw new UserError('--effective-from is for --format litellm; a CSV card carries its own dates', 'drop --effective-from');
+      const bytes = readInput(file);
+      const store = await context.store();
+      const result = await importRateCard(store.db, {
+        path: file, bytes, format: flags.format, cardVersion: flags.cardVersion, source: flags.source, supersedes: flags.supersedes, effectiveFrom: flags.effectiveFrom,
+      });
+      context.log.info('rate card import', { file, status: result.status, card_version: result.card_version, lines: result.lines });
+      printResult(Boolean(flags.json), result, () => {
+        if (result.status === 'already_imported') return `${file} was already imported as card version ${result.card_version}; nothing changed`;
+        const out = [
+          `card version ${result.card_version}: ${result.lines} line(s) for ${result.models} model(s)` +
+            (result.retired_lines ? `, ${result.retired_lines} line(s) of ${flags.supersedes} retired` : '') +
+            (result.aliases_added ? `, ${result.aliases_added} alias(es) added` : ''),
+        ];
+        const skipped = Object.entries(result.skipped_providers);
+        if (skipped.length) out.push(`skipped ${skipped.reduce((n, [, c]) => n + c, 0)} price-map entries of providers recon does not map (${skipped.length} providers)`);
+        if (result.conflicts) out.push(`${result.conflicts} price-map key(s) gave a second, different price for a key already priced; the canonical key's price was kept`);
+        for (const g of result.gaps) out.push(`gap: ${g.provider} / ${g.model} / ${g.service_tier} / ${g.token_category} has no price from ${day(g.gap_from)} to ${day(g.gap_to)}`);
+        return out.join('\n');
+      });
+    });
+
+  ratecard
+    .command('list')
+    .description('card versions with their source, lines and effective range')
+    .option('--json', 'print JSON on stdout')
+    .action(async (flags: { json?: boolean }) => {
+      const store = await context.store();
+      const versions = await selectCardVersions(store.db);
+      printResult(Boolean(flags.json), versions, () =>
+        versions.length === 0
+          ? 'no rate cards yet: recon ratecard import FILE'
+          : versions
+              .map((v) => `${v.card_version}\t${v.lines} lines (${v.retired_lines} retired)\t${v.models} models\t${day(v.effective_from)} .. ${v.open_ended ? 'open' : day(v.effective_to)}\t${v.source}`)
+              .join('\n'),
+      );
+    });
+
+  ratecard
+    .command('diff')
+    .description('what changed from one card version to another, by model and category')
+    .argument('<version_a>', 'the older card version')
+    .argument('<version_b>', 'the newer card version')
+    .option('--json', 'print JSON on stdout')
+    .action(async (a: string, b: string, flags: { json?: boolean }) => {
+      const store = await context.store();
+      const [va, vb] = await Promise.all([selectCardVersion(store.db, a), selectCardVersion(store.db, b)]);
+      for (const [name, v] of [[a, va], [b, vb]] as const) {
+        if (!v) throw new UserError(`no card version "${name}"`, 'see `recon ratecard list` for the versions');
+      }
+      const diff = await selectCardDiff(store.db, va!.id, vb!.id);
+      const result = {
+        version_a: a, version_b: b, unchanged: diff.unchanged,
+        added: diff.rows.filter((r) => r.change === 'added').length,
+        removed: diff.rows.filter((r) => r.change === 'removed').length,
+        changed: diff.rows.filter((r) => r.change === 'changed').length,
+        changes: diff.rows,
+      };
+      printResult(Boolean(flags.json), result, () =>
+        [
+          `${a} -> ${b}: ${result.changed} changed, ${result.added} added, ${result.removed} removed, ${result.unchanged} unchanged`,
+          ...diff.rows.map(
+            (r) =>
+              `${r.change}\t${r.provider} / ${r.model} / ${r.service_tier} / ${r.token_category}${r.region ? ` / ${r.region}` : ''}${r.min_input_tokens !== '0' ? ` / >${r.min_input_tokens}` : ''}\t${r.old_price ?? '-'} -> ${r.new_price ?? '-'}`,
+          ),
+        ].join('\n'),
+      );
+    });
+
+  ratecard
+    .command('gaps')
+    .description('times a model used in the ledger, or a card key, has no price in effect')
+    .option('--period <YYYY-MM>', 'only ledger records of this month (default: all)')
+    .option('--json', 'print JSON on stdout')
+    .action(async (flags: { period?: string; json?: boolean }) => {
+      if (flags.period && !isPeriod(flags.period)) throw new UserError(`--period must be YYYY-MM (got "${flags.period}")`, 'e.g. --period 2026-05');
+      const bounds = flags.period ? periodBounds(parsePeriod(flags.period)) : undefined;
+      const store = await context.store();
+      const ledger = await selectLedgerCardGaps(store.db, { start: bounds?.start.toISOString() ?? null, end: bounds?.end.toISOString() ?? null });
+      const card = await selectCardGaps(store.db);
+      printResult(Boolean(flags.json), { ledger, card }, () => {
+        const out = [
+          ...ledger.map((g) => `ledger: ${g.provider} / ${g.model} / ${g.service_tier}: ${g.records} record(s) ${day(g.first_seen)} .. ${day(g.last_seen)} with no card in effect (${g.reason})`),
+          ...card.map((g) => `card: ${g.provider} / ${g.model} / ${g.service_tier} / ${g.token_category}: no price from ${day(g.gap_from)} to ${day(g.gap_to)}`),
+        ];
+        return out.length ? out.join('\n') : 'no gaps: every ledger record has a card in effect and no card key has a hole';
+      });
+    });
+
+  const alias = program.command('alias').description('model aliases: names in ledgers and invoices -> canonical model, per provider, effective-dated');
+
+  alias
+    .command('import')
+    .description('import aliases from a CSV (provider, alias, model, effective_from, effective_to); they replace built-ins of the same name')
+    .argument('<file>', 'alias CSV')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (file: string, flags: { json?: boolean }) => {
+      const bytes = readInput(file);
+      const store = await context.store();
+      const result = await importAliases(store.db, { path: file, bytes });
+      printResult(Boolean(flags.json), result, () =>
+        result.status === 'already_imported' ? `${file} was already imported; nothing changed` : `${result.aliases} alias(es) imported (${result.replaced_builtin} built-in alias row(s) replaced)`,
+      );
+    });
+
+  alias
+    .command('list')
+    .description('the alias map')
+    .option('--provider <name>', 'only this provider (e.g. openai, aws.bedrock, azure.ai.openai)')
+    .option('--source <source>', 'only aliases from this source (builtin, a file path, litellm:<version>)')
+    .option('--json', 'print JSON on stdout')
+    .action(async (flags: { provider?: string; source?: string; json?: boolean }) => {
+      const store = await context.store();
+      const rows = await selectAliases(store.db, { provider: flags.provider, source: flags.source });
+      printResult(Boolean(flags.json), rows, () =>
+        rows.map((r) => `${r.provider}\t${r.alias} -> ${r.model}\t${r.effective_from ? day(r.effective_from) : 'always'} .. ${day(r.effective_to)}\t${r.source}`).join('\n') || 'no aliases',
+      );
+    });
+};

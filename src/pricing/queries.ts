@@ -600,21 +600,31 @@ export async function insertAliasesKeepingExisting(db: Db, aliases: readonly New
   return Number(rows[0]?.n ?? 0);
 }
 
-/** A user's alias file replaces built-in (and price-map) aliases of the same names; user aliases must not overlap. */
+/**
+ * A user's alias file wins over built-in (and price-map) aliases of the same name from its
+ * effective_from on: those end where the user's begins (or go, when they start later).
+ */
 export async function replaceAliases(db: Db, aliases: readonly NewAlias[], source: string): Promise<{ inserted: number; replaced: number }> {
+  const generated = sql.raw(`(a.source = 'builtin' or a.source like 'litellm:%')`);
+  const overlapping = sql.raw(`tstzrange(a.effective_from, a.effective_to, '[)') && tstzrange(coalesce(n.effective_from, '-infinity'), n.effective_to, '[)')`);
   const { rows } = await sql<{ replaced: string }>`
-    with n as (select * from jsonb_to_recordset(${JSON.stringify(aliases)}::jsonb) as x ${ALIAS_RECORDSET}),
-    del as (
-      delete from model_alias a using n
-      where a.provider = n.provider and a.alias = n.alias and (a.source = 'builtin' or a.source like 'litellm:%')
-      returning a.id
-    )
-    select count(distinct id)::text as replaced from del`.execute(db);
+    with n as (select * from jsonb_to_recordset(${JSON.stringify(aliases)}::jsonb) as x ${ALIAS_RECORDSET})
+    delete from model_alias a using n
+    where a.provider = n.provider and a.alias = n.alias and ${generated} and ${overlapping}
+      and a.effective_from >= coalesce(n.effective_from, '-infinity')
+    returning a.id`.execute(db);
+  const trimmed = await sql<{ id: string }>`
+    with n as (select * from jsonb_to_recordset(${JSON.stringify(aliases)}::jsonb) as x ${ALIAS_RECORDSET})
+    update model_alias a set effective_to = n.effective_from
+    from n
+    where a.provider = n.provider and a.alias = n.alias and ${generated} and ${overlapping}
+      and a.effective_from < n.effective_from
+    returning a.id`.execute(db);
   await sql`
     insert into model_alias (provider, alias, model, effective_from, effective_to, source)
     select provider, alias, model, coalesce(effective_from, '-infinity'), effective_to, ${source}
     from jsonb_to_recordset(${JSON.stringify(aliases)}::jsonb) as x ${ALIAS_RECORDSET}`.execute(db);
-  return { inserted: aliases.length, replaced: Number(rows[0]?.replaced ?? 0) };
+  return { inserted: aliases.length, replaced: rows.length + trimmed.rows.length };
 }
 
 export interface AliasOverlap {
