@@ -3,6 +3,8 @@ import { before, test } from 'node:test';
 import { parsePeriod } from '../../src/period.ts';
 import { auditPeriod } from '../../src/audit/audit-period.ts';
 import type { AuditReport } from '../../src/audit/report.ts';
+import { evidenceSheet } from '../../src/audit/sheets.ts';
+import type { SheetRow } from '../../src/workbooks/sheet-spec.ts';
 import { describeEachBackend } from '../support/db.ts';
 import { monthWithEveryDefect } from './scenario.ts';
 
@@ -115,5 +117,20 @@ describeEachBackend('evidence audit', (store) => {
     const research = withMap.readiness.find((r) => r.team === 'research')!;
     assert.equal(research.attributable_share, '1.0000'); // A4 now belongs to research through the key
     assert.deepEqual(research.keys_without_owner, []);
+  });
+
+  test('the Evidence sheet of a run lists checklist, findings, readiness and completeness', async () => {
+    const run = await store().db.insertInto('run').values({ period: '2026-05', status: 'succeeded' }).returning('id').executeTakeFirstOrThrow();
+    const sheet = await evidenceSheet(store().db, run.id);
+    const rows = sheet.rows as SheetRow[];
+    assert.equal(sheet.name, 'Evidence');
+    assert.deepEqual(rows.find((r) => r.item === 'Retry linkage' && r.section === 'Checklist'), {
+      section: 'Checklist', item: 'Retry linkage', subject: 'all records', records: '1', share: '0.1', at_stake: '4.20', evidence: '',
+    });
+    assert.equal(rows.filter((r) => r.section === 'Finding').length, 9);
+    const research = rows.find((r) => r.section === 'Readiness' && r.subject === 'research')!;
+    assert.equal(research.item, 'not_ready');
+    assert.ok(sheet.highlight?.(research));
+    assert.ok(rows.some((r) => r.section === 'Completeness by gateway key' && r.subject === 'key-orphan'));
   });
 });

@@ -7,6 +7,7 @@ import { parsePeriod } from '../../src/period.ts';
 import { computeShowback } from '../../src/budget/showback.ts';
 import { selectShowback } from '../../src/budget/queries.ts';
 import { showbackSheet } from '../../src/audit/sheets.ts';
+import type { SheetRow } from '../../src/workbooks/sheet-spec.ts';
 import { describeEachBackend, type TestStore } from '../support/db.ts';
 
 async function insertRun(store: TestStore, period: string, status: 'running' | 'succeeded'): Promise<string> {
@@ -40,13 +41,9 @@ describeEachBackend('month-to-date showback', (store) => {
       .execute();
     const april = await insertRun(s, '2026-04', 'succeeded');
     await insertDailyCost(s, april, [['support', '2026-04-10', '79.50'], ['sales', '2026-04-11', '40.00']]);
-    await s.db
-      .insertInto('run_allocation')
-      .values([
-        { run_id: april, provider: 'openai', invoice_id: 'INV-04', team: 'support', component: 'usage', amount: '80.00', rule: 'test' },
-        { run_id: april, provider: 'openai', invoice_id: 'INV-04', team: 'sales', component: 'usage', amount: '41.10', rule: 'test' },
-      ])
-      .execute();
+    await sql`
+      insert into run_allocation (run_id, provider, invoice_id, team, component, amount, rule)
+      values (${april}, 'openai', 'INV-04', 'support', 'usage', 80.00, 'test'), (${april}, 'openai', 'INV-04', 'sales', 'usage', 41.10, 'test')`.execute(s.db);
 
     runId = await insertRun(s, '2026-05', 'running');
     const daily: Array<[string | null, string, string]> = [];
@@ -56,10 +53,9 @@ describeEachBackend('month-to-date showback', (store) => {
     }
     daily.push(['support', may(15), '1.00'], [null, may(3), '2.00']);
     await insertDailyCost(s, runId, daily);
-    await s.db
-      .insertInto('run_team_summary')
-      .values({ run_id: runId, team: 'support', allocated: '0', mode: 'showback', mode_reason: 'test' })
-      .execute();
+    await sql`
+      insert into run_team_summary (run_id, team, allocated, mode, mode_reason)
+      values (${runId}, 'support', 0, 'showback', 'test')`.execute(s.db);
 
     const log = createLogger({ logFormat: 'json', logLevel: 'debug' }, {}, (line) => lines.push(JSON.parse(line)));
     await computeShowback(s.db, { runId, period: parsePeriod('2026-05'), now: new Date('2026-05-15T02:00:00Z'), log });
@@ -113,7 +109,7 @@ describeEachBackend('month-to-date showback', (store) => {
   test('the Showback sheet lists every team with its alerts', async () => {
     const sheet = await showbackSheet(store().db, runId);
     assert.equal(sheet.name, 'Showback');
-    const rows = sheet.rows as Array<Record<string, unknown>>;
+    const rows = sheet.rows as SheetRow[];
     assert.deepEqual(rows.map((r) => r.team), ['research', 'sales', 'support', '(untagged)']);
     assert.equal(rows[1]!.alerts, 'budget 100%: $51.00 of $50.00 (102.00%); forecast 100%: $123.86 of $50.00 (247.71%); spike on 2026-05-10: $12.00 > 2× $3.00');
     assert.ok(sheet.highlight?.(rows[1]!));
