@@ -1,15 +1,4 @@
--- Ingest: SQL-side validation helpers and the ledger dedupe index.
-
--- True when v is an RFC 3339 timestamp (with offset) that casts to timestamptz without error.
--- The loader validates a whole staged file in one statement, so the check must never raise:
--- the regex bounds every field and the CASE only reaches make_date once the month is valid.
-create or replace function recon_is_timestamp(v text) returns boolean
-language sql immutable parallel safe as $$
-  select case
-    when v !~ '^(19|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)$' then false
-    else substr(v, 9, 2)::int <= extract(day from make_date(substr(v, 1, 4)::int, substr(v, 6, 2)::int, 1) + interval '1 month - 1 day')::int
-  end
-$$;
+-- Ingest: the ledger dedupe index and partitions without the plain request_id index.
 
 -- The same request in two overlapping exports is stored once. A unique (request_id, ts) index on
 -- the partitioned table lets the loader insert with ON CONFLICT DO NOTHING instead of sorting the

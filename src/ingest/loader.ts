@@ -119,6 +119,12 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
   let counts: { read: number; stored: number; valid: number; rejected: number; untagged: number };
   let scope: { provider: string | null; first: string | null; last: string | null };
   let replaced: string[] = [];
+  let phaseStart = process.hrtime.bigint();
+  const phase = (name: string) => {
+    const now = process.hrtime.bigint();
+    options.log?.debug('ingest phase', { file: source.path, phase: name, seconds: round(Number(now - phaseStart) / 1e9) });
+    phaseStart = now;
+  };
   const replaceOverlaps = async () => {
     if (!scope.first || !scope.last) return;
     const overlapping = await runner.query(q.findOverlappingFiles(store.db, options.kind, fileId, scope.provider, scope.first, scope.last));
@@ -178,17 +184,28 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
       await runner.exec(q.createLedgerStage(0));
       await stageParsedRows(runner, format as SourceFormat<CanonicalLedgerRow>, stream, source, options);
     }
+    phase('stage');
     await checkNotKnown(runner, store, options.kind, meter.digest());
 
     const [stage] = await runner.query(q.selectStageScope());
     const read = Number(stage!.rows_read);
     const provider = stage!.min_provider !== null && stage!.min_provider === stage!.max_provider ? stage!.min_provider : null;
-    scope = { provider, first: stage!.min_ts ? utcDay(stage!.min_ts) : null, last: stage!.max_ts ? utcDay(stage!.max_ts) : null };
+    scope = { provider, first: stage!.min_local?.slice(0, 10) ?? null, last: stage!.max_local?.slice(0, 10) ?? null };
+    phase('scope');
     await replaceOverlaps();
-    if (stage!.min_ts && stage!.max_ts) await runner.query(q.ensurePartitions(new Date(stage!.min_ts), new Date(stage!.max_ts)));
-    const epoch = new Date(0);
-    const [moved] = await runner.query(q.moveStagedLedger(fileId, source.path, lineOffset, stage!.min_ts ? new Date(stage!.min_ts) : epoch, stage!.max_ts ? new Date(stage!.max_ts) : epoch));
-    counts = { read, stored: Number(moved!.rows_stored), valid: Number(moved!.rows_valid), rejected: Number(moved!.rows_rejected), untagged: Number(moved!.rows_untagged) };
+    if (stage!.min_local && stage!.max_local) {
+      // Wall-clock times are UTC when every offset is Z; otherwise the UTC day may be one off.
+      const slack = stage!.has_offsets ? 24 * 3600_000 : 0;
+      const from = new Date(Date.parse(stage!.min_local + 'Z') - slack);
+      const to = new Date(Date.parse(stage!.max_local + 'Z') + slack + 1000);
+      await runner.query(q.ensurePartitions(from, to));
+    }
+    await runner.query(q.quarantineStagedLedger(fileId, source.path, lineOffset));
+    const [moved] = await runner.query(q.moveStagedLedger(fileId, lineOffset));
+    const rejected = Number(stage!.rows_rejected);
+    if (moved!.min_ts && moved!.max_ts) scope = { ...scope, first: utcDay(moved!.min_ts), last: utcDay(moved!.max_ts) };
+    phase('move');
+    counts = { read, stored: Number(moved!.rows_stored), valid: read - rejected, rejected, untagged: Number(moved!.rows_untagged) };
   } else {
     const result = await loadRows(store, runner, fileId, format, stream, source, options);
     await checkNotKnown(runner, store, options.kind, meter.digest());

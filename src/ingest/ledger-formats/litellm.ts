@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { Decimal } from '../../money.ts';
 import type { CanonicalLedgerRow, ParsedRow, Reject, SourceFormat } from '../format.ts';
 import { headerOf, normalizeHeader, readCsvRecords } from '../csv-records.ts';
 import { jsonScalar } from './canonical.ts';
@@ -94,7 +95,7 @@ export function litellmRow(source: Json): CanonicalLedgerRow | Reject {
 
   const tags = asTags(lower.request_tags);
   const owned = ownershipFromTags(tags);
-  const spend = text('spend');
+  const spend = plainDecimal(text('spend'));
   const status = text('status')?.toLowerCase();
 
   return {
@@ -124,6 +125,12 @@ export function litellmRow(source: Json): CanonicalLedgerRow | Reject {
     conversation_id: text('session_id'),
     provider_response_id: jsonScalar(at(asObject(lower.response), 'id')),
   };
+}
+
+/** LiteLLM's spend is a float: exported as 1.2e-05 it becomes the decimal text 0.000012. */
+function plainDecimal(text: string | null): string | null {
+  if (text === null || !/^-?\d+(\.\d+)?[eE][-+]?\d+$/.test(text)) return text;
+  return new Decimal(text).toFixed();
 }
 
 function isReject(value: CanonicalLedgerRow | Reject): value is Reject {
