@@ -4,6 +4,7 @@ import { flattenPolicy, runInputFileIds, varianceCausesSheet } from '../../src/w
 import { cellText, looksLikeFormula, rowsPerSheet, safeSheetName, toCellValue } from '../../src/workbooks/cell-values.ts';
 import { disputeDeadline, topRequestsSheet } from '../../src/workbooks/dispute-sheets.ts';
 import type { WorkbookRun } from '../../src/workbooks/queries.ts';
+import type { SheetRow } from '../../src/workbooks/sheet-spec.ts';
 
 const run: WorkbookRun = {
   id: '7', period: '2026-05', status: 'succeeded', trigger: 'manual', started_at: new Date('2026-06-02T05:59:00Z'),
@@ -52,7 +53,7 @@ test('the waterfall runs from priced ledger through each cause to the invoice, a
     { provider: 'openai', cause: 'unexplained', amount: '0.20', cells_affected: '0', record_count: '0', rules: 'residual' },
   ];
   const sheet = varianceCausesSheet(run, providers, causes);
-  const rows = sheet.rows as Record<string, unknown>[];
+  const rows = sheet.rows as SheetRow[];
   assert.deepEqual(rows.map((r) => r.running), ['9', '9.7', '9.9', '10.00']);
   assert.equal(rows[3]!.rule, 'does not tie out: 0.1 not attributed');
   assert.equal(sheet.highlight!(rows[3]!), true);
