@@ -72,7 +72,8 @@ async function main() {
              2000 + (i % 7) * 1000 + case when i % 997 = 0 then 250000 else 0 end, 300 + i % 500,
              (i % 3) * 500, case when i % 8 in (3, 4) then 200 else 0 end, case when i % 16 = 3 then 100 else 0 end,
              0, (array['standard','standard','standard','batch','priority','flex'])[1 + i % 6], 'ok',
-             case when i % 10 = 0 then null else 'team-' || (i % 23) end, 'svc-' || (i % 11), 'production', 'key-' || (i % 40),
+             -- a gateway key belongs to one team and service, as in a real gateway
+             case when i % 10 = 0 then null else 'team-' || (i % 23) end, 'svc-' || (i % 23 % 11), 'production', 'key-' || (i % 23),
              0.01, 'gw-v1'
       from generate_series(1, ${records}) as i`.execute(db);
     await sql`analyze ledger_record`.execute(db);
@@ -105,7 +106,7 @@ async function main() {
     );
   } finally {
     await store.close();
-    await admin(`drop database if exists ${name} with (force)`);
+    if (!process.env.BENCH_KEEP) await admin(`drop database if exists ${name} with (force)`);
   }
 }
 

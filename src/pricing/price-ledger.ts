@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.ts';
 import { periodBounds, type Period } from '../period.ts';
 import {
   dropPricingWorkTable,
+  raiseWorkMemForRun,
   insertCostCubeAndGatewayEstimates,
   insertRunPriceCard,
   insertPricingWorkTable,
@@ -27,6 +28,7 @@ export async function priceLedger(db: Kysely<Database>, input: { runId: string; 
   if (!/^\d+$/.test(input.runId)) throw new Error(`priceLedger: run id must be an integer, got "${input.runId}"`);
   const { start, end } = periodBounds(input.period);
   const scope = { runId: input.runId, start: start.toISOString(), end: end.toISOString() };
+  await raiseWorkMemForRun(db);
   await insertRunPriceCard(db, scope);
   await insertPricingWorkTable(db, scope);
   try {

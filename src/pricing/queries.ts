@@ -26,6 +26,14 @@ const PRICE_REGION = sql.raw(
 const UNCACHED = sql.raw(`(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens)`);
 
 /**
+ * The month's grouping is one big aggregate: with the default 4MB it spills to disk and sorts.
+ * SET LOCAL lasts only for the run's transaction (outside one it is a no-op).
+ */
+export async function raiseWorkMemForRun(db: Db): Promise<void> {
+  await sql`select set_config('work_mem', '256MB', true)`.execute(db);
+}
+
+/**
  * Resolves the card lines in effect during the period into slots: per (provider, model, tier)
  * the time is cut at every line boundary, and each (segment, region, long-context band) gets the
  * one line per category that prices it, side by side. Retired lines are left out.
