@@ -1,0 +1,79 @@
+// Command-line options of `npm run bench`, checked with messages that say what to do next.
+
+export interface BenchOptions {
+  requests: number;
+  period: string;
+  seed: number;
+  /** keep the database and the generated files (prints where they are) */
+  keep: boolean;
+  workDir: string | undefined;
+  resultsDir: string;
+  help: boolean;
+}
+
+export const USAGE = `npm run bench [-- --requests N] [--period YYYY-MM] [--seed S] [--work-dir DIR] [--results-dir DIR] [--keep]
+
+Generates a month of N gateway requests (default 10,000,000) with matching provider invoices,
+a rate card and owners, then runs recon stage by stage against PostgreSQL (DATABASE_URL; the
+bench creates its own database and drops it afterwards) and prints seconds, records/s and
+peak RSS per stage, the floor of this machine, and the targets met or missed with why.
+Writes the figures to bench/results/YYYY-MM-DD-N<requests>.json.
+
+  --requests N      ledger records in the month (retries included), default 10000000
+  --period P        the month, default 2026-05
+  --seed S          generator seed, default 20260501 (same seed, same month)
+  --work-dir DIR    where the generated files go (default: a new folder under the system temp dir)
+  --results-dir DIR where the JSON result goes (default bench/results)
+  --keep            keep the database and the files for a look afterwards
+`;
+
+export class BenchUsageError extends Error {}
+
+export function parseBenchArgs(argv: string[], defaults: { resultsDir: string }): BenchOptions {
+  const options: BenchOptions = { requests: 10_000_000, period: '2026-05', seed: 20260501, keep: false, workDir: undefined, resultsDir: defaults.resultsDir, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new BenchUsageError(`${arg} needs a value; see npm run bench -- --help`);
+      return v;
+    };
+    switch (arg) {
+      case '--requests': {
+        const text = value().replace(/[_,]/g, '');
+        const n = Number(text);
+        if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1000) throw new BenchUsageError(`--requests must be a whole number of at least 1000 (got "${text}"), e.g. --requests 1000000`);
+        options.requests = n;
+        break;
+      }
+      case '--period': {
+        const p = value();
+        if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(p)) throw new BenchUsageError(`--period must be YYYY-MM (got "${p}"), e.g. --period 2026-05`);
+        options.period = p;
+        break;
+      }
+      case '--seed': {
+        const s = Number(value());
+        if (!Number.isSafeInteger(s)) throw new BenchUsageError('--seed must be a whole number');
+        options.seed = s;
+        break;
+      }
+      case '--work-dir':
+        options.workDir = value();
+        break;
+      case '--results-dir':
+        options.resultsDir = value();
+        break;
+      case '--keep':
+        options.keep = true;
+        break;
+      case '--help':
+      case '-h':
+        options.help = true;
+        break;
+      default:
+        throw new BenchUsageError(`unknown option ${arg}; see npm run bench -- --help`);
+    }
+  }
+  return options;
+}
