@@ -50,8 +50,19 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
   const { start, end } = periodBounds(period);
   await sql`
     create temp table ${sql.id(table)} on commit drop as
-    with recs as materialized (
-      select row_number() over () as rid, l.*,
+    with keys as (${keyOwnersRelation(keyOwners)})
+    select r.ts, r.request_id, r.provider, r.response_model, r.model, r.requested_model, r.requested_canonical,
+           r.service_tier, r.status, r.team, r.service, r.cost_center, r.workflow, r.environment, r.gateway_key_id,
+           r.attempt, r.original_request_id, r.price_card_version, r.provider_response_id, r.trace_id, r.conversation_id,
+           r.input_tokens, r.output_tokens, r.cache_read_input_tokens, r.cache_write_5m_input_tokens,
+           r.cache_write_1h_input_tokens, r.reasoning_output_tokens,
+           k.gateway_key_id is not null as key_known, k.team as key_team, k.service as key_service, k.environment as key_environment,
+           coalesce(r.team, k.team) as effective_team,
+           case when r.team is not null then 'tag' when k.team is not null then 'key' end as owner_source,
+           o.cost_center as team_cost_center,
+           p.cost, p.unpriced, p.card_versions
+    from (
+      select l.*,
              coalesce(ma.model, l.response_model) as model,
              case when l.requested_model is null or btrim(l.requested_model) = '' then null else coalesce(mr.model, l.requested_model) end as requested_canonical
       from ledger_record l
@@ -61,10 +72,14 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
       left join model_alias mr on mr.provider = l.provider and mr.alias = l.requested_model
         and l.ts >= mr.effective_from and (mr.effective_to is null or l.ts < mr.effective_to)
       where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
-    ), qty as (
-      select r.rid, r.ts, r.provider, r.model, r.service_tier, coalesce(r.region, '') as region, r.input_tokens, c.category, c.quantity
-      from recs r
-      cross join lateral (values
+    ) r
+    -- Per record, each category's quantity priced by the one card line in effect (index lookups on
+    -- the card key): no join between per-record sets, so the work grows linearly with the month.
+    cross join lateral (
+      select coalesce(sum(c.quantity * m.unit_price / case when c.category = 'request' then 1 else 1000000 end), 0) as cost,
+             coalesce(bool_or(m.unit_price is null and c.category <> 'request'), false) as unpriced,
+             coalesce(array_agg(distinct m.card_version) filter (where m.card_version is not null), '{}') as card_versions
+      from (values
         ('input', r.input_tokens - r.cache_read_input_tokens - r.cache_write_5m_input_tokens - r.cache_write_1h_input_tokens),
         ('cached_input', r.cache_read_input_tokens),
         ('cache_write_5m', r.cache_write_5m_input_tokens),
@@ -72,40 +87,22 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
         ('output', r.output_tokens),
         ('request', 1::bigint)
       ) as c(category, quantity)
+      left join lateral (
+        select cl.unit_price, cv.card_version
+        from rate_card_line cl join rate_card_version cv on cv.id = cl.card_version_id
+        where cl.provider = r.provider and cl.model = r.model and cl.service_tier = r.service_tier
+          and cl.token_category = c.category and cl.region in ('', coalesce(r.region, '')) and cl.min_input_tokens <= r.input_tokens
+          and cl.effective_from <= r.ts and (cl.effective_to is null or r.ts < cl.effective_to)
+          and cl.retired_by_version_id is null
+        order by cl.region desc, cl.min_input_tokens desc
+        limit 1
+      ) m on true
       where c.quantity > 0
-    ), matched as (
-      select distinct on (q.rid, q.category) q.rid, q.category, cl.unit_price, cv.card_version
-      from qty q
-      join rate_card_line cl on cl.provider = q.provider and cl.model = q.model and cl.service_tier = q.service_tier
-        and cl.token_category = q.category and cl.region in ('', q.region) and cl.min_input_tokens <= q.input_tokens
-        and cl.effective_from <= q.ts and (cl.effective_to is null or q.ts < cl.effective_to)
-        and cl.retired_by_version_id is null
-      join rate_card_version cv on cv.id = cl.card_version_id
-      order by q.rid, q.category, cl.region desc, cl.min_input_tokens desc
-    ), priced as (
-      select q.rid,
-             coalesce(sum(q.quantity * m.unit_price / case when q.category = 'request' then 1 else 1000000 end), 0) as cost,
-             bool_or(m.rid is null and q.category <> 'request') as unpriced,
-             coalesce(array_agg(distinct m.card_version) filter (where m.card_version is not null), '{}') as card_versions
-      from qty q left join matched m on m.rid = q.rid and m.category = q.category
-      group by q.rid
-    ), keys as (${keyOwnersRelation(keyOwners)})
-    select r.rid, r.ts, r.request_id, r.provider, r.response_model, r.model, r.requested_model, r.requested_canonical,
-           r.service_tier, r.status, r.team, r.service, r.cost_center, r.workflow, r.environment, r.gateway_key_id,
-           r.attempt, r.original_request_id, r.price_card_version, r.provider_response_id, r.trace_id, r.conversation_id,
-           r.input_tokens, r.output_tokens, r.cache_read_input_tokens, r.cache_write_5m_input_tokens,
-           r.cache_write_1h_input_tokens, r.reasoning_output_tokens,
-           k.gateway_key_id is not null as key_known, k.team as key_team, k.service as key_service, k.environment as key_environment,
-           coalesce(r.team, k.team) as effective_team,
-           case when r.team is not null then 'tag' when k.team is not null then 'key' end as owner_source,
-           o.cost_center as team_cost_center,
-           coalesce(p.cost, 0) as cost,
-           coalesce(p.unpriced, true) as unpriced,
-           coalesce(p.card_versions, '{}') as card_versions
-    from recs r
-    left join priced p on p.rid = r.rid
+    ) p
     left join keys k on k.gateway_key_id = r.gateway_key_id
     left join team_owner o on o.team = coalesce(r.team, k.team)`.execute(db);
+  // Fresh statistics so the aggregates below plan on the real row count.
+  await sql`analyze ${sql.id(table)}`.execute(db);
 }
 
 /**
