@@ -252,3 +252,8 @@ export async function reconcileScenario(store: TestStore, month: string, scenari
   const ledgerTotal = sum(scenario.cube.map((c) => money(c.cost)));
   return { runId, causes: new Map(rows.map((r) => [r.cause, money(r.amount)])), variance: invoiceTotal.minus(ledgerTotal), invoiceTotal, ledgerTotal };
 }
+
+/** The month the CLI tests explain: a batch shift, failed attempts, a discount and an unexplained surplus. */
+export function cliScenario(month: string): Scenario {
+  return combine(batchBilled(month), retried(month), unexplainedSurplus(month), discounted(month), matched(month, '25', 8_000_000));
+}
