@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { BenchUsageError, USAGE, parseBenchArgs, type BenchOptions } from './lib/args.ts';
-import { PLANTED, gatewayKeysCsv, ownersCsv, rateCardCsv } from './lib/inputs.ts';
+import { gatewayKeysCsv, ownersCsv, plantedWithout, rateCardCsv } from './lib/inputs.ts';
 import { writeLedgerFiles } from './lib/ledger-file.ts';
 import { bareCardAggregate, createFloorTables, loadFloorCard, psqlCopy, writeInvoiceFiles } from './lib/floor.ts';
 import { runTimed, stageIntervals, type Timed } from './lib/process.ts';
@@ -68,6 +68,7 @@ async function main(options: BenchOptions) {
   fs.mkdirSync(workDir, { recursive: true });
   const outDir = path.join(workDir, 'out');
   const startedAt = new Date();
+  const planted = plantedWithout(options.without);
   const machineBefore = machine();
   say(`${options.requests.toLocaleString('en-US')} requests for ${options.period} in ${workDir}; database ${dbName}; load average ${machineBefore.load_average.one.toFixed(2)} on ${machineBefore.nproc} cores`);
 
@@ -80,7 +81,7 @@ async function main(options: BenchOptions) {
     const server = await serverInfo(client);
 
     let t = process.hrtime.bigint();
-    const ledger = await writeLedgerFiles(workDir, { requests: options.requests, seed: options.seed, period: options.period, planted: PLANTED });
+    const ledger = await writeLedgerFiles(workDir, { requests: options.requests, seed: options.seed, period: options.period, planted });
     const card = path.join(workDir, 'rate-card.csv');
     const owners = path.join(workDir, 'owners.csv');
     const keys = path.join(workDir, 'gateway-keys.csv');
@@ -98,7 +99,7 @@ async function main(options: BenchOptions) {
     await psqlCopy(benchUrl, 'billed_only', ledger.billedOnly);
     await loadFloorCard(client, options.period);
     t = process.hrtime.bigint();
-    const invoices = await writeInvoiceFiles(client, workDir, options.period, PLANTED);
+    const invoices = await writeInvoiceFiles(client, workDir, options.period, planted);
     say(`invoices: ${invoices.lines} lines, total ${invoices.total}, computed in ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
     await client.query('drop schema bench_floor cascade');
     await client.query('checkpoint');
@@ -108,13 +109,25 @@ async function main(options: BenchOptions) {
     delete env.RECON_CONFIG_FILE;
     delete env.RECON_OWNERS_FILE;
     const processes: { name: string; timed: Timed }[] = [];
-    const recon = async (name: string, args: string[]): Promise<Timed> => {
+    const outcomes = new Map<Timed, string>();
+    /** Runs one recon process. Setup and ingest must succeed; later stages may fail or time out and are reported as such. */
+    const recon = async (name: string, args: string[], mayFail = false): Promise<Timed> => {
       say(`recon ${args.join(' ')}`);
-      const timed = await runTimed(process.execPath, [RECON, ...args], { env, cwd: ROOT, watch: { client: watcher, database: dbName } });
-      if (timed.code !== 0) throw new Error(`recon ${args.join(' ')} exited ${timed.code}:\n${timed.stderr.slice(-3000)}\n${timed.stdout.slice(-2000)}`);
-      say(`  ${timed.seconds.toFixed(2)} s, peak RSS ${timed.peakRssMb ?? '?'} MB`);
+      const timed = await runTimed(process.execPath, [RECON, ...args], { env, cwd: ROOT, watch: { client: watcher, database: dbName }, timeoutSeconds: options.stageTimeout });
+      const lastError = timed.stderr.trim().split('\n').filter((l) => l.startsWith('recon:')).pop()?.slice(0, 300);
+      const outcome = timed.timedOut ? `timed out after ${options.stageTimeout} s` : timed.code !== 0 ? `failed: ${lastError ?? `exit ${timed.code}`}` : 'ok';
+      if (outcome !== 'ok' && !mayFail) throw new Error(`recon ${args.join(' ')} ${outcome}:\n${timed.stderr.slice(-3000)}\n${timed.stdout.slice(-2000)}`);
+      say(`  ${timed.seconds.toFixed(2)} s, peak RSS ${timed.peakRssMb ?? '?'} MB${outcome === 'ok' ? '' : `, ${outcome}`}`);
+      outcomes.set(timed, outcome);
       processes.push({ name, timed });
       return timed;
+    };
+    const parsed = (timed: Timed): Record<string, unknown> => {
+      try {
+        return outcomes.get(timed) === 'ok' ? (JSON.parse(timed.stdout) as Record<string, unknown>) : {};
+      } catch {
+        return {};
+      }
     };
 
     const setup = [
@@ -126,13 +139,13 @@ async function main(options: BenchOptions) {
     const ingestInvoices = await recon('ingest invoices', ['ingest', 'invoice', ...invoices.files, '--json']);
     const pricingFloor = await bareCardAggregate(client, options.period);
     say(`floor: bare pricing aggregate ${pricingFloor.seconds.toFixed(2)} s (cost ${pricingFloor.cost})`);
-    const run = await recon('run', ['run', '--period', options.period, '--json']);
-    const workbooks = await recon('workbook', ['workbook', '--period', options.period, '--all-teams', '--out', outDir, '--json']);
-    const rerun = await recon('rerun', ['run', '--period', options.period, '--json']);
+    const run = await recon('run', ['run', '--period', options.period, '--json'], true);
+    const workbooks = await recon('workbook', ['workbook', '--period', options.period, '--all-teams', '--out', outDir, '--json'], true);
+    const rerun = await recon('rerun', ['run', '--period', options.period, '--json'], true);
 
-    const summary = JSON.parse(run.stdout) as Record<string, unknown>;
-    const rerunSummary = JSON.parse(rerun.stdout) as Record<string, unknown>;
-    const workbookResult = JSON.parse(workbooks.stdout) as { files?: { kind: string; path: string }[] };
+    const summary = parsed(run);
+    const rerunSummary = parsed(rerun);
+    const workbookResult = parsed(workbooks) as { files?: { kind: string; path: string }[] };
     const workbookBytes = (workbookResult.files ?? []).reduce((s, f) => s + (fs.existsSync(f.path) ? fs.statSync(f.path).size : 0), 0);
 
     const processRow = (stage: string, name: string, timed: Timed, records: number | null, floor: StageRow['floor']): StageRow => ({
@@ -143,6 +156,7 @@ async function main(options: BenchOptions) {
       peakRssMb: timed.peakRssMb,
       floor,
       busy: busyStatements(timed.samples),
+      outcome: outcomes.get(timed) ?? 'ok',
     });
     const month: StageRow[] = [
       {
@@ -153,13 +167,14 @@ async function main(options: BenchOptions) {
         peakRssMb: Math.max(...setup.map((p) => p.peakRssMb ?? 0)),
         floor: null,
         busy: busyStatements(setup.flatMap((p) => p.samples)),
+        outcome: 'ok',
       },
       processRow('ingest ledger', 'ingest ledger', ingestLedger, ledger.records, 'copy'),
       processRow('ingest invoices', 'ingest invoices', ingestInvoices, invoices.lines, null),
-      ...runStageRows({ process: 'run', processSeconds: run.seconds, peakRssMb: run.peakRssMb, records: ledger.records, stages: stageIntervals(run.stderr), samples: run.samples }),
+      ...runStageRows({ process: 'run', processSeconds: run.seconds, peakRssMb: run.peakRssMb, records: ledger.records, stages: stageIntervals(run.stderr), samples: run.samples, outcome: outcomes.get(run) ?? 'ok' }),
       processRow('workbooks', 'workbook', workbooks, ledger.records, null),
     ];
-    const rerunRows = runStageRows({ process: 'rerun', processSeconds: rerun.seconds, peakRssMb: rerun.peakRssMb, records: ledger.records, stages: stageIntervals(rerun.stderr), samples: rerun.samples });
+    const rerunRows = runStageRows({ process: 'rerun', processSeconds: rerun.seconds, peakRssMb: rerun.peakRssMb, records: ledger.records, stages: stageIntervals(rerun.stderr), samples: rerun.samples, outcome: outcomes.get(rerun) ?? 'ok' });
     const floors = { copySeconds: copy.seconds, pricingSeconds: pricingFloor.seconds, copyRecords: ledger.records, pricingRecords: ledger.records };
     const processFigures = processes.map((p) => ({ name: p.name, peakRssMb: p.timed.peakRssMb }));
     const machineAfter = machine();
@@ -181,6 +196,7 @@ async function main(options: BenchOptions) {
       requests: options.requests,
       period: options.period,
       seed: options.seed,
+      planted,
       machine: { ...machineBefore, load_average_after: machineAfter.load_average, postgres: server },
       input: {
         ledger_records: ledger.records,
@@ -192,11 +208,12 @@ async function main(options: BenchOptions) {
         generate_seconds: generateSeconds,
       },
       floor: { copy_seconds: copy.seconds, pricing_aggregate_seconds: pricingFloor.seconds, pricing_aggregate_cost: pricingFloor.cost },
-      stages: month.map((r) => ({ stage: r.stage, seconds: r.seconds, records: r.records, process: r.process, peak_rss_mb: r.peakRssMb, floor: r.floor, busy: r.busy })),
+      stages: month.map((r) => ({ stage: r.stage, seconds: r.seconds, records: r.records, process: r.process, peak_rss_mb: r.peakRssMb, floor: r.floor, outcome: r.outcome, busy: r.busy })),
       total_seconds: month.reduce((s, r) => s + r.seconds, 0),
-      rerun: rerunRows.map((r) => ({ stage: r.stage, seconds: r.seconds, peak_rss_mb: r.peakRssMb, busy: r.busy })),
+      rerun: rerunRows.map((r) => ({ stage: r.stage, seconds: r.seconds, peak_rss_mb: r.peakRssMb, outcome: r.outcome, busy: r.busy })),
       rerun_seconds: rerunRows.reduce((s, r) => s + r.seconds, 0),
-      processes: processes.map((p) => ({ name: p.name, seconds: p.timed.seconds, peak_rss_mb: p.timed.peakRssMb })),
+      processes: processes.map((p) => ({ name: p.name, seconds: p.timed.seconds, peak_rss_mb: p.timed.peakRssMb, outcome: outcomes.get(p.timed) ?? 'ok' })),
+      stage_timeout_seconds: options.stageTimeout,
       workbooks: { files: workbookResult.files?.length ?? 0, bytes: workbookBytes },
       run_summary: pick(summary, ['invoice_total', 'ledger_total', 'variance', 'variance_pct', 'allocated_total', 'unallocated', 'counts', 'cells_over_tolerance', 'causes']),
       rerun_no_change: rerunSummary.no_change ?? null,
@@ -223,6 +240,10 @@ async function main(options: BenchOptions) {
 function pick(object: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(keys.filter((k) => k in object).map((k) => [k, object[k]]));
 }
+
+// so that a stopped bench also stops the recon process it is measuring (exit handlers run)
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 
 try {
   const options = parseBenchArgs(process.argv.slice(2), { resultsDir: path.join(ROOT, 'bench', 'results') });

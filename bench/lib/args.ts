@@ -1,3 +1,5 @@
+import { CAUSE_NAMES, type CauseName } from './inputs.ts';
+
 // Command-line options of `npm run bench`, checked with messages that say what to do next.
 
 export interface BenchOptions {
@@ -9,6 +11,10 @@ export interface BenchOptions {
   workDir: string | undefined;
   resultsDir: string;
   help: boolean;
+  /** a recon process still running after this many seconds is stopped and reported as timed out */
+  stageTimeout: number;
+  /** planted variance causes to leave out */
+  without: CauseName[];
 }
 
 export const USAGE = `npm run bench [-- --requests N] [--period YYYY-MM] [--seed S] [--work-dir DIR] [--results-dir DIR] [--keep]
@@ -24,13 +30,17 @@ Writes the figures to bench/results/YYYY-MM-DD-N<requests>.json.
   --seed S          generator seed, default 20260501 (same seed, same month)
   --work-dir DIR    where the generated files go (default: a new folder under the system temp dir)
   --results-dir DIR where the JSON result goes (default bench/results)
+  --without LIST    leave planted causes out, comma-separated: ${CAUSE_NAMES.join(', ')}
+                    (all planted by default: an ingestion gap window, partial streams, a team's
+                    traffic billed as batch, failed retries not billed, a provider credit)
+  --stage-timeout S stop a recon process still running after S seconds and report it (default 600)
   --keep            keep the database and the files for a look afterwards
 `;
 
 export class BenchUsageError extends Error {}
 
 export function parseBenchArgs(argv: string[], defaults: { resultsDir: string }): BenchOptions {
-  const options: BenchOptions = { requests: 10_000_000, period: '2026-05', seed: 20260501, keep: false, workDir: undefined, resultsDir: defaults.resultsDir, help: false };
+  const options: BenchOptions = { requests: 10_000_000, period: '2026-05', seed: 20260501, keep: false, workDir: undefined, resultsDir: defaults.resultsDir, help: false, without: [], stageTimeout: 600 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -64,6 +74,19 @@ export function parseBenchArgs(argv: string[], defaults: { resultsDir: string })
       case '--results-dir':
         options.resultsDir = value();
         break;
+      case '--without': {
+        const names = value().split(',').map((n) => n.trim()).filter((n) => n !== '');
+        const unknown = names.filter((n) => !(CAUSE_NAMES as readonly string[]).includes(n));
+        if (unknown.length > 0) throw new BenchUsageError(`--without takes ${CAUSE_NAMES.join(', ')} (got ${unknown.join(', ')})`);
+        options.without = names as CauseName[];
+        break;
+      }
+      case '--stage-timeout': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1) throw new BenchUsageError('--stage-timeout must be a whole number of seconds, e.g. --stage-timeout 300');
+        options.stageTimeout = n;
+        break;
+      }
       case '--keep':
         options.keep = true;
         break;

@@ -82,7 +82,7 @@ export async function writeInvoiceFiles(client: pg.Client, dir: string, period: 
        select provider, response_model as model, timestamp as ts,
               case when provider = $1 and team = $2 and service_tier = 'standard' then 'batch' else service_tier end as tier,
               input_tokens, output_tokens, cache_read_input_tokens, cache_write_5m_input_tokens, cache_write_1h_input_tokens
-       from billed where status <> 'error'
+       from billed where status <> 'error' or not $3::boolean
      )
      select u.provider, u.model, q.category, u.tier, to_char(u.ts at time zone 'UTC', 'YYYY-MM-DD') as day,
             sum(q.quantity)::text as quantity, round(sum(q.quantity * c.price) / 1000000, 2)::text as amount
@@ -93,7 +93,7 @@ export async function writeInvoiceFiles(client: pg.Client, dir: string, period: 
      where q.quantity > 0
      group by 1, 2, 3, 4, 5
      order by 1, 5, 2, 4, 3`,
-    [planted.batch.provider, planted.batch.team],
+    [planted.batch?.provider ?? null, planted.batch?.team ?? null, planted.failedNotBilled],
   );
   const header = 'provider,invoice_id,charge_date,model,token_category,service_tier,quantity,amount,currency,line_type';
   const byProvider = new Map<string, string[]>();
@@ -104,15 +104,15 @@ export async function writeInvoiceFiles(client: pg.Client, dir: string, period: 
   }
   const [year, month] = period.split('-').map(Number) as [number, number];
   const lastDay = new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10);
-  const credit = planted.credit;
+  const credit = planted.credit ?? { provider: '', share: '0' };
   const sums = await client.query<{ usage: string; credit: string }>(
     `select coalesce(sum(amount::numeric), 0)::text as usage,
             (-greatest(1, round(coalesce(sum(amount::numeric) filter (where provider = $3), 0) * $2::numeric)))::numeric(14, 2)::text as credit
      from unnest($1::text[], $4::text[]) as a (amount, provider)`,
     [rows.map((r) => r.amount), credit.share, credit.provider, rows.map((r) => r.provider)],
   );
-  const creditAmount = sums.rows[0]!.credit;
-  byProvider.get(credit.provider)?.push([credit.provider, invoiceId(credit.provider, period), lastDay, '', '', 'standard', '', creditAmount, 'USD', 'credit'].join(','));
+  const creditAmount = planted.credit ? sums.rows[0]!.credit : '0';
+  if (planted.credit) byProvider.get(credit.provider)?.push([credit.provider, invoiceId(credit.provider, period), lastDay, '', '', 'standard', '', creditAmount, 'USD', 'credit'].join(','));
   const files: string[] = [];
   let lines = 0;
   for (const [provider, body] of [...byProvider.entries()].sort(([a], [b]) => a.localeCompare(b))) {

@@ -91,15 +91,15 @@ export function gatewayKeysCsv(): string {
  */
 export interface PlantedCauses {
   /** UTC hours [fromHour, toHour) of this day when the gateway's log shipper was down: billed, never logged */
-  gap: { day: number; fromHour: number; toHour: number };
+  gap: { day: number; fromHour: number; toHour: number } | null;
   /** every Nth successful anthropic record is a partial stream: the gateway logged 1/divisor of its output, the provider billed it all */
-  partial: { provider: string; every: number; divisor: number };
+  partial: { provider: string; every: number; divisor: number } | null;
   /** this team's standard-tier traffic on this provider went through the batch API: billed at batch prices */
-  batch: { provider: string; team: string };
+  batch: { provider: string; team: string } | null;
   /** failed attempts (status error) are logged with their input tokens but not billed */
-  failedNotBilled: true;
+  failedNotBilled: boolean;
   /** a provider credit on the last day of the month: this share of its usage, in whole dollars (at least $1) */
-  credit: { provider: string; share: string };
+  credit: { provider: string; share: string } | null;
 }
 
 export const PLANTED: PlantedCauses = {
@@ -112,4 +112,18 @@ export const PLANTED: PlantedCauses = {
 
 export function invoiceId(provider: string, period: string): string {
   return `${provider.toUpperCase().replace(/\./g, '-')}-INV-${period}`;
+}
+
+export const CAUSE_NAMES = ['gap', 'partial', 'batch', 'retries', 'credit'] as const;
+export type CauseName = (typeof CAUSE_NAMES)[number];
+
+/** The planted causes without the named ones (`--without gap,partial`). */
+export function plantedWithout(without: readonly CauseName[]): PlantedCauses {
+  return {
+    gap: without.includes('gap') ? null : PLANTED.gap,
+    partial: without.includes('partial') ? null : PLANTED.partial,
+    batch: without.includes('batch') ? null : PLANTED.batch,
+    failedNotBilled: !without.includes('retries'),
+    credit: without.includes('credit') ? null : PLANTED.credit,
+  };
 }

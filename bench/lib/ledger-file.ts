@@ -36,7 +36,7 @@ export async function writeLedgerFiles(dir: string, options: { requests: number;
   const billedOnly = path.join(dir, 'billed-only.csv');
   const { gap, partial } = options.planted;
   const gapHours = new Set<string>();
-  for (let h = gap.fromHour; h < gap.toHour; h++) gapHours.add(`${options.period}-${String(gap.day).padStart(2, '0')}T${String(h).padStart(2, '0')}`);
+  if (gap) for (let h = gap.fromHour; h < gap.toHour; h++) gapHours.add(`${options.period}-${String(gap.day).padStart(2, '0')}T${String(h).padStart(2, '0')}`);
 
   const out = fs.createWriteStream(ledger, { highWaterMark: 1 << 20 });
   const side = fs.createWriteStream(billedOnly, { highWaterMark: 1 << 20 });
@@ -68,7 +68,7 @@ export async function writeLedgerFiles(dir: string, options: { requests: number;
         continue;
       }
       const third = line.indexOf(',', second + 1);
-      if (line.slice(second + 1, third) === partial.provider && ++providerSeen % partial.every === 0) {
+      if (partial && line.slice(second + 1, third) === partial.provider && ++providerSeen % partial.every === 0) {
         const fields = line.split(',');
         if (fields[STATUS] === 'ok') {
           billed.push(line);

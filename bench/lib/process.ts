@@ -10,6 +10,8 @@ import type pg from 'pg';
 
 export interface Timed {
   code: number;
+  /** killed after the time limit */
+  timedOut: boolean;
   seconds: number;
   /** peak resident set size of the process in MB (GNU time %M, else the last VmHWM read from /proc) */
   peakRssMb: number | null;
@@ -42,13 +44,31 @@ function readHwmKb(pid: number): number | null {
 export async function runTimed(
   command: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; cwd?: string; watch?: { client: pg.Client; database: string } },
+  options: { env: NodeJS.ProcessEnv; cwd?: string; watch?: { client: pg.Client; database: string }; timeoutSeconds?: number },
 ): Promise<Timed> {
   const useTime = fs.existsSync(GNU_TIME);
   const timeFile = path.join(os.tmpdir(), `recon-bench-time-${process.pid}-${Date.now()}.txt`);
   const [file, argv] = useTime ? [GNU_TIME, ['-f', '%M', '-o', timeFile, command, ...args]] : [command, args];
   const started = process.hrtime.bigint();
-  const child = spawn(file, argv, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  // its own process group, so a time limit can stop it together with anything it started
+  const child = spawn(file, argv, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const stop = () => {
+    if (child.pid !== undefined && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once('exit', stop);
+  let timedOut = false;
+  const limit = options.timeoutSeconds
+    ? setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, options.timeoutSeconds * 1000)
+    : undefined;
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout = (stdout + d).slice(-KEEP)));
@@ -78,6 +98,8 @@ export async function runTimed(
     child.on('close', (c) => resolve(c ?? 1));
   });
   clearInterval(timer);
+  clearTimeout(limit);
+  process.removeListener('exit', stop);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (useTime) {
     const text = fs.existsSync(timeFile) ? fs.readFileSync(timeFile, 'utf8') : '';
@@ -88,6 +110,7 @@ export async function runTimed(
   }
   return {
     code,
+    timedOut,
     seconds,
     peakRssMb: hwmKb === null ? null : Math.round(hwmKb / 1024),
     stdout,
