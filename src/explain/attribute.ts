@@ -158,6 +158,8 @@ const GAP_SLACK = new Decimal('1.5');
 /** Unit prices within this relative band of one another count as one uniform discount. */
 const UNIFORM_BAND = new Decimal('0.005');
 const SAMPLE_LIMIT = 10;
+/** Decimal places of an amount a cause takes: far below a cent, far within 40 significant digits. */
+const AMOUNT_SCALE = 18;
 
 interface Evidence {
   records: Decimal;
@@ -231,7 +233,8 @@ export function attributeVariance(input: AttributeInput): Attribution {
   const takeVolume = (cell: WorkCell, quantity: Decimal, cause: Cause, group: string, evidence: Evidence): Decimal => {
     if (cell.unitPrice === null) return ZERO;
     const q = clampTo(quantity, cell.quantity);
-    const amount = clampTo(q.times(cell.unitPrice), cell.volume);
+    // rounded to a fixed scale so that what is left stays exact within Decimal's 40 digits
+    const amount = clampTo(q.times(cell.unitPrice).toDecimalPlaces(AMOUNT_SCALE), cell.volume);
     if (amount.isZero()) return ZERO;
     cell.quantity = cell.quantity.minus(q);
     cell.volume = cell.volume.minus(amount);
