@@ -102,6 +102,10 @@ export async function ingestFile(store: Store, options: IngestOptions): Promise<
         return result;
       } catch (error) {
         await runner.exec('rollback').catch(() => undefined);
+        const code = (error as { code?: string }).code;
+        if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') {
+          throw new UserError(`cannot read ${options.path}: the gzip data is truncated or corrupt (${(error as Error).message}); nothing was stored`, 'copy the complete file again and rerun');
+        }
         throw error;
       }
     });

@@ -34,6 +34,7 @@ export async function readHead(source: SourceFile): Promise<string> {
   let length = 0;
   const input = fs.createReadStream(source.path, source.gzip ? {} : { end: HEAD_BYTES - 1 });
   const stream: Readable = source.gzip ? input.pipe(zlib.createGunzip()) : input;
+  stream.on('error', () => undefined);
   try {
     for await (const chunk of stream) {
       chunks.push(chunk as Buffer);
@@ -84,6 +85,9 @@ export function openSource(source: SourceFile, onBytes?: (bytesRead: number) => 
     meterStream.on('error', (error) => gunzip.destroy(error));
     stream = meterStream.pipe(gunzip);
   }
+  // The file starts flowing before its consumer attaches; an early error (a truncated gzip) is
+  // kept on the stream (stream.errored) for the consumer to see instead of crashing the process.
+  stream.on('error', () => undefined);
   return {
     stream,
     meter: {

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { test } from 'node:test';
+import { sql } from 'kysely';
+import { describeEachBackend } from '../support/db.ts';
+import { ingestFile } from '../../src/ingest/loader.ts';
+import { UserError } from '../../src/command-context.ts';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/ledger');
+const fixture = (name: string) => path.join(FIXTURES, name);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-ingest-'));
+const write = (name: string, text: string | Buffer) => {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, text);
+  return file;
+};
+const HEADER = 'request_id,timestamp,provider,response_model,input_tokens,output_tokens,team';
+
+describeEachBackend('ingest loader', (store, backend) => {
+  const records = async (where = sql`true`) =>
+    (await sql<Record<string, string | null>>`select request_id, ts::text as ts, provider, response_model, input_tokens, output_tokens, cache_read_input_tokens, cache_write_5m_input_tokens,
+      cache_write_1h_input_tokens, reasoning_output_tokens, service_tier, status, team, source_line, ingested_file_id, original_request_id, attempt::text as attempt, gateway_cost_usd
+      from ledger_record where ${where} order by request_id`.execute(store().db)).rows;
+
+  test('canonical CSV: good rows stored with canonical numbers, bad rows quarantined with file, line, field, value, reason', async () => {
+    const result = await ingestFile(store(), { kind: 'ledger', path: fixture('canonical-small.csv') });
+    assert.deepEqual(
+      [result.status, result.format, result.rows_read, result.rows_stored, result.rows_duplicate, result.rows_rejected, result.rows_untagged, result.first_day, result.last_day],
+      ['loaded', 'canonical-csv', 8, 4, 1, 3, 1, '2026-05-01', '2026-05-31'],
+    );
+    const rows = await records(sql`ingested_file_id = ${result.ingested_file_id}::bigint`);
+    assert.deepEqual(rows.map((r) => r.request_id), ['req-001', 'req-002', 'req-003', 'req-004']);
+    const [r1, r2, r3, r4] = rows;
+    assert.deepEqual([r1!.input_tokens, r1!.cache_read_input_tokens, r1!.output_tokens, r1!.gateway_cost_usd, r1!.source_line], ['1200', '1024', '300', '0.004100', '2']);
+    assert.deepEqual([r2!.cache_read_input_tokens, r2!.cache_write_5m_input_tokens, r2!.cache_write_1h_input_tokens], ['3000', '1000', '500']);
+    // 23:59:59+02:00 on May 31 is 21:59:59 UTC; an empty team is untagged (null)
+    assert.deepEqual([r3!.reasoning_output_tokens, r3!.service_tier, r3!.team], ['1200', 'batch', null]);
+    assert.equal(new Date(r3!.ts!).toISOString(), '2026-05-31T21:59:59.000Z');
+    assert.deepEqual([r4!.status, r4!.original_request_id, r4!.attempt, r4!.cache_read_input_tokens, r4!.service_tier], ['error', 'req-003', '2', '0', 'standard']);
+
+    const rejects = (await sql<{ file_path: string; line: string; field: string; value: string; reason: string; raw: string }>`select file_path, line, field, value, reason, raw from rejected_row where ingested_file_id = ${result.ingested_file_id}::bigint order by line`.execute(store().db)).rows;
+    assert.deepEqual(rejects.map((r) => [r.file_path, r.line, r.field, r.value]), [
+      [fixture('canonical-small.csv'), '6', 'timestamp', '2026-05-02 10:00:00'],
+      [fixture('canonical-small.csv'), '7', 'input_tokens', '-5'],
+      [fixture('canonical-small.csv'), '9', 'timestamp', '2026-02-30T10:00:01Z'],
+    ]);
+    assert.match(rejects[0]!.reason, /UTC offset/);
+    assert.match(rejects[2]!.reason, /no such day/);
+    assert.match(rejects[1]!.raw, /"request_id": "req-006"/);
+
+    const file = await store().db.selectFrom('ingested_file').selectAll().where('id', '=', result.ingested_file_id).executeTakeFirstOrThrow();
+    assert.deepEqual([file.rows_read, file.rows_stored, file.rows_duplicate, file.rows_rejected, file.rows_untagged, file.first_day, file.last_day, file.status], ['8', '4', '1', '3', '1', '2026-05-01', '2026-05-31', 'loaded']);
+    assert.match(file.sha256, /^[0-9a-f]{64}$/);
+  });
+
+  test('the same file again changes nothing and says so', async () => {
+    const before = await sql<{ n: string }>`select (select count(*) from ledger_record) + (select count(*) from rejected_row) + (select count(*) from ingested_file) as n`.execute(store().db);
+    const again = await ingestFile(store(), { kind: 'ledger', path: fixture('canonical-small.csv') });
+    assert.deepEqual([again.status, again.already_ingested, again.rows_stored], ['duplicate', true, 0]);
+    const after = await sql<{ n: string }>`select (select count(*) from ledger_record) + (select count(*) from rejected_row) + (select count(*) from ingested_file) as n`.execute(store().db);
+    assert.equal(after.rows[0]!.n, before.rows[0]!.n);
+  });
+
+  test('gzip is recognised by its bytes; requests already stored from an overlapping export are duplicates', async () => {
+    const file = write('overlap.data', zlib.gzipSync(fs.readFileSync(fixture('canonical-small.csv'), 'utf8').replace('req-004', 'req-004b')));
+    const result = await ingestFile(store(), { kind: 'ledger', path: file });
+    assert.deepEqual([result.status, result.rows_read, result.rows_stored, result.rows_duplicate, result.rows_rejected], ['loaded', 8, 1, 4, 3]);
+    assert.equal((await records(sql`request_id = 'req-004b'`)).length, 1);
+  });
+
+  test('a row COPY cannot read (wrong field count) is quarantined and the file still loads', async () => {
+    const file = write('ragged.csv', `${HEADER}\nrg-1,2026-05-06T00:00:00Z,openai,gpt-4o,10,1,search\nrg-2,2026-05-06T00:00:00Z,openai,gpt-4o,10,1,search,EXTRA\nrg-3,2026-05-06T00:00:01Z,openai,gpt-4o,20,2,\n`);
+    const result = await ingestFile(store(), { kind: 'ledger', path: file });
+    assert.deepEqual([result.rows_read, result.rows_stored, result.rows_rejected, result.rows_untagged], [3, 2, 1, 1]);
+    const reject = await store().db.selectFrom('rejected_row').select(['line', 'reason']).where('ingested_file_id', '=', result.ingested_file_id).executeTakeFirstOrThrow();
+    assert.deepEqual([reject.line, reject.reason], ['3', 'expected 7 fields, found 8']);
+  });
+
+  test('JSON Lines, LiteLLM and OTel files land in canonical meaning', async () => {
+    const jsonl = await ingestFile(store(), { kind: 'ledger', path: fixture('canonical.jsonl') });
+    assert.deepEqual([jsonl.format, jsonl.rows_read, jsonl.rows_stored, jsonl.rows_rejected, jsonl.rows_untagged], ['canonical-jsonl', 4, 2, 2, 1]);
+    const jsonlRejects = await store().db.selectFrom('rejected_row').select(['line', 'field', 'value']).where('ingested_file_id', '=', jsonl.ingested_file_id).orderBy('line').execute();
+    assert.deepEqual(jsonlRejects.map((r) => [r.line, r.field, r.value]), [['3', null, null], ['4', 'input_tokens', '12.5']]);
+
+    const litellm = await ingestFile(store(), { kind: 'ledger', path: fixture('litellm-spendlogs.json') });
+    assert.deepEqual([litellm.format, litellm.rows_read, litellm.rows_stored, litellm.rows_rejected], ['litellm', 4, 3, 1]);
+    const [bedrock] = await records(sql`request_id = 'chatcmpl-ll-002'`);
+    assert.deepEqual(
+      [bedrock!.provider, bedrock!.input_tokens, bedrock!.cache_read_input_tokens, bedrock!.cache_write_5m_input_tokens, bedrock!.cache_write_1h_input_tokens, bedrock!.gateway_cost_usd],
+      ['aws.bedrock', '9000', '6000', '1500', '500', '0.000012'],
+    );
+
+    const otel = await ingestFile(store(), { kind: 'ledger', path: fixture('otel-genai-spans.json') });
+    assert.deepEqual([otel.format, otel.rows_read, otel.rows_stored], ['otel', 2, 2]);
+    const [span] = await records(sql`request_id = 'b7ad6b7169203331'`);
+    assert.deepEqual([span!.provider, span!.input_tokens, span!.cache_write_5m_input_tokens, span!.output_tokens, span!.reasoning_output_tokens, span!.status, span!.team], ['anthropic', '9000', '2000', '800', '300', 'error', 'sales']);
+  });
+
+  test('ledger --replace: a corrected export replaces the earlier file for the same provider and days, recorded', async () => {
+    const first = await ingestFile(store(), { kind: 'ledger', path: write('mistral-v1.csv', `${HEADER}\nm-1,2026-06-01T00:00:00Z,mistral_ai,mistral-large,100,10,search\nm-2,2026-06-02T00:00:00Z,mistral_ai,mistral-large,100,10,search\n`) });
+    // without --replace an overlapping ledger is fine: its requests dedupe
+    const overlap = await ingestFile(store(), { kind: 'ledger', path: write('mistral-extra.csv', `${HEADER}\nm-2,2026-06-02T00:00:00Z,mistral_ai,mistral-large,100,10,search\n`) });
+    assert.deepEqual([overlap.rows_stored, overlap.rows_duplicate, overlap.replaced_file_ids], [0, 1, []]);
+    const corrected = await ingestFile(store(), {
+      kind: 'ledger', path: write('mistral-v2.csv', `${HEADER}\nm-1,2026-06-01T00:00:00Z,mistral_ai,mistral-large,150,10,search\n`), replace: true, reason: 'gateway re-export after token fix',
+    });
+    // the extra file covers June 2 only, outside the corrected file's days: it stays
+    assert.deepEqual(corrected.replaced_file_ids, [first.ingested_file_id]);
+    assert.equal(corrected.rows_stored, 1);
+    const rows = await records(sql`provider = 'mistral_ai'`);
+    assert.deepEqual(rows.map((r) => [r.request_id, r.input_tokens]), [['m-1', '150']]);
+    const old = await store().db.selectFrom('ingested_file').select(['status', 'replaced_by', 'replace_reason']).where('id', '=', first.ingested_file_id).executeTakeFirstOrThrow();
+    assert.deepEqual(old, { status: 'replaced', replaced_by: corrected.ingested_file_id, replace_reason: 'gateway re-export after token fix' });
+  });
+
+  test('invoices: lines stored, bad lines quarantined; an overlapping invoice is refused unless --replace', async () => {
+    const result = await ingestFile(store(), { kind: 'invoice', path: fixture('invoice-canonical.csv') });
+    assert.deepEqual([result.format, result.provider, result.rows_read, result.rows_stored, result.rows_rejected, result.first_day, result.last_day], ['canonical-invoice-csv', 'openai', 7, 5, 2, '2026-05-01', '2026-05-31']);
+    const total = await sql<{ amount: string }>`select sum(amount)::text as amount from invoice_line where ingested_file_id = ${result.ingested_file_id}::bigint`.execute(store().db);
+    assert.equal(total.rows[0]!.amount, '-4.25');
+
+    const corrected = write('invoice-openai-v2.csv', 'provider,invoice_id,charge_date,model,token_category,service_tier,quantity,amount,currency,line_type\nopenai,INV-OA-2026-05,2026-05-01,gpt-4o-2024-08-06,input,standard,1200000,3.10,USD,usage\n');
+    await assert.rejects(ingestFile(store(), { kind: 'invoice', path: corrected }), (error: unknown) => error instanceof UserError && /--replace/.test(error.hint ?? ''));
+    const unchanged = await store().db.selectFrom('ingested_file').select('id').where('path', '=', corrected).execute();
+    assert.equal(unchanged.length, 0, 'a refused file leaves nothing behind');
+
+    const replaced = await ingestFile(store(), { kind: 'invoice', path: corrected, replace: true, reason: 'provider reissued the invoice' });
+    assert.deepEqual(replaced.replaced_file_ids, [result.ingested_file_id]);
+    const lines = await sql<{ amount: string }>`select sum(amount)::text as amount from invoice_line i join ingested_file f on f.id = i.ingested_file_id where f.status = 'loaded' and i.provider = 'openai'`.execute(store().db);
+    assert.equal(lines.rows[0]!.amount, '3.10');
+  });
+
+  test('a file that cannot be read fails whole with a clear message', async () => {
+    await assert.rejects(ingestFile(store(), { kind: 'ledger', path: path.join(tmp, 'missing.csv') }), /no such file/);
+    await assert.rejects(ingestFile(store(), { kind: 'ledger', path: write('junk.csv', 'a,b\n1,2\n') }), (e: unknown) => e instanceof UserError && /cannot tell the format/.test(e.message));
+    const truncated = write('truncated.csv.gz', zlib.gzipSync(fs.readFileSync(fixture('canonical-small.csv'))).subarray(0, 200));
+    await assert.rejects(ingestFile(store(), { kind: 'ledger', path: truncated }));
+    const left = await store().db.selectFrom('ingested_file').select('id').where('path', 'in', [truncated]).execute();
+    assert.equal(left.length, 0);
+  });
+
+  void backend;
+});
