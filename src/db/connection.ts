@@ -165,6 +165,9 @@ export async function openPglite(dataDir: string | undefined, options: { loadDat
     },
     async close() {
       await db.destroy();
+      // Kysely starts its driver lazily: a store that never ran a query would leave PGlite open
+      // (and the process alive) if only the driver closed it.
+      if (!pglite.closed) await pglite.close();
     },
   };
 }
