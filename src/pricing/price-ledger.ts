@@ -4,6 +4,8 @@ import { periodBounds, type Period } from '../period.ts';
 import {
   dropPricingWorkTable,
   raiseWorkMemForRun,
+  withPlannerSettings,
+  BULK_PLANNER_SETTINGS,
   insertCostCubeAndGatewayEstimates,
   insertRunPriceCard,
   insertPricingWorkTable,
@@ -30,9 +32,11 @@ export async function priceLedger(db: Kysely<Database>, input: { runId: string; 
   const scope = { runId: input.runId, start: start.toISOString(), end: end.toISOString() };
   await raiseWorkMemForRun(db);
   await insertRunPriceCard(db, scope);
-  await insertPricingWorkTable(db, scope);
   try {
-    await insertCostCubeAndGatewayEstimates(db, scope);
+    await withPlannerSettings(db, BULK_PLANNER_SETTINGS, async () => {
+      await insertPricingWorkTable(db, scope);
+      await insertCostCubeAndGatewayEstimates(db, scope);
+    });
     return await selectPricingCounts(db, scope);
   } finally {
     await dropPricingWorkTable(db, scope);

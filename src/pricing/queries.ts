@@ -34,6 +34,35 @@ export async function raiseWorkMemForRun(db: Db): Promise<void> {
 }
 
 /**
+ * Planner settings for the month's two big statements, restored afterwards so the later stages of
+ * the run's transaction plan as usual. Measured on PostgreSQL 15 (docs/pricing.md, Performance):
+ * - the planner cannot estimate the number of groups of an 18-column GROUP BY (it assumes one per
+ *   record) and the loaded-file semi-join makes it think a few thousand records come out of the
+ *   scan, so it sorts the month (three times, for merge joins, then for a GroupAggregate); hashing
+ *   is 3x faster, so sorts and merge joins are switched off;
+ * - JIT compiles about 90 expressions (~0.2 s) for work that takes a few seconds without it.
+ */
+export const BULK_PLANNER_SETTINGS: Readonly<Record<string, string>> = {
+  enable_sort: 'off',
+  enable_mergejoin: 'off',
+  jit: 'off',
+};
+
+export async function withPlannerSettings<T>(db: Db, settings: Readonly<Record<string, string>>, work: () => Promise<T>): Promise<T> {
+  const names = Object.keys(settings);
+  const { rows } = await sql<{ name: string; setting: string }>`
+    select name, current_setting(name) as setting from unnest(${names}::text[]) as name`.execute(db);
+  const apply = (values: Record<string, string>) =>
+    sql`select set_config(name, value, true) from jsonb_each_text(${JSON.stringify(values)}::jsonb) as s (name, value)`.execute(db);
+  await apply(settings);
+  try {
+    return await work();
+  } finally {
+    await apply(Object.fromEntries(rows.map((row) => [row.name, row.setting])));
+  }
+}
+
+/**
  * Resolves the card lines in effect during the period into slots: per (provider, model, tier)
  * the time is cut at every line boundary, and each (segment, region, long-context band) gets the
  * one line per category that prices it, side by side. Retired lines are left out.
