@@ -110,11 +110,14 @@ async function main(options: BenchOptions) {
     delete env.RECON_OWNERS_FILE;
     const processes: { name: string; timed: Timed }[] = [];
     const outcomes = new Map<Timed, string>();
+    const watcherPid = (await watcher.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
     /** Runs one recon process. Setup and ingest must succeed; later stages may fail or time out and are reported as such. */
     const recon = async (name: string, args: string[], mayFail = false): Promise<Timed> => {
       say(`recon ${args.join(' ')}`);
       const timed = await runTimed(process.execPath, [RECON, ...args], { env, cwd: ROOT, watch: { client: watcher, database: dbName }, timeoutSeconds: options.stageTimeout });
       const lastError = timed.stderr.trim().split('\n').filter((l) => l.startsWith('recon:')).pop()?.slice(0, 300);
+      // a killed client leaves its statement running in the server: stop it so the next stage is measured alone
+      if (timed.timedOut) await client.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid not in (pg_backend_pid(), $2)`, [dbName, watcherPid]);
       const outcome = timed.timedOut ? `timed out after ${options.stageTimeout} s` : timed.code !== 0 ? `failed: ${lastError ?? `exit ${timed.code}`}` : 'ok';
       if (outcome !== 'ok' && !mayFail) throw new Error(`recon ${args.join(' ')} ${outcome}:\n${timed.stderr.slice(-3000)}\n${timed.stdout.slice(-2000)}`);
       say(`  ${timed.seconds.toFixed(2)} s, peak RSS ${timed.peakRssMb ?? '?'} MB${outcome === 'ok' ? '' : `, ${outcome}`}`);
