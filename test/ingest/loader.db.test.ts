@@ -79,6 +79,31 @@ describeEachBackend('ingest loader', (store, backend) => {
     assert.deepEqual([reject.line, reject.reason], ['3', 'expected 7 fields, found 8']);
   });
 
+  test('timestamp and amount checks: every cast is safe, leap days and offsets handled', async () => {
+    const cases = [
+      ['t-leap', '2024-02-29T00:00:00Z', '', 'ok'],
+      ['t-frac-offset', '2026-07-01T12:00:00.5+02:00', '-0.5', 'ok'],
+      ['t-space', '2026-07-01 12:00:00.123456Z', '.25', 'ok'],
+      ['t-no-leap', '2026-02-29T00:00:00Z', '', 'timestamp'],
+      ['t-compact-offset', '2026-07-01T12:00:00+0200', '', 'timestamp'],
+      ['t-colons', '2026-07-01T1::00:00Z', '', 'timestamp'],
+      ['t-hour-24', '2026-07-01T24:00:00Z', '', 'timestamp'],
+      ['t-words', 'now', '', 'timestamp'],
+      ['c-two-dots', '2026-07-01T12:00:00Z', '1.2.3', 'gateway_cost_usd'],
+      ['c-dot', '2026-07-01T12:00:00Z', '.', 'gateway_cost_usd'],
+      ['c-minus-inside', '2026-07-01T12:00:00Z', '1-2', 'gateway_cost_usd'],
+    ];
+    const file = write('checks.csv', 'request_id,timestamp,provider,response_model,input_tokens,output_tokens,gateway_cost_usd\n' + cases.map(([id, ts, cost]) => `${id},${ts},openai,gpt-4o,1,1,${cost}`).join('\n') + '\n');
+    const result = await ingestFile(store(), { kind: 'ledger', path: file });
+    const stored = (await records(sql`ingested_file_id = ${result.ingested_file_id}::bigint`)).map((r) => r.request_id);
+    assert.deepEqual(stored, cases.filter((c) => c[3] === 'ok').map((c) => c[0]).sort());
+    const rejects = await store().db.selectFrom('rejected_row').select(['field', 'value']).where('ingested_file_id', '=', result.ingested_file_id).orderBy('line').execute();
+    assert.deepEqual(rejects.map((r) => r.field), cases.filter((c) => c[3] !== 'ok').map((c) => c[3]));
+    const [offset] = await records(sql`request_id = 't-frac-offset'`);
+    assert.equal(new Date(offset!.ts!).toISOString(), '2026-07-01T10:00:00.500Z');
+    assert.equal(offset!.gateway_cost_usd, '-0.5');
+  });
+
   test('JSON Lines, LiteLLM and OTel files land in canonical meaning', async () => {
     const jsonl = await ingestFile(store(), { kind: 'ledger', path: fixture('canonical.jsonl') });
     assert.deepEqual([jsonl.format, jsonl.rows_read, jsonl.rows_stored, jsonl.rows_rejected, jsonl.rows_untagged], ['canonical-jsonl', 4, 2, 2, 1]);
