@@ -17,7 +17,8 @@ export interface BenchOptions {
   without: CauseName[];
 }
 
-export const USAGE = `npm run bench [-- --requests N] [--period YYYY-MM] [--seed S] [--work-dir DIR] [--results-dir DIR] [--keep]
+export const USAGE = `npm run bench [-- --requests N] [--period YYYY-MM] [--seed S] [--work-dir DIR] [--results-dir DIR]
+                [--stage-timeout S] [--without CAUSES] [--keep]
 
 Generates a month of N gateway requests (default 10,000,000) with matching provider invoices,
 a rate card and owners, then runs recon stage by stage against PostgreSQL (DATABASE_URL; the
