@@ -189,6 +189,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
       await stageParsedRows(runner, format as SourceFormat<CanonicalLedgerRow>, stream, source, options);
     }
     phase('stage');
+    options.log?.info('file staged and checked; storing the good rows', { file: source.path });
     await checkNotKnown(runner, store, options.kind, meter.digest());
 
     const [stage] = await runner.query(q.selectStageScope());
