@@ -389,7 +389,8 @@ export function attributeVariance(input: AttributeInput): Attribution {
       if (c.provider !== gap.provider || !gap.days.has(c.day)) continue;
       if (!cell.quantity.isPositive() || cell.quantity.isZero()) continue;
       const share = gap.missingShare.get(c.day);
-      const cap = share === undefined || c.priced_quantity.isZero() ? cell.quantity : c.priced_quantity.times(share).times(GAP_SLACK);
+      // whole tokens: a repeating fraction cut at 40 digits would break the exact tie-out of the cell
+      const cap = share === undefined || c.priced_quantity.isZero() ? cell.quantity : c.priced_quantity.times(share).times(GAP_SLACK).toDecimalPlaces(0, Decimal.ROUND_DOWN);
       takeVolume(cell, Decimal.min(cell.quantity, cap), 'ingestion_gap', `gap|${gap.provider}|${gap.window}`, {
         records: new Decimal(gap.missingRecords),
         samples: [],
