@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 import type { Period } from '../period.ts';
@@ -31,9 +31,15 @@ export async function reconcilePeriod(db: Kysely<Database>, input: ReconcileInpu
     log.info('stage done', { stage, seconds: (Date.now() - started) / 1000 });
     return result;
   };
+  // Each stage reads the tables the previous one just filled; without fresh statistics the
+  // planner takes them for nearly empty and picks nested loops over hundreds of thousands of rows.
+  const analyze = (...tables: string[]) => sql.raw(`analyze ${tables.join(', ')}`).execute(db);
   const pricing = await timed('price', () => priceLedger(db, { runId, period }));
+  await analyze('run_cost_cube');
   await timed('variance', () => computeVarianceCells(db, { runId, period, settings: input.settings }));
+  await analyze('run_variance_cell');
   await timed('causes', () => explainVariance(db, { runId, period }));
+  await analyze('run_variance_cause');
   await timed('allocation', () => allocateInvoice(db, { runId, period, policy: input.policy, now: input.now }));
   await timed('showback', () => computeShowback(db, { runId, period, now: input.now, log }));
   return { pricing };
