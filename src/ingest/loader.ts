@@ -198,19 +198,19 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     scope = { provider, first: stage!.min_local?.slice(0, 10) ?? null, last: stage!.max_local?.slice(0, 10) ?? null };
     phase('scope');
     await replaceOverlaps();
+    await runner.query(q.quarantineStagedLedger(fileId, source.path, lineOffset));
+    let moved: q.MoveResult = { rows_stored: '0', rows_untagged: '0', min_ts: null, max_ts: null };
     if (stage!.min_local && stage!.max_local) {
       // Wall-clock times are UTC when every offset is Z; otherwise the UTC day may be one off.
       const slack = stage!.has_offsets ? 24 * 3600_000 : 0;
       const from = new Date(Date.parse(stage!.min_local + 'Z') - slack);
       const to = new Date(Date.parse(stage!.max_local + 'Z') + slack + 1000);
-      await runner.query(q.ensurePartitions(from, to));
+      moved = await moveIntoMonths(runner, fileId, lineOffset, from, to, options.log);
     }
-    await runner.query(q.quarantineStagedLedger(fileId, source.path, lineOffset));
-    const [moved] = await runner.query(q.moveStagedLedger(fileId, lineOffset));
     const rejected = Number(stage!.rows_rejected);
-    if (moved!.min_ts && moved!.max_ts) scope = { ...scope, first: utcDay(moved!.min_ts), last: utcDay(moved!.max_ts) };
+    if (moved.min_ts && moved.max_ts) scope = { ...scope, first: utcDay(moved.min_ts), last: utcDay(moved.max_ts) };
     phase('move');
-    counts = { read, stored: Number(moved!.rows_stored), valid: read - rejected, rejected, untagged: Number(moved!.rows_untagged) };
+    counts = { read, stored: Number(moved.rows_stored), valid: read - rejected, rejected, untagged: Number(moved.rows_untagged) };
   } else {
     const result = await loadRows(store, runner, fileId, format, stream, source, options);
     await checkNotKnown(runner, store, options.kind, meter.digest());
@@ -256,6 +256,44 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     seconds: round(seconds),
     rows_per_second: seconds > 0 ? Math.round(counts.read / seconds) : counts.read,
   };
+}
+
+/**
+ * Good staged rows into ledger_record. When every month of the file is new (the month-end load),
+ * the months are filled as plain tables, indexed, then attached as partitions; if building the
+ * unique index finds a request twice, that attempt is undone and the rows go through the
+ * deduplicating insert like any other file.
+ */
+async function moveIntoMonths(runner: Runner, fileId: string, lineOffset: number, from: Date, to: Date, log: Logger | undefined): Promise<q.MoveResult> {
+  const months = q.monthPartitions(from, to);
+  const missing = await runner.query(q.selectMissingPartitions(months.map((m) => m.name)));
+  if (missing.length === months.length && months.length <= 3) {
+    await runner.exec('savepoint new_months');
+    try {
+      const parts: q.MoveResult[] = [];
+      for (const month of months) {
+        await runner.query(q.createDetachedMonth(month));
+        parts.push((await runner.query(q.moveStagedLedger(fileId, lineOffset, month)))[0]!);
+        for (const statement of q.indexAndAttachMonth(month)) await runner.query(statement);
+      }
+      await runner.exec('release savepoint new_months');
+      const times = parts.flatMap((p) => [p.min_ts, p.max_ts]).filter((t): t is Date => t !== null).map((t) => new Date(t).getTime());
+      return {
+        rows_stored: String(parts.reduce((n, p) => n + Number(p.rows_stored), 0)),
+        rows_untagged: String(parts.reduce((n, p) => n + Number(p.rows_untagged), 0)),
+        min_ts: times.length ? new Date(Math.min(...times)) : null,
+        max_ts: times.length ? new Date(Math.max(...times)) : null,
+      };
+    } catch (error) {
+      // 23505: the file holds the same request twice; 42P07: another ingest created the month first
+      const code = (error as { code?: string }).code;
+      if (code !== '23505' && code !== '42P07') throw error;
+      log?.debug('new-month fast path not possible; deduplicating insert', { code });
+      await runner.exec('rollback to savepoint new_months');
+    }
+  }
+  await runner.query(q.ensurePartitions(from, to));
+  return (await runner.query(q.moveStagedLedger(fileId, lineOffset)))[0]!;
 }
 
 async function checkNotKnown(runner: Runner, store: Store, kind: string, sha256: string) {

