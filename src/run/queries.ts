@@ -319,14 +319,13 @@ export interface SummaryFigures {
   cells_review: string;
   cells_breach: string;
   allocations: { team: string; amount: string }[];
-  causes: { cause: string; amount: string }[];
 }
 
 /** Stored results of a run, rolled up for its summary, in one round trip per table. */
 export async function selectSummaryFigures(db: Db, runId: string, period: Period, fileIds: string[]): Promise<SummaryFigures> {
   const { first, last } = periodDays(period);
   const ids = fileIds.length > 0 ? fileIds : ['0'];
-  const { rows } = await sql<Omit<SummaryFigures, 'allocations' | 'causes'>>`
+  const { rows } = await sql<Omit<SummaryFigures, 'allocations'>>`
     select
       (select coalesce(sum(i.amount), 0)::text from invoice_line i join ingested_file f on f.id = i.ingested_file_id
         where f.status = 'loaded' and i.charge_date between ${first}::date and ${last}::date) as invoice_total,
@@ -339,7 +338,5 @@ export async function selectSummaryFigures(db: Db, runId: string, period: Period
       (select count(*)::text from run_variance_cell v where v.run_id = ${runId}::bigint and v.status = 'breach') as cells_breach`.execute(db);
   const allocations = await sql<{ team: string; amount: string }>`
     select team, sum(amount)::text as amount from run_allocation where run_id = ${runId}::bigint group by team order by team`.execute(db);
-  const causes = await sql<{ cause: string; amount: string }>`
-    select cause, sum(amount)::text as amount from run_variance_cause where run_id = ${runId}::bigint group by cause order by cause`.execute(db);
-  return { ...rows[0]!, allocations: allocations.rows, causes: causes.rows };
+  return { ...rows[0]!, allocations: allocations.rows };
 }

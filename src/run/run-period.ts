@@ -8,6 +8,7 @@ import type { Period } from '../period.ts';
 import type { Settings } from '../settings.ts';
 import type { AllocationPolicy } from '../allocate/policy.ts';
 import { reconcilePeriod } from './pipeline.ts';
+import { selectVarianceSummary } from '../explain/variance-summary.ts';
 import { hashValue } from './hash.ts';
 import {
   ensurePeriod,
@@ -127,9 +128,11 @@ export async function runPeriod(store: Store, options: RunPeriodOptions): Promis
         await reconcile(trx, { runId: id, period, settings: options.settings, policy: options.policy, now: options.now ?? new Date(), log: runLog });
         const resultsHash = hashValue(await selectResultHashes(trx, id));
         const figures = await selectSummaryFigures(trx, id, period, raw.files.map((f) => f.id));
+        const variance = await selectVarianceSummary(trx, id);
         const summary = buildRunSummary(
           { id, period, trigger: options.trigger, inputsHash, resultsHash, reopenReason: options.reopen?.reason ?? null },
           figures,
+          variance.causes,
         );
         const previous = await selectPreviousSucceededRun(trx, period, id);
         const result: RunOutcome = {

@@ -23,10 +23,15 @@ export interface RunSummary {
   reopen_reason: string | null;
 }
 
-/** Pure: rolls the stored figures of a run into its summary. */
+/**
+ * Pure: rolls the stored figures of a run into its summary. `causes` are the variance
+ * waterfall's lines (src/explain), already to the cent with the rounding drift settled there,
+ * so `recon run` and `recon explain` show the same cents.
+ */
 export function buildRunSummary(
   run: { id: string; period: string; trigger: string; inputsHash: string; resultsHash: string; reopenReason: string | null },
   figures: SummaryFigures,
+  causes: { cause: string; amount: string }[],
 ): RunSummary {
   const invoice = money(figures.invoice_total);
   const ledger = money(figures.ledger_total);
@@ -50,7 +55,7 @@ export function buildRunSummary(
       breach: figures.cells_breach,
       total: String(BigInt(figures.cells_review) + BigInt(figures.cells_breach)),
     },
-    causes: figures.causes.map((c) => ({ cause: c.cause, amount: toCents(money(c.amount)) })),
+    causes: causes.map((c) => ({ cause: c.cause, amount: toCents(money(c.amount)) })),
     inputs_hash: run.inputsHash,
     results_hash: run.resultsHash,
     reopen_reason: run.reopenReason,
