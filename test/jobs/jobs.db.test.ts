@@ -16,7 +16,6 @@ import type { JobContext } from '../../jobs/context.ts';
 import type { IngestOne } from '../../jobs/inbox.ts';
 import { catchUp, runScheduled } from '../../jobs/worker.ts';
 import { runJob, selectJobRuns } from '../../jobs/runner.ts';
-import { standInReconcile } from '../run/stand-in.ts';
 
 const log = createLogger({ logFormat: 'json', logLevel: 'error' });
 
@@ -36,7 +35,6 @@ function jobContext(store: Store, dir: string, written: string[] = []): JobConte
     policy: defaultPolicy,
     log,
     ingest: standInIngest,
-    reconcile: standInReconcile,
     writeWorkbooks: async (_store, { period, runId }) => {
       written.push(`${period}:${runId}`);
       return [];

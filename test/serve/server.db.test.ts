@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { describeEachBackend } from '../support/db.ts';
-import { insertLedgerRecords, ledgerRecord } from '../support/builders.ts';
+import { insertInvoiceLines, insertLedgerRecords, insertRateCard, invoiceLine, ledgerRecord, rateCardLine } from '../support/builders.ts';
 import { parseSettings } from '../../src/settings.ts';
 import { defaultPolicy } from '../../src/allocate/policy.ts';
 import { createLogger } from '../../src/log.ts';
@@ -15,13 +15,13 @@ import { closePeriod } from '../../src/run/close-period.ts';
 import { parseTokens } from '../../src/serve/auth.ts';
 import { startServer, XLSX_TYPE, type RunningServer } from '../../src/serve/server.ts';
 import { escapeHtml } from '../../src/serve/page.ts';
-import { standInReconcile } from '../run/stand-in.ts';
 
 const log = createLogger({ logFormat: 'json', logLevel: 'error' });
 const READ = 'read-token-0123456789abcdef';
 const RERUN = 'rerun-token-0123456789abcdef';
 const settings = parseSettings({});
 
+// Downloads against `recon workbook` output on a real month: test/run/operations.db.test.ts.
 describeEachBackend('http service', (store) => {
   let server: RunningServer;
   let runId: string;
@@ -30,10 +30,13 @@ describeEachBackend('http service', (store) => {
     fetch(server.url + p, { ...init, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(init.headers as Record<string, string> | undefined) } });
 
   before(async () => {
-    await insertLedgerRecords(store(), [ledgerRecord({ team: 'support', input_tokens: 3000 }), ledgerRecord({ team: 'sales.emea', input_tokens: 1000 })]);
-    runId = (await runPeriod(store(), { period: parsePeriod('2026-05'), trigger: 'manual', settings, policy: defaultPolicy, log, reconcile: standInReconcile })).run_id;
+    // The real pipeline on a small month: support $3.00 and sales.emea $1.00 of gpt-4o input, invoiced $4.00.
+    await insertRateCard(store(), 'card-a', [rateCardLine({ unit_price: '2.50' }), rateCardLine({ token_category: 'output', unit_price: '10.00' })]);
+    await insertLedgerRecords(store(), [ledgerRecord({ team: 'support', input_tokens: 1_200_000, output_tokens: 0 }), ledgerRecord({ team: 'sales.emea', input_tokens: 400_000, output_tokens: 0 })]);
+    await insertInvoiceLines(store(), [invoiceLine({ quantity: '1600000', amount: '4.00' })]);
+    runId = (await runPeriod(store(), { period: parsePeriod('2026-05'), trigger: 'manual', settings, policy: defaultPolicy, log })).run_id;
     server = await startServer(
-      { store: store(), outDir: dir, settings, policy: defaultPolicy, tokens: parseTokens([], `${READ},${RERUN}:rerun`), log, reconcile: standInReconcile },
+      { store: store(), outDir: dir, settings, policy: defaultPolicy, tokens: parseTokens([], `${READ},${RERUN}:rerun`), log },
       0,
       '127.0.0.1',
     );
