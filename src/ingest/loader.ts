@@ -148,6 +148,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
   };
 
   if (options.kind === 'ledger') {
+    const stageTable = q.stageName(fileId);
     const fast = format.name === 'canonical-csv';
     let lineOffset = 0;
     if (fast) {
@@ -164,12 +165,12 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
         extra += 1;
         return `extra_${extra}`;
       });
-      await runner.exec(q.createLedgerStage(extra));
+      await runner.exec(q.createLedgerStage(stageTable, extra));
       // COPY preserves file order: the identity column numbers records, line = record + 1 (header).
       lineOffset = 1;
       await runner.exec('savepoint copy_stage');
       try {
-        await runner.copy((h) => q.copyIntoStage(columns, h), stream, true);
+        await runner.copy((h) => q.copyIntoStage(stageTable, columns, h), stream, true);
       } catch (error) {
         const code = (error as { code?: string }).code;
         // 22P04: a row with too many/few fields, 22021/22P05: bytes that are not UTF-8. COPY stops at
@@ -177,40 +178,41 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
         if (code !== '22P04' && code !== '22021' && code !== '22P05' && code !== '22P02') throw error;
         options.log?.warn('COPY refused a malformed row; reading the file record by record', { file: source.path, error: (error as Error).message });
         await runner.exec('rollback to savepoint copy_stage');
-        await runner.exec(`truncate ${q.STAGE}`);
+        await runner.exec(`truncate ${stageTable}`);
         stream.destroy();
         const again = openSource(source);
         lineOffset = 0;
-        await stageParsedRows(runner, format as SourceFormat<CanonicalLedgerRow>, again.stream, source, options);
+        await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, again.stream, source, options);
         meter.digest = again.meter.digest;
       }
     } else {
-      await runner.exec(q.createLedgerStage(0));
-      await stageParsedRows(runner, format as SourceFormat<CanonicalLedgerRow>, stream, source, options);
+      await runner.exec(q.createLedgerStage(stageTable, 0));
+      await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, stream, source, options);
     }
     phase('stage');
     options.log?.info('file staged and checked; storing the good rows', { file: source.path });
     await checkNotKnown(runner, store, options.kind, meter.digest());
 
-    const [stage] = await runner.query(q.selectStageScope());
+    const [stage] = await runner.query(q.selectStageScope(stageTable));
     const read = Number(stage!.rows_read);
     const provider = stage!.min_provider !== null && stage!.min_provider === stage!.max_provider ? stage!.min_provider : null;
     scope = { provider, first: stage!.min_local?.slice(0, 10) ?? null, last: stage!.max_local?.slice(0, 10) ?? null };
     phase('scope');
     await replaceOverlaps();
-    await runner.query(q.quarantineStagedLedger(fileId, source.path, lineOffset));
+    await runner.query(q.quarantineStagedLedger(stageTable, fileId, source.path, lineOffset));
     let moved: q.MoveResult = { rows_stored: '0', rows_untagged: '0', min_ts: null, max_ts: null };
     if (stage!.min_local && stage!.max_local) {
       // Wall-clock times are UTC when every offset is Z; otherwise the UTC day may be one off.
       const slack = stage!.has_offsets ? 24 * 3600_000 : 0;
       const from = new Date(Date.parse(stage!.min_local + 'Z') - slack);
       const to = new Date(Date.parse(stage!.max_local + 'Z') + slack + 1000);
-      moved = await moveIntoMonths(runner, fileId, lineOffset, from, to, options.log);
+      moved = await moveIntoMonths(runner, stageTable, fileId, lineOffset, from, to, options.log);
     }
     const rejected = Number(stage!.rows_rejected);
     if (moved.min_ts && moved.max_ts) scope = { ...scope, first: utcDay(moved.min_ts), last: utcDay(moved.max_ts) };
     phase('move');
     counts = { read, stored: Number(moved.rows_stored), valid: read - rejected, rejected, untagged: Number(moved.rows_untagged) };
+    await runner.exec(`drop table ${stageTable}`);
   } else {
     const result = await loadRows(store, runner, fileId, format, stream, source, options);
     await checkNotKnown(runner, store, options.kind, meter.digest());
@@ -264,7 +266,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
  * unique index finds a request twice, that attempt is undone and the rows go through the
  * deduplicating insert like any other file.
  */
-async function moveIntoMonths(runner: Runner, fileId: string, lineOffset: number, from: Date, to: Date, log: Logger | undefined): Promise<q.MoveResult> {
+async function moveIntoMonths(runner: Runner, stage: string, fileId: string, lineOffset: number, from: Date, to: Date, log: Logger | undefined): Promise<q.MoveResult> {
   const months = q.monthPartitions(from, to);
   const missing = await runner.query(q.selectMissingPartitions(months.map((m) => m.name)));
   if (missing.length === months.length && months.length <= 3) {
@@ -273,7 +275,7 @@ async function moveIntoMonths(runner: Runner, fileId: string, lineOffset: number
       const parts: q.MoveResult[] = [];
       for (const month of months) {
         await runner.query(q.createDetachedMonth(month));
-        parts.push((await runner.query(q.moveStagedLedger(fileId, lineOffset, month)))[0]!);
+        parts.push((await runner.query(q.moveStagedLedger(stage, fileId, lineOffset, month)))[0]!);
         for (const statement of q.indexAndAttachMonth(month)) await runner.query(statement);
       }
       await runner.exec('release savepoint new_months');
@@ -293,7 +295,7 @@ async function moveIntoMonths(runner: Runner, fileId: string, lineOffset: number
     }
   }
   await runner.query(q.ensurePartitions(from, to));
-  return (await runner.query(q.moveStagedLedger(fileId, lineOffset)))[0]!;
+  return (await runner.query(q.moveStagedLedger(stage, fileId, lineOffset)))[0]!;
 }
 
 async function checkNotKnown(runner: Runner, store: Store, kind: string, sha256: string) {
@@ -302,7 +304,7 @@ async function checkNotKnown(runner: Runner, store: Store, kind: string, sha256:
 }
 
 /** Rows of a JavaScript parser, serialized to CSV into the same staging table (validated in SQL). */
-async function stageParsedRows(runner: Runner, format: SourceFormat<CanonicalLedgerRow>, stream: Readable, source: SourceFile, options: IngestOptions) {
+async function stageParsedRows(runner: Runner, stage: string, format: SourceFormat<CanonicalLedgerRow>, stream: Readable, source: SourceFile, options: IngestOptions) {
   const columns = [...q.STAGE_META, ...LEDGER_COLUMNS];
   const rows = parseOrFail(format, stream, source, options);
   async function* csv(): AsyncGenerator<string> {
@@ -322,7 +324,7 @@ async function stageParsedRows(runner: Runner, format: SourceFormat<CanonicalLed
     }
     if (buffer) yield buffer;
   }
-  await runner.copy((h) => q.copyIntoStage(columns, h), Readable.from(csv()), false);
+  await runner.copy((h) => q.copyIntoStage(stage, columns, h), Readable.from(csv()), false);
 }
 
 async function* parseOrFail<T>(format: SourceFormat<T>, stream: Readable, source: SourceFile, options: IngestOptions): AsyncGenerator<ParsedRow<T>> {
