@@ -99,6 +99,13 @@ export async function ingestFile(store: Store, options: IngestOptions): Promise<
       try {
         const result = await loadInTransaction(store, runner, source, format, head, options, started);
         await runner.exec('commit');
+        if (options.kind === 'ledger' && result.first_day && result.last_day && result.rows_stored > 0) {
+          // Fresh statistics for the months just loaded: without them the run's planner takes a
+          // month of millions of rows for an empty table.
+          for (const month of q.monthPartitions(new Date(`${result.first_day}T00:00:00Z`), new Date(`${result.last_day}T00:00:00Z`))) {
+            await runner.exec(`analyze ${month.name}`);
+          }
+        }
         return result;
       } catch (error) {
         await runner.exec('rollback').catch(() => undefined);
