@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { Decimal } from '../money.ts';
 import { periodBounds, periodDays, type Period } from '../period.ts';
 
 // The stored results of a run, rolled up for the workbooks. Every query reads one run's tables;
@@ -555,55 +556,147 @@ export interface TopRequestRow {
 }
 
 /**
- * The team's most expensive requests. Each record is priced against the rate card lines of the
- * card versions this run used (same keys as pricing: provider, canonical model, tier, category,
- * region, long-context threshold, effective time), set-based; `limit` caps the list.
+ * The team's most expensive requests, exactly as if every record of the team were priced against
+ * the rate card lines of the card versions this run used (same keys as pricing: provider,
+ * canonical model, tier, category, region, long-context threshold, effective time); `limit` caps
+ * the list and `total` counts all the team's records.
+ *
+ * Pricing a whole month record by record to keep a thousand is what made this slow, so the work
+ * is split. One scan of the team's records gives each a cheap upper bound of its cost (its token
+ * counts times the highest price of each category for its provider, model name and tier on those
+ * card versions: a hash join on a small table) and keeps the records with the highest bounds;
+ * only those are priced exactly, with index lookups on the card. The list is final once its last
+ * row costs more than the best bound left out; otherwise more candidates are taken (at worst
+ * every record with a non-zero bound). A record whose bound is 0 costs exactly 0 (prices are
+ * never negative), so only the earliest `limit` of those can make the list.
  */
 export async function selectTopRequests(db: Db, runId: string, period: Period, team: string, limit: number): Promise<{ rows: TopRequestRow[]; total: string }> {
+  const versions = (await sql<{ id: string }>`
+    select distinct card_version_id::text as id from run_cost_cube where run_id = ${runId}::bigint and card_version_id is not null`.execute(db)).rows.map((r) => r.id);
+  let size = Math.max(limit * 2, 100);
+  for (;;) {
+    const found = await withHashJoins(db, (trx) => selectTopRequestCandidates(trx, versions, period, team, limit, size));
+    const rows = await priceTopRequests(db, versions, period, found.candidates, limit);
+    const last = rows[rows.length - 1];
+    const complete = found.outsideBound === null || (rows.length === limit && last !== undefined && new Decimal(last.cost).greaterThan(found.outsideBound));
+    if (complete) return { rows, total: found.total };
+    size *= 4;
+  }
+}
+
+/**
+ * Runs `work` with nested loops switched off, for one scan of the month joined to small tables:
+ * without statistics on the CTEs the planner expects one row from each and loops over them per
+ * record. SET LOCAL needs a transaction: the caller's (the setting is restored after), or one of
+ * its own.
+ */
+async function withHashJoins<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
+  const run = async (trx: Db) => {
+    const { rows } = await sql<{ setting: string }>`select current_setting('enable_nestloop') as setting`.execute(trx);
+    await sql`select set_config('enable_nestloop', 'off', true)`.execute(trx);
+    try {
+      return await work(trx);
+    } finally {
+      await sql`select set_config('enable_nestloop', ${rows[0]?.setting ?? 'on'}, true)`.execute(trx);
+    }
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
+}
+
+interface TopRequestCandidates {
+  candidates: { request_id: string; ts: string }[];
+  total: string;
+  /** the highest cost bound among the team's records not in `candidates` (null: none left out) */
+  outsideBound: string | null;
+}
+
+async function selectTopRequestCandidates(db: Db, versions: string[], period: Period, team: string, limit: number, size: number): Promise<TopRequestCandidates> {
   const { start, end } = periodBounds(period);
-  const { rows } = await sql<TopRequestRow & { total: string }>`
-    with versions as (select distinct card_version_id from run_cost_cube where run_id = ${runId}::bigint and card_version_id is not null),
+  const { rows } = await sql<{ kind: 'top' | 'zero' | 'total'; request_id: string | null; ts: string | null; value: string | null }>`
+    with lines as (select provider, model, service_tier, token_category, unit_price from rate_card_line where card_version_id = any(${versions}::bigint[])),
+    names as (
+      select distinct provider, model, model as name from lines
+      union
+      select distinct l.provider, l.model, a.alias from lines l join model_alias a on a.provider = l.provider and a.model = l.model),
+    bound as (
+      select n.provider, n.name, l.service_tier,
+             coalesce(max(l.unit_price) filter (where l.token_category = 'input'), 0) as input_price,
+             coalesce(max(l.unit_price) filter (where l.token_category = 'cached_input'), 0) as cached_input_price,
+             coalesce(max(l.unit_price) filter (where l.token_category = 'cache_write_5m'), 0) as cache_write_5m_price,
+             coalesce(max(l.unit_price) filter (where l.token_category = 'cache_write_1h'), 0) as cache_write_1h_price,
+             coalesce(max(l.unit_price) filter (where l.token_category = 'output'), 0) as output_price,
+             coalesce(max(l.unit_price) filter (where l.token_category = 'request'), 0) as request_price
+      from names n join lines l on l.provider = n.provider and l.model = n.model
+      group by n.provider, n.name, l.service_tier),
+    team_recs as materialized (
+      select l.request_id, l.ts,
+             coalesce((greatest(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens, 0) * b.input_price
+               + greatest(l.cache_read_input_tokens, 0) * b.cached_input_price
+               + greatest(l.cache_write_5m_input_tokens, 0) * b.cache_write_5m_price
+               + greatest(l.cache_write_1h_input_tokens, 0) * b.cache_write_1h_price
+               + greatest(l.output_tokens, 0) * b.output_price) / 1000000 + b.request_price, 0) as bound
+      from ledger_record l
+      join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
+      left join gateway_key_owner g on g.gateway_key_id = l.gateway_key_id
+      left join bound b on b.provider = l.provider and b.name = l.response_model and b.service_tier = l.service_tier
+      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+        and coalesce(l.team, g.team) = ${team})
+    select 'top' as kind, request_id, ts::text as ts, bound::text as value
+    from (select * from team_recs where bound > 0 order by bound desc, ts, request_id limit ${size + 1}) t
+    union all
+    select 'zero', request_id, ts::text, null
+    from (select * from team_recs where bound = 0 order by ts, request_id limit ${limit}) z
+    union all
+    select 'total', null, null, count(*)::text from team_recs`.execute(db);
+  const top = rows.filter((r) => r.kind === 'top').sort((a, b) => new Decimal(b.value!).comparedTo(a.value!));
+  const outside = top.length > size ? top[size]! : null;
+  const candidates = [...top.slice(0, size), ...rows.filter((r) => r.kind === 'zero')].map((r) => ({ request_id: r.request_id!, ts: r.ts! }));
+  return { candidates, total: rows.find((r) => r.kind === 'total')?.value ?? '0', outsideBound: outside?.value ?? null };
+}
+
+/** Prices the candidate records exactly, one index lookup per record and category, and keeps the top `limit`. */
+async function priceTopRequests(db: Db, versions: string[], period: Period, candidates: { request_id: string; ts: string }[], limit: number): Promise<TopRequestRow[]> {
+  if (candidates.length === 0) return [];
+  const { start, end } = periodBounds(period);
+  const { rows } = await sql<TopRequestRow>`
+    with chosen as (
+      select * from unnest(${candidates.map((c) => c.request_id)}::text[], ${candidates.map((c) => c.ts)}::timestamptz[]) as c(request_id, ts)),
     recs as (
       select l.request_id, l.provider_response_id, l.ts, l.provider, coalesce(a.model, l.response_model) as model,
              l.service, l.workflow, l.status, l.attempt, l.service_tier, coalesce(l.region, '') as region, l.input_tokens,
              l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens as uncached,
-             l.cache_read_input_tokens, l.cache_write_5m_input_tokens, l.cache_write_1h_input_tokens, l.output_tokens, l.reasoning_output_tokens,
-             row_number() over (order by l.ts, l.request_id, l.ingested_file_id, l.source_line) as rn
-      from ledger_record l
-      join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
-      left join gateway_key_owner g on g.gateway_key_id = l.gateway_key_id
+             l.cache_read_input_tokens, l.cache_write_5m_input_tokens, l.cache_write_1h_input_tokens, l.output_tokens, l.reasoning_output_tokens
+      from chosen c
+      join ledger_record l on l.request_id = c.request_id and l.ts = c.ts
       left join model_alias a on a.provider = l.provider and a.alias = l.response_model
         and a.effective_from <= l.ts and (a.effective_to is null or a.effective_to > l.ts)
-      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
-        and coalesce(l.team, g.team) = ${team}),
-    quantities as (
-      select r.rn, r.provider, r.model, r.service_tier, r.region, r.input_tokens, r.ts, q.category, q.quantity
-      from recs r cross join lateral (values
-        ('input', r.uncached), ('cached_input', r.cache_read_input_tokens), ('cache_write_5m', r.cache_write_5m_input_tokens),
-        ('cache_write_1h', r.cache_write_1h_input_tokens), ('output', r.output_tokens), ('request', 1::bigint)) q(category, quantity)
-      where q.quantity > 0),
-    priced as (
-      select distinct on (q.rn, q.category) q.rn, q.category, q.quantity, rl.unit_price, rl.card_version_id
-      from quantities q
-      join rate_card_line rl on rl.provider = q.provider and rl.model = q.model and rl.service_tier = q.service_tier
-        and rl.token_category = q.category and rl.region in ('', q.region) and rl.min_input_tokens <= q.input_tokens
-        and rl.effective_from <= q.ts and (rl.effective_to is null or rl.effective_to > q.ts)
-        and rl.card_version_id in (select card_version_id from versions)
-      order by q.rn, q.category, rl.min_input_tokens desc, (rl.region <> '') desc, rl.card_version_id desc),
-    costs as (
-      select rn, sum(case when category = 'request' then quantity * unit_price else quantity * unit_price / 1000000 end) as cost,
-             max(card_version_id) as card_version_id
-      from priced group by rn)
+      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz)
     select r.request_id, r.provider_response_id, r.ts, r.provider, r.model, r.service, r.workflow, r.status, r.attempt,
            r.uncached::text as input_tokens, r.cache_read_input_tokens::text as cached_input_tokens,
            r.cache_write_5m_input_tokens::text as cache_write_5m_tokens, r.cache_write_1h_input_tokens::text as cache_write_1h_tokens,
            r.output_tokens::text, r.reasoning_output_tokens::text as reasoning_tokens, v.card_version,
-           coalesce(c.cost, 0)::text as cost, count(*) over ()::text as total
-    from recs r left join costs c on c.rn = r.rn left join rate_card_version v on v.id = c.card_version_id
-    order by coalesce(c.cost, 0) desc, r.ts, r.request_id
+           coalesce(p.cost, 0)::text as cost
+    from recs r
+    cross join lateral (
+      select sum(case when q.category = 'request' then q.quantity * m.unit_price else q.quantity * m.unit_price / 1000000 end) as cost,
+             max(m.card_version_id) as card_version_id
+      from (values
+        ('input', r.uncached), ('cached_input', r.cache_read_input_tokens), ('cache_write_5m', r.cache_write_5m_input_tokens),
+        ('cache_write_1h', r.cache_write_1h_input_tokens), ('output', r.output_tokens), ('request', 1::bigint)) q(category, quantity)
+      cross join lateral (
+        select rl.unit_price, rl.card_version_id
+        from rate_card_line rl
+        where rl.provider = r.provider and rl.model = r.model and rl.service_tier = r.service_tier and rl.token_category = q.category
+          and rl.card_version_id = any(${versions}::bigint[])
+          and rl.region in ('', r.region) and rl.min_input_tokens <= r.input_tokens
+          and rl.effective_from <= r.ts and (rl.effective_to is null or rl.effective_to > r.ts)
+        order by rl.min_input_tokens desc, (rl.region <> '') desc, rl.card_version_id desc
+        limit 1) m
+      where q.quantity > 0) p
+    left join rate_card_version v on v.id = p.card_version_id
+    order by coalesce(p.cost, 0) desc, r.ts, r.request_id
     limit ${limit}`.execute(db);
-  const total = rows[0]?.total ?? '0';
-  return { rows: rows.map(({ total: _total, ...row }) => row), total };
+  return rows;
 }
 
 export interface IssueRow {
