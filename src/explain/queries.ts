@@ -139,31 +139,40 @@ export async function selectHourlyVolume(db: Db, period: Period): Promise<Hourly
 
 /**
  * Up to five request ids (in request id order, so reruns agree) per provider, day, canonical
- * model and kind of evidence: failed attempts, partial streams, fallbacks, and records of
- * models the run could not price.
+ * model and kind of evidence: failed attempts, partial streams, fallbacks (the requested model,
+ * alias applied, differs from the model that answered: `gpt-4o` answered by
+ * `gpt-4o-2024-08-06` is no fallback), and records of models the run could not price.
+ *
+ * One scan of the month: aliases are joined set-based (as pricing does), each record yields a
+ * row only for the kinds it is evidence of, so the ranking sorts the few evidence rows, not the
+ * month. `resolveModel` is no longer needed (kept so callers need not change).
  */
-export async function selectSampleIds(db: Db, input: { runId: string; period: Period; resolveModel: ModelResolver }): Promise<SampleIds[]> {
+export async function selectSampleIds(db: Db, input: { runId: string; period: Period; resolveModel?: ModelResolver }): Promise<SampleIds[]> {
   const { start, end } = periodBounds(input.period);
-  const model = input.resolveModel(sql`l.provider`, sql`l.response_model`, sql`l.ts`);
   const { rows } = await sql<{ provider: string; day: string; model: string; kind: SampleIds['kind']; ids: string[] }>`
-    with base as (
-      select l.provider, (l.ts at time zone 'UTC')::date as day, ${model} as model, l.request_id, l.status, l.requested_model, l.response_model
-      from ledger_record l
-      join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
-      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
-    ),
-    unpriced as (
+    with unpriced as (
       select distinct provider, day, model from run_cost_cube where run_id = ${input.runId}::bigint and unpriced_reason is not null
     ),
+    base as (
+      select l.provider, (l.ts at time zone 'UTC')::date as day, coalesce(am.model, l.response_model) as model, l.request_id, l.status,
+             l.requested_model is not null and coalesce(aq.model, l.requested_model) <> coalesce(am.model, l.response_model) as is_fallback
+      from ledger_record l
+      join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
+      left join model_alias am on am.provider = l.provider and am.alias = l.response_model
+        and am.effective_from <= l.ts and (am.effective_to is null or l.ts < am.effective_to)
+      left join model_alias aq on aq.provider = l.provider and aq.alias = l.requested_model
+        and aq.effective_from <= l.ts and (aq.effective_to is null or l.ts < aq.effective_to)
+      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+    ),
     kinds as (
-      select provider, day, model, request_id, case status when 'error' then 'failed' else 'partial' end as kind
-      from base where status in ('error', 'partial')
-      union all
-      select provider, day, model, request_id, 'fallback' from base
-      where requested_model is not null and requested_model <> response_model
-      union all
-      select b.provider, b.day, b.model, b.request_id, 'unpriced' from base b
-      join unpriced u on u.provider = b.provider and u.day = b.day and u.model = b.model
+      select b.provider, b.day, b.model, b.request_id, k.kind
+      from base b
+      left join unpriced u on u.provider = b.provider and u.day = b.day and u.model = b.model
+      cross join lateral (values
+        (case b.status when 'error' then 'failed' when 'partial' then 'partial' end),
+        (case when b.is_fallback then 'fallback' end),
+        (case when u.model is not null then 'unpriced' end)) as k(kind)
+      where k.kind is not null
     ),
     ranked as (
       select *, row_number() over (partition by provider, day, model, kind order by request_id) as n from kinds
