@@ -45,12 +45,76 @@ function keyOwnersRelation(keyOwners: KeyOwner[] | undefined): RawBuilder<unknow
  * columns, the owner from the tag or the key map, and the record's cost priced with the rate
  * card line in effect at its timestamp (alias applied; per 1M tokens, per request for `request`).
  * A temporary table dropped at the end of the transaction, so every finding reads the month once.
+ *
+ * The card is first cut into price slots (per provider, model and tier: a time segment in which
+ * no line changes × a region × a long-context band, with each category's line side by side), so
+ * each record joins exactly one slot through a hash join: the month is scanned once and the work
+ * grows linearly, with no per-record, per-category index lookups.
  */
 async function createAuditTable(db: Db, table: string, period: Period, keyOwners: KeyOwner[] | undefined): Promise<void> {
   const { start, end } = periodBounds(period);
+  const from = start.toISOString();
+  const to = end.toISOString();
+  const slotColumns = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'request']
+    .map((c) => `max(unit_price) filter (where token_category = '${c}') as ${c}_price, max(card_version) filter (where token_category = '${c}') as ${c}_version`)
+    .join(', ');
+  // Each category's term exactly as quantity × price / (1M, or 1 for `request`), null when the
+  // quantity is 0 or no line prices it.
+  const term = (quantity: string, category: string) =>
+    `case when ${quantity} > 0 then ${quantity} * s.${category}_price / ${category === 'request' ? 1 : 1000000} end`;
+  const quantities: [string, string][] = [
+    ['input', '(r.input_tokens - r.cache_read_input_tokens - r.cache_write_5m_input_tokens - r.cache_write_1h_input_tokens)'],
+    ['cached_input', 'r.cache_read_input_tokens'],
+    ['cache_write_5m', 'r.cache_write_5m_input_tokens'],
+    ['cache_write_1h', 'r.cache_write_1h_input_tokens'],
+    ['output', 'r.output_tokens'],
+  ];
+  const cost = sql.raw([...quantities.map(([c, q]) => `coalesce(${term(q, c)}, 0)`), `coalesce(${term('1::bigint', 'request')}, 0)`].join(' + '));
+  const unpriced = sql.raw(quantities.map(([c, q]) => `(${q} > 0 and s.${c}_price is null)`).join(' or '));
+  const versions = sql.raw(
+    `array(select distinct v from unnest(array[${[...quantities.map(([c, q]) => `case when ${q} > 0 then s.${c}_version end`), 's.request_version'].join(', ')}]) as v where v is not null order by v)`,
+  );
   await sql`
     create temp table ${sql.id(table)} on commit drop as
-    with keys as (${keyOwnersRelation(keyOwners)})
+    with keys as (${keyOwnersRelation(keyOwners)}),
+    lines as materialized (
+      select cl.provider, cl.model, cl.service_tier, cl.token_category, cl.region, cl.min_input_tokens, cl.unit_price,
+             cl.effective_from, cl.effective_to, cv.card_version
+      from rate_card_line cl join rate_card_version cv on cv.id = cl.card_version_id
+      where cl.retired_by_version_id is null
+        and cl.effective_from < ${to}::timestamptz and (cl.effective_to is null or cl.effective_to > ${from}::timestamptz)),
+    bounds as (
+      select provider, model, service_tier, greatest(effective_from, ${from}::timestamptz) as b from lines
+      union
+      select provider, model, service_tier, least(coalesce(effective_to, 'infinity'), ${to}::timestamptz) from lines),
+    segments as (
+      select provider, model, service_tier, b as valid_from, lead(b) over (partition by provider, model, service_tier order by b) as valid_to
+      from bounds),
+    regions as (
+      select provider, model, service_tier, region from lines union select provider, model, service_tier, '' from lines),
+    thresholds as (
+      select provider, model, service_tier, min_input_tokens as t from lines union select provider, model, service_tier, 0 from lines),
+    bands as (
+      -- a line applies from its threshold up (min_input_tokens <= input tokens)
+      select provider, model, service_tier, case when t = 0 then -9223372036854775808 else t end as band_lo,
+             coalesce(lead(t) over (partition by provider, model, service_tier order by t), 9223372036854775807) as band_hi
+      from thresholds),
+    picked as (
+      select distinct on (g.provider, g.model, g.service_tier, r.region, b.band_lo, g.valid_from, l.token_category)
+             g.provider, g.model, g.service_tier, r.region, b.band_lo, b.band_hi, g.valid_from, g.valid_to,
+             l.token_category, l.unit_price, l.card_version
+      from segments g
+      join regions r on (r.provider, r.model, r.service_tier) = (g.provider, g.model, g.service_tier)
+      join bands b on (b.provider, b.model, b.service_tier) = (g.provider, g.model, g.service_tier)
+      join lines l on l.provider = g.provider and l.model = g.model and l.service_tier = g.service_tier
+        and l.region in ('', r.region) and l.min_input_tokens <= greatest(b.band_lo, 0)
+        and l.effective_from <= g.valid_from and coalesce(l.effective_to, 'infinity') >= g.valid_to
+      where g.valid_to is not null
+      order by g.provider, g.model, g.service_tier, r.region, b.band_lo, g.valid_from, l.token_category, l.region desc, l.min_input_tokens desc),
+    slots as (
+      select provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to, ${sql.raw(slotColumns)}
+      from picked group by provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to),
+    slot_regions as (select distinct provider, model, service_tier, region from slots)
     select r.ts, r.request_id, r.provider, r.response_model, r.model, r.requested_model, r.requested_canonical,
            r.service_tier, r.status, r.team, r.service, r.cost_center, r.workflow, r.environment, r.gateway_key_id,
            r.attempt, r.original_request_id, r.price_card_version, r.provider_response_id, r.trace_id, r.conversation_id,
@@ -60,45 +124,25 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
            coalesce(r.team, k.team) as effective_team,
            case when r.team is not null then 'tag' when k.team is not null then 'key' end as owner_source,
            o.cost_center as team_cost_center,
-           p.cost, p.unpriced, p.card_versions
+           ${cost} as cost, ${unpriced} as unpriced, ${versions} as card_versions
     from (
       select l.*,
              coalesce(ma.model, l.response_model) as model,
-             case when l.requested_model is null or btrim(l.requested_model) = '' then null else coalesce(mr.model, l.requested_model) end as requested_canonical
+             case when l.requested_model is null or btrim(l.requested_model) = '' then null else coalesce(mr.model, l.requested_model) end as requested_canonical,
+             case when sr.region is not null then sr.region else '' end as slot_region
       from ledger_record l
       join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
       left join model_alias ma on ma.provider = l.provider and ma.alias = l.response_model
         and l.ts >= ma.effective_from and (ma.effective_to is null or l.ts < ma.effective_to)
       left join model_alias mr on mr.provider = l.provider and mr.alias = l.requested_model
         and l.ts >= mr.effective_from and (mr.effective_to is null or l.ts < mr.effective_to)
-      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+      -- the record's own region when the card has lines for it, else the every-region slot
+      left join slot_regions sr on sr.provider = l.provider and sr.model = coalesce(ma.model, l.response_model)
+        and sr.service_tier = l.service_tier and sr.region = coalesce(l.region, '') and sr.region <> ''
+      where l.ts >= ${from}::timestamptz and l.ts < ${to}::timestamptz
     ) r
-    -- Per record, each category's quantity priced by the one card line in effect (index lookups on
-    -- the card key): no join between per-record sets, so the work grows linearly with the month.
-    cross join lateral (
-      select coalesce(sum(c.quantity * m.unit_price / case when c.category = 'request' then 1 else 1000000 end), 0) as cost,
-             coalesce(bool_or(m.unit_price is null and c.category <> 'request'), false) as unpriced,
-             coalesce(array_agg(distinct m.card_version) filter (where m.card_version is not null), '{}') as card_versions
-      from (values
-        ('input', r.input_tokens - r.cache_read_input_tokens - r.cache_write_5m_input_tokens - r.cache_write_1h_input_tokens),
-        ('cached_input', r.cache_read_input_tokens),
-        ('cache_write_5m', r.cache_write_5m_input_tokens),
-        ('cache_write_1h', r.cache_write_1h_input_tokens),
-        ('output', r.output_tokens),
-        ('request', 1::bigint)
-      ) as c(category, quantity)
-      left join lateral (
-        select cl.unit_price, cv.card_version
-        from rate_card_line cl join rate_card_version cv on cv.id = cl.card_version_id
-        where cl.provider = r.provider and cl.model = r.model and cl.service_tier = r.service_tier
-          and cl.token_category = c.category and cl.region in ('', coalesce(r.region, '')) and cl.min_input_tokens <= r.input_tokens
-          and cl.effective_from <= r.ts and (cl.effective_to is null or r.ts < cl.effective_to)
-          and cl.retired_by_version_id is null
-        order by cl.region desc, cl.min_input_tokens desc
-        limit 1
-      ) m on true
-      where c.quantity > 0
-    ) p
+    left join slots s on s.provider = r.provider and s.model = r.model and s.service_tier = r.service_tier and s.region = r.slot_region
+      and r.ts >= s.valid_from and r.ts < s.valid_to and r.input_tokens >= s.band_lo and r.input_tokens < s.band_hi
     left join keys k on k.gateway_key_id = r.gateway_key_id
     left join team_owner o on o.team = coalesce(r.team, k.team)`.execute(db);
   // Fresh statistics so the aggregates below plan on the real row count.
