@@ -66,7 +66,7 @@ export function parsePolicy(value: unknown, source = 'policy'): AllocationPolicy
   const result = policySchema.safeParse(value ?? {});
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new UserError(`${source} is not a valid allocation policy: ${problems}`, 'fix the field(s) named above; `recon policy check FILE` validates a policy file, docs/allocation.md lists every option');
+    throw new UserError(`${source} is not a valid allocation policy: ${problems}`, 'fix the field(s) named above; `recon policy check FILE` validates a policy file, README.md ("The policy file") lists every option');
   }
   return result.data;
 }
@@ -84,7 +84,7 @@ export function loadPolicy(file: string | undefined): AllocationPolicy {
   try {
     value = isJson ? JSON.parse(text) : YAML.parse(text);
   } catch (error) {
-    throw new UserError(`policy file ${file} is not valid ${isJson ? 'JSON' : 'YAML'}: ${(error as Error).message}`, 'fix the syntax; a YAML example is in docs/allocation.md');
+    throw new UserError(`policy file ${file} is not valid ${isJson ? 'JSON' : 'YAML'}: ${(error as Error).message}`, 'fix the syntax; a YAML example is in README.md ("The policy file") and config/policy.example.yaml');
   }
   return parsePolicy(value, `policy file ${file}`);
 }

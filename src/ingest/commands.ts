@@ -24,7 +24,7 @@ export const registerIngestCommands: RegisterCommands = (program, context) => {
       .command(kind)
       .description(describeKind(kind))
       .argument('<files...>', 'files to ingest (CSV / JSON / JSON Lines, optionally gzipped)')
-      .option('--format <name>', `source format; detected from the content when absent (${kind === 'ledger' ? 'canonical-csv, canonical-jsonl, litellm, otel' : 'see docs/ingest.md'})`)
+      .option('--format <name>', `source format; detected from the content when absent (${kind === 'ledger' ? 'canonical-csv, canonical-jsonl, litellm, otel' : 'see README.md, "Ingest"'})`)
       .option('--replace', 'replace earlier files of the same kind and provider whose days overlap (needs --reason)')
       .option('--reason <text>', 'why the earlier file is replaced (recorded)')
       .option('--mapping <file>', 'SKU / meter mapping file extending the built-in mapping (invoice and usage formats)')

@@ -161,7 +161,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     if (fast) {
       const header = headerOf(head);
       const missing = missingLedgerColumns(header);
-      if (missing.length > 0) throw new UserError(`${source.path}: the header lacks required column(s) ${missing.join(', ')}`, 'see docs/ingest.md for the canonical ledger columns');
+      if (missing.length > 0) throw new UserError(`${source.path}: the header lacks required column(s) ${missing.join(', ')}`, 'see README.md, "Canonical ledger", for the columns');
       const seen = new Set<string>();
       let extra = 0;
       const columns = header.map((name) => {

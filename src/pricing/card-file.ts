@@ -74,7 +74,7 @@ function readCsv(text: string): { header: string[]; rows: string[][] } {
   return { header: header.map((h) => h.toLowerCase()), rows };
 }
 
-/** Parses the canonical rate card CSV (see docs/pricing.md). */
+/** Parses the canonical rate card CSV (see README.md, "Pricing"). */
 export function parseRateCardCsv(text: string): ParsedCard {
   const { header, rows } = readCsv(text);
   const problems: FileProblem[] = [];

@@ -92,7 +92,7 @@ export async function importRateCard(db: Kysely<Database>, request: CardImportRe
   } else {
     const parsed = parseRateCardCsv(text);
     if (parsed.problems.length > 0) throw problemsError(request.path, parsed.problems);
-    if (parsed.lines.length === 0) throw new UserError(`${request.path} has no rate card lines`, 'see docs/pricing.md for the CSV columns');
+    if (parsed.lines.length === 0) throw new UserError(`${request.path} has no rate card lines`, 'see README.md, "Pricing", for the CSV columns');
     if (!request.cardVersion && parsed.cardVersions.length !== 1) {
       throw new UserError(
         `${request.path} names ${parsed.cardVersions.length === 0 ? 'no' : parsed.cardVersions.length} card versions (${parsed.cardVersions.join(', ')}); one import is one version`,

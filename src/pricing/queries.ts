@@ -35,7 +35,7 @@ export async function raiseWorkMemForRun(db: Db): Promise<void> {
 
 /**
  * Planner settings for the month's two big statements, restored afterwards so the later stages of
- * the run's transaction plan as usual. Measured on PostgreSQL 15 (docs/pricing.md, Performance):
+ * the run's transaction plan as usual. Measured on PostgreSQL 15 (README.md, Pricing, "Performance"):
  * - the planner cannot estimate the number of groups of an 18-column GROUP BY (it assumes one per
  *   record) and the loaded-file semi-join makes it think a few thousand records come out of the
  *   scan, so it sorts the month (three times, for merge joins, then for a GroupAggregate); hashing

@@ -198,7 +198,7 @@ export function createHandler(deps: ServeDeps): (req: http.IncomingMessage, res:
     }
 
     const known = parts.length === 3 && ['runs', 'allocation.xlsx'].includes(parts[2]!);
-    if (known) throw new HttpError(405, `${method} is not allowed here`, 'see docs/operations.md for the endpoints');
+    if (known) throw new HttpError(405, `${method} is not allowed here`, 'see README.md, "HTTP service", for the endpoints');
     throw new HttpError(404, 'no such page', 'see GET /periods');
   }
 
