@@ -143,10 +143,17 @@ export async function insertRunPriceCard(db: Db, scope: PricingScope): Promise<v
 }
 
 /**
- * The one scan of the month: every ledger record of the period (from loaded files) joined to its
- * canonical model and its price slot, grouped by everything the cube and the price depend on.
+ * The one scan of the month, in two levels:
+ * 1. every ledger record of the period (from loaded files) is grouped on its raw columns plus a
+ *    time-segment number and a long-context band number, with no join per record. The segments
+ *    are cut at every alias and price-slot boundary inside the period and the bands at every slot
+ *    band edge, so all records of one group resolve to the same alias and the same slot;
+ * 2. the groups (tens of thousands) are joined to their canonical model and price slot through a
+ *    representative record time and input size, and regrouped by everything the cube and the
+ *    price depend on.
  * Costs are not computed per record: within a group the price is one slot, so sums of tokens
- * times the slot's prices are exact and far cheaper.
+ * times the slot's prices are exact and far cheaper. Which categories a record has tokens in is
+ * part of the first-level key, so a record missing a price is still counted per record.
  */
 export async function insertPricingWorkTable(db: Db, scope: PricingScope): Promise<void> {
   const { runId, start, end } = scope;
@@ -155,53 +162,90 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope): Promi
   const slotIs = (column: string) => sql.raw(`case when cs.slot_id is not null then cs.${column} else cg.${column} end`);
   await sql`
     create unlogged table ${table} as
-    select (l.ts at time zone 'UTC')::date as day,
+    with g as (
+      select (l.ts at time zone 'UTC')::date as day,
+             l.provider, l.response_model, l.requested_model,
+             l.service_tier, l.region, l.team, l.service, l.workflow, l.cost_center, l.environment, l.gateway_key_id, l.status,
+             (coalesce(l.attempt, 1) > 1 or (l.original_request_id is not null and l.original_request_id <> l.request_id)) as is_retry,
+             l.price_card_version,
+             l.gateway_cost_usd is not null as has_estimate,
+             width_bucket(l.ts, (
+               select coalesce(array_agg(b order by b), '{}')
+               from (select valid_from as b from run_price_card where run_id = ${runId}::bigint
+                     union select valid_to from run_price_card where run_id = ${runId}::bigint
+                     union select effective_from from model_alias
+                     union select effective_to from model_alias where effective_to is not null) x
+               where b > ${start}::timestamptz and b < ${end}::timestamptz)) as segment,
+             width_bucket(l.input_tokens - 1, (
+               select coalesce(array_agg(b order by b), '{}')
+               from (select band_lo as b from run_price_card where run_id = ${runId}::bigint
+                     union select band_hi from run_price_card where run_id = ${runId}::bigint) x)) as band,
+             ${UNCACHED} > 0 as has_input,
+             ${UNCACHED} < 0 as negative_uncached,
+             l.cache_read_input_tokens > 0 as has_cached_input,
+             l.cache_write_5m_input_tokens > 0 as has_cache_write_5m,
+             l.cache_write_1h_input_tokens > 0 as has_cache_write_1h,
+             l.output_tokens > 0 as has_output,
+             min(l.ts) as at_ts,
+             min(l.input_tokens) as at_input_tokens,
+             count(*) as records,
+             sum(${UNCACHED}) as q_uncached,
+             sum(l.cache_read_input_tokens) as q_cached_input,
+             sum(l.cache_write_5m_input_tokens) as q_cache_write_5m,
+             sum(l.cache_write_1h_input_tokens) as q_cache_write_1h,
+             sum(l.output_tokens) as q_output,
+             sum(l.reasoning_output_tokens) as q_reasoning,
+             sum(l.gateway_cost_usd) as gateway_cost
+      from ledger_record l
+      where l.ts >= ${start}::timestamptz and l.ts < ${end}::timestamptz
+        and l.ingested_file_id in (select id from ingested_file where kind = 'ledger' and status = 'loaded')
+      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24
+    )
+    select l.day,
            l.provider,
            coalesce(am.model, l.response_model) as model,
            coalesce(aq.model, l.requested_model) as requested_model,
            l.service_tier, l.region, l.team, l.service, l.workflow, l.cost_center, l.environment, l.gateway_key_id, l.status,
-           (coalesce(l.attempt, 1) > 1 or (l.original_request_id is not null and l.original_request_id <> l.request_id)) as is_retry,
+           l.is_retry,
            l.price_card_version,
-           l.gateway_cost_usd is not null as has_estimate,
+           l.has_estimate,
            coalesce(cs.slot_id, cg.slot_id) as slot_id,
            case when l.service_tier not in ${TIERS} then 'unknown_tier'
-                when ${UNCACHED} < 0 then 'negative_uncached_input' end as record_reason,
-           count(*) as records,
-           count(*) filter (where
-             (${UNCACHED} > 0 and ${slotIs('input_price')} is null)
-             or (l.cache_read_input_tokens > 0 and ${slotIs('cached_input_price')} is null)
-             or (l.cache_write_5m_input_tokens > 0 and ${slotIs('cache_write_5m_price')} is null)
-             or (l.cache_write_1h_input_tokens > 0 and ${slotIs('cache_write_1h_price')} is null)
-             or (l.output_tokens > 0 and ${slotIs('output_price')} is null)) as records_missing_price,
-           coalesce(sum(${UNCACHED}) filter (where ${UNCACHED} > 0), 0) as q_input,
-           count(*) filter (where ${UNCACHED} > 0) as n_input,
-           sum(l.cache_read_input_tokens) as q_cached_input,
-           count(*) filter (where l.cache_read_input_tokens > 0) as n_cached_input,
-           sum(l.cache_write_5m_input_tokens) as q_cache_write_5m,
-           count(*) filter (where l.cache_write_5m_input_tokens > 0) as n_cache_write_5m,
-           sum(l.cache_write_1h_input_tokens) as q_cache_write_1h,
-           count(*) filter (where l.cache_write_1h_input_tokens > 0) as n_cache_write_1h,
-           sum(l.output_tokens) as q_output,
-           count(*) filter (where l.output_tokens > 0) as n_output,
-           sum(l.reasoning_output_tokens) as q_reasoning,
-           sum(l.gateway_cost_usd) as gateway_cost
-    from ledger_record l
+                when l.negative_uncached then 'negative_uncached_input' end as record_reason,
+           sum(l.records)::bigint as records,
+           coalesce(sum(l.records) filter (where
+             (l.has_input and ${slotIs('input_price')} is null)
+             or (l.has_cached_input and ${slotIs('cached_input_price')} is null)
+             or (l.has_cache_write_5m and ${slotIs('cache_write_5m_price')} is null)
+             or (l.has_cache_write_1h and ${slotIs('cache_write_1h_price')} is null)
+             or (l.has_output and ${slotIs('output_price')} is null)), 0)::bigint as records_missing_price,
+           coalesce(sum(l.q_uncached) filter (where l.has_input), 0) as q_input,
+           coalesce(sum(l.records) filter (where l.has_input), 0)::bigint as n_input,
+           sum(l.q_cached_input) as q_cached_input,
+           coalesce(sum(l.records) filter (where l.has_cached_input), 0)::bigint as n_cached_input,
+           sum(l.q_cache_write_5m) as q_cache_write_5m,
+           coalesce(sum(l.records) filter (where l.has_cache_write_5m), 0)::bigint as n_cache_write_5m,
+           sum(l.q_cache_write_1h) as q_cache_write_1h,
+           coalesce(sum(l.records) filter (where l.has_cache_write_1h), 0)::bigint as n_cache_write_1h,
+           sum(l.q_output) as q_output,
+           coalesce(sum(l.records) filter (where l.has_output), 0)::bigint as n_output,
+           sum(l.q_reasoning) as q_reasoning,
+           sum(l.gateway_cost) as gateway_cost
+    from g l
     left join model_alias am
       on am.provider = l.provider and am.alias = l.response_model
-     and am.effective_from <= l.ts and (am.effective_to is null or l.ts < am.effective_to)
+     and am.effective_from <= l.at_ts and (am.effective_to is null or l.at_ts < am.effective_to)
     left join model_alias aq
       on aq.provider = l.provider and aq.alias = l.requested_model
-     and aq.effective_from <= l.ts and (aq.effective_to is null or l.ts < aq.effective_to)
+     and aq.effective_from <= l.at_ts and (aq.effective_to is null or l.at_ts < aq.effective_to)
     left join run_price_card cs
       on cs.run_id = ${runId}::bigint and cs.provider = l.provider and cs.model = coalesce(am.model, l.response_model)
      and cs.service_tier = l.service_tier and cs.region = ${PRICE_REGION} and cs.region <> ''
-     and l.ts >= cs.valid_from and l.ts < cs.valid_to and l.input_tokens > cs.band_lo and l.input_tokens <= cs.band_hi
+     and l.at_ts >= cs.valid_from and l.at_ts < cs.valid_to and l.at_input_tokens > cs.band_lo and l.at_input_tokens <= cs.band_hi
     left join run_price_card cg
       on cg.run_id = ${runId}::bigint and cg.provider = l.provider and cg.model = coalesce(am.model, l.response_model)
      and cg.service_tier = l.service_tier and cg.region = ''
-     and l.ts >= cg.valid_from and l.ts < cg.valid_to and l.input_tokens > cg.band_lo and l.input_tokens <= cg.band_hi
-    where l.ts >= ${start}::timestamptz and l.ts < ${end}::timestamptz
-      and l.ingested_file_id in (select id from ingested_file where kind = 'ledger' and status = 'loaded')
+     and l.at_ts >= cg.valid_from and l.at_ts < cg.valid_to and l.at_input_tokens > cg.band_lo and l.at_input_tokens <= cg.band_hi
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18`.execute(db);
 }
 
