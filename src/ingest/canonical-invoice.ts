@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { CanonicalInvoiceLine, LineType, ParsedRow, ServiceTier, SourceFormat, TokenCategory } from './format.ts';
-import { headerOf, normalizeHeader, readCsvRecords } from './csv-records.ts';
+import { headerOf, readHeaderedCsv } from './csv-records.ts';
 import { normalizeProvider } from './ledger-formats/normalize.ts';
 
 // The canonical invoice CSV: provider, invoice_id, charge_date, model, token_category,
@@ -76,30 +76,18 @@ export const canonicalInvoiceCsv: SourceFormat<CanonicalInvoiceLine> = {
     return REQUIRED.every((column) => header.includes(column)) && header.includes('line_type');
   },
   async *parse(input: Readable): AsyncGenerator<ParsedRow<CanonicalInvoiceLine>> {
-    let header: string[] | undefined;
-    for await (const record of readCsvRecords(input)) {
-      if ('error' in record) {
-        yield { line: record.line, reject: { reason: `unreadable CSV record: ${record.error}` } };
+    const missing = (header: readonly string[]) => REQUIRED.filter((column) => !header.includes(column));
+    for await (const record of readHeaderedCsv(input, missing)) {
+      if ('reject' in record) {
+        yield record;
         continue;
       }
-      if (!header) {
-        header = normalizeHeader(record.fields);
-        const missing = REQUIRED.filter((column) => !header!.includes(column));
-        if (missing.length > 0) throw new Error(`the header lacks required column(s) ${missing.join(', ')}`);
-        continue;
-      }
-      if (record.fields.length !== header.length) {
-        yield { line: record.line, reject: { reason: `expected ${header.length} fields, found ${record.fields.length}`, raw: record.fields.join(',') } };
-        continue;
-      }
-      const fields = record.fields;
-      const index = new Map(header.map((name, i) => [name, i] as const));
       const result = canonicalInvoiceLine((column) => {
-        const value = fields[index.get(column) ?? -1]?.trim();
+        const value = record.value(column)?.trim();
         return value === undefined || value === '' ? null : value;
       });
       yield 'reason' in result
-        ? { line: record.line, reject: { field: result.field, value: result.value, reason: result.reason, raw: fields.join(',') } }
+        ? { line: record.line, reject: { field: result.field, value: result.value, reason: result.reason, raw: record.raw } }
         : { line: record.line, row: result };
     }
   },

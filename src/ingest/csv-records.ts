@@ -39,3 +39,36 @@ export function headerOf(head: string): string[] {
   const firstLine = head.split(/\r?\n/, 1)[0] ?? '';
   return normalizeHeader(firstLine.split(',').map((f) => f.replace(/^"|"$/g, '')));
 }
+
+export type HeaderedRecord =
+  | { line: number; value: (column: string) => string | undefined; raw: string }
+  | { line: number; reject: { reason: string; raw?: string } };
+
+/**
+ * The records of a CSV with a header row, each readable by column name. A header lacking a
+ * column `missingColumns` names fails the file; a record that cannot be read, or has another
+ * number of fields than the header, comes out as a reject for its line.
+ */
+export async function* readHeaderedCsv(input: Readable, missingColumns: (header: readonly string[]) => readonly string[]): AsyncGenerator<HeaderedRecord> {
+  let header: string[] | undefined;
+  let index = new Map<string, number>();
+  for await (const record of readCsvRecords(input)) {
+    if ('error' in record) {
+      yield { line: record.line, reject: { reason: `unreadable CSV record: ${record.error}` } };
+      continue;
+    }
+    if (!header) {
+      header = normalizeHeader(record.fields);
+      const missing = missingColumns(header);
+      if (missing.length > 0) throw new Error(`the header lacks required column(s) ${missing.join(', ')}`);
+      index = new Map(header.map((name, i) => [name, i] as const));
+      continue;
+    }
+    const fields = record.fields;
+    if (fields.length !== header.length) {
+      yield { line: record.line, reject: { reason: `expected ${header.length} fields, found ${fields.length}`, raw: fields.join(',') } };
+      continue;
+    }
+    yield { line: record.line, value: (column) => fields[index.get(column) ?? -1], raw: fields.join(',') };
+  }
+}

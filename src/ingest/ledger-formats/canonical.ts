@@ -1,15 +1,13 @@
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { LEDGER_COLUMNS, type CanonicalLedgerRow, type ParsedRow, type SourceFormat } from '../format.ts';
-import { headerOf, normalizeHeader, readCsvRecords } from '../csv-records.ts';
+import { headerOf, readHeaderedCsv } from '../csv-records.ts';
 
 // The canonical ledger (README "Canonical formats"): one provider attempt per row, columns named
 // as LEDGER_COLUMNS, in any order; unknown columns are ignored. Values are validated in SQL by
 // the loader, so these parsers only shape rows; the CSV one is also bypassed by the COPY fast path.
 
 export const REQUIRED_LEDGER_COLUMNS = ['request_id', 'timestamp', 'provider', 'response_model', 'input_tokens', 'output_tokens'] as const;
-
-const KNOWN = new Set<string>(LEDGER_COLUMNS);
 
 export function missingLedgerColumns(header: readonly string[]): string[] {
   return REQUIRED_LEDGER_COLUMNS.filter((column) => !header.includes(column));
@@ -33,25 +31,8 @@ export const canonicalLedgerCsv: SourceFormat<CanonicalLedgerRow> = {
     return missingLedgerColumns(header).length === 0;
   },
   async *parse(input: Readable): AsyncGenerator<ParsedRow<CanonicalLedgerRow>> {
-    let header: string[] | undefined;
-    for await (const record of readCsvRecords(input)) {
-      if ('error' in record) {
-        yield { line: record.line, reject: { reason: `unreadable CSV record: ${record.error}` } };
-        continue;
-      }
-      if (!header) {
-        header = normalizeHeader(record.fields);
-        const missing = missingLedgerColumns(header);
-        if (missing.length > 0) throw new Error(`the header lacks required column(s) ${missing.join(', ')}`);
-        continue;
-      }
-      if (record.fields.length !== header.length) {
-        yield { line: record.line, reject: { reason: `expected ${header.length} fields, found ${record.fields.length}`, raw: record.fields.join(',') } };
-        continue;
-      }
-      const fields = record.fields;
-      const index = new Map(header.map((name, i) => [name, i] as const).filter(([name]) => KNOWN.has(name)));
-      yield { line: record.line, row: rowFrom((column) => fields[index.get(column) ?? -1]) };
+    for await (const record of readHeaderedCsv(input, missingLedgerColumns)) {
+      yield 'reject' in record ? record : { line: record.line, row: rowFrom(record.value) };
     }
   },
 };
