@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { createCommandContext, UserError } from './command-context.ts';
+import { openStore } from './db/connection.ts';
 import { migrate, pendingMigrations } from './db/migrate.ts';
 import { registerIngestCommands } from './ingest/commands.ts';
 import { registerPricingCommands } from './pricing/commands.ts';
@@ -22,7 +23,7 @@ export function buildProgram(context = createCommandContext()): Command {
     .description('apply pending database migrations (every command also does this on start)')
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean }) => {
-      const store = await openStoreWithoutMigrating(context);
+      const store = await openStore(context.config);
       const pending = await pendingMigrations(store);
       const applied = await migrate(store);
       const result = { database: store.kind, location: store.location, applied, pending_before: pending };
@@ -44,11 +45,6 @@ export function buildProgram(context = createCommandContext()): Command {
     register(program, context);
   }
   return program;
-}
-
-async function openStoreWithoutMigrating(context: ReturnType<typeof createCommandContext>) {
-  const { openStore } = await import('./db/connection.ts');
-  return openStore(context.config);
 }
 
 export async function main(argv: string[]): Promise<number> {

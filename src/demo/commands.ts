@@ -1,5 +1,4 @@
 import path from 'node:path';
-import type { Command } from 'commander';
 import type { CommandContext, RegisterCommands } from '../command-context.ts';
 import { DEMO_PERIOD, writeSampleMonth } from './sample-month.ts';
 
@@ -15,11 +14,11 @@ export const registerDemoCommands: RegisterCommands = (program, context) => {
     .option('--out <dir>', 'where to write the workbooks (default: <data dir>/out)')
     .option('--seed <n>', 'random seed of the sample month', '20260501')
     .action(async (options: { dir?: string; out?: string; seed: string }) => {
-      await runDemo(program, context, options);
+      await runDemo(context, options);
     });
 };
 
-async function runDemo(program: Command, context: CommandContext, options: { dir?: string; out?: string; seed: string }) {
+async function runDemo(context: CommandContext, options: { dir?: string; out?: string; seed: string }) {
   const seed = Number(options.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be a whole number (got "${options.seed}")`);
   const dir = path.resolve(options.dir ?? path.join(context.config.dataDir, 'demo'));
@@ -41,6 +40,5 @@ async function runDemo(program: Command, context: CommandContext, options: { dir
   await step('reconcile', ['run', '--period', DEMO_PERIOD]);
   await step('explain', ['explain', '--period', DEMO_PERIOD]);
   await step('workbooks', ['workbook', '--period', DEMO_PERIOD, '--out', out, '--all-teams']);
-  void program;
   process.stderr.write(`\nDone. Workbooks are in ${out}\n`);
 }
