@@ -3,7 +3,6 @@ import type { Database } from '../db/schema.ts';
 import { money, toSql, ZERO } from '../money.ts';
 import type { Period } from '../period.ts';
 import { periodBounds, periodDays } from '../period.ts';
-import type { ModelResolver } from '../reconcile/model-resolver.ts';
 import type { CauseRow, CellAttribution, CellInput, HourlyVolume, ProviderLines, SampleIds } from './attribute.ts';
 
 type Db = Kysely<Database>;
@@ -124,15 +123,22 @@ export async function selectProviderLines(db: Db, period: Period): Promise<Provi
   }));
 }
 
-/** Ledger records per provider and UTC hour of the period (loaded files only): at most 744 rows per provider. */
-export async function selectHourlyVolume(db: Db, period: Period): Promise<HourlyVolume[]> {
-  const { start, end } = periodBounds(period);
+/**
+ * Ledger records per provider and UTC hour of the period (loaded files only): at most 744 rows
+ * per provider. Hours are binned on the timestamp and formatted after grouping, so the month is
+ * read once with no per-record text formatting.
+ */
+export async function selectHourlyVolume(db: Db, input: { period: Period; ledgerFileIds: readonly string[] }): Promise<HourlyVolume[]> {
+  const { start, end } = periodBounds(input.period);
   const { rows } = await sql<{ provider: string; hour: string; records: string }>`
-    select l.provider, to_char(date_trunc('hour', l.ts at time zone 'UTC'), 'YYYY-MM-DD"T"HH24') as hour, count(*)::text as records
-    from ledger_record l
-    join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
-    where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
-    group by 1, 2
+    select provider, to_char(hour at time zone 'UTC', 'YYYY-MM-DD"T"HH24') as hour, records::text as records
+    from (
+      select l.provider, date_bin('1 hour', l.ts, timestamptz '2000-01-01 00:00:00+00') as hour, count(*) as records
+      from ledger_record l
+      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+        and l.ingested_file_id = any(${input.ledgerFileIds}::bigint[])
+      group by 1, 2
+    ) h
     order by 1, 2`.execute(db);
   return rows.map((r) => ({ provider: r.provider, hour: r.hour, records: Number(r.records) }));
 }
@@ -143,26 +149,35 @@ export async function selectHourlyVolume(db: Db, period: Period): Promise<Hourly
  * alias applied, differs from the model that answered: `gpt-4o` answered by
  * `gpt-4o-2024-08-06` is no fallback), and records of models the run could not price.
  *
- * One scan of the month: aliases are joined set-based (as pricing does), each record yields a
- * row only for the kinds it is evidence of, so the ranking sorts the few evidence rows, not the
- * month. `resolveModel` is no longer needed (kept so callers need not change).
+ * One parallel scan of the month: aliases are hash-joined on (provider, name) with their
+ * validity clipped to the period, and only records that are evidence of some kind leave the
+ * scan, so the ranking sorts the evidence, not the month.
  */
-export async function selectSampleIds(db: Db, input: { runId: string; period: Period; resolveModel?: ModelResolver }): Promise<SampleIds[]> {
+export async function selectSampleIds(db: Db, input: { runId: string; period: Period; ledgerFileIds: readonly string[] }): Promise<SampleIds[]> {
   const { start, end } = periodBounds(input.period);
+  const from = start.toISOString();
+  const to = end.toISOString();
   const { rows } = await sql<{ provider: string; day: string; model: string; kind: SampleIds['kind']; ids: string[] }>`
     with unpriced as (
       select distinct provider, day, model from run_cost_cube where run_id = ${input.runId}::bigint and unpriced_reason is not null
+    ),
+    alias_in_period as not materialized (
+      select provider, alias, model,
+             greatest(effective_from, ${from}::timestamptz) as valid_from,
+             least(coalesce(effective_to, 'infinity'), ${to}::timestamptz) as valid_to
+      from model_alias
+      where effective_from < ${to}::timestamptz and coalesce(effective_to, 'infinity') > ${from}::timestamptz
     ),
     base as (
       select l.provider, (l.ts at time zone 'UTC')::date as day, coalesce(am.model, l.response_model) as model, l.request_id, l.status,
              l.requested_model is not null and coalesce(aq.model, l.requested_model) <> coalesce(am.model, l.response_model) as is_fallback
       from ledger_record l
-      join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
-      left join model_alias am on am.provider = l.provider and am.alias = l.response_model
-        and am.effective_from <= l.ts and (am.effective_to is null or l.ts < am.effective_to)
-      left join model_alias aq on aq.provider = l.provider and aq.alias = l.requested_model
-        and aq.effective_from <= l.ts and (aq.effective_to is null or l.ts < aq.effective_to)
-      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+      left join alias_in_period am on am.provider = l.provider and am.alias = l.response_model
+        and l.ts >= am.valid_from and l.ts < am.valid_to
+      left join alias_in_period aq on aq.provider = l.provider and aq.alias = l.requested_model
+        and l.ts >= aq.valid_from and l.ts < aq.valid_to
+      where l.ts >= ${from}::timestamptz and l.ts < ${to}::timestamptz
+        and l.ingested_file_id = any(${input.ledgerFileIds}::bigint[])
     ),
     kinds as (
       select b.provider, b.day, b.model, b.request_id, k.kind
@@ -172,7 +187,7 @@ export async function selectSampleIds(db: Db, input: { runId: string; period: Pe
         (case b.status when 'error' then 'failed' when 'partial' then 'partial' end),
         (case when b.is_fallback then 'fallback' end),
         (case when u.model is not null then 'unpriced' end)) as k(kind)
-      where k.kind is not null
+      where (b.status in ('error', 'partial') or b.is_fallback or u.model is not null) and k.kind is not null
     ),
     ranked as (
       select *, row_number() over (partition by provider, day, model, kind order by request_id) as n from kinds

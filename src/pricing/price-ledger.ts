@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { withPlannerSettings } from '../db/planner-settings.ts';
+import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
 import { periodBounds, type Period } from '../period.ts';
 import {
   dropPricingWorkTable,
   raiseWorkMemForRun,
-  withPlannerSettings,
   BULK_PLANNER_SETTINGS,
   insertCostCubeAndGatewayEstimates,
   insertRunPriceCard,
@@ -33,8 +34,9 @@ export async function priceLedger(db: Kysely<Database>, input: { runId: string; 
   await raiseWorkMemForRun(db);
   await insertRunPriceCard(db, scope);
   try {
+    const ledgerFileIds = await loadedLedgerFileIds(db);
     await withPlannerSettings(db, BULK_PLANNER_SETTINGS, async () => {
-      await insertPricingWorkTable(db, scope);
+      await insertPricingWorkTable(db, scope, ledgerFileIds);
       await insertCostCubeAndGatewayEstimates(db, scope);
     });
     return await selectPricingCounts(db, scope);

@@ -37,30 +37,20 @@ export async function raiseWorkMemForRun(db: Db): Promise<void> {
  * Planner settings for the month's two big statements, restored afterwards so the later stages of
  * the run's transaction plan as usual. Measured on PostgreSQL 15 (README.md, Pricing, "Performance"):
  * - the planner cannot estimate the number of groups of an 18-column GROUP BY (it assumes one per
- *   record) and the loaded-file semi-join makes it think a few thousand records come out of the
- *   scan, so it sorts the month (three times, for merge joins, then for a GroupAggregate); hashing
- *   is 3x faster, so sorts and merge joins are switched off;
+ *   record), so it sorts the month for a GroupAggregate; hashing is 3x faster, so sorts and merge
+ *   joins are switched off;
+ * - it never runs such a GROUP BY as a parallel partial aggregate (one group per record would
+ *   make partial aggregation pointless), so the month is cut into day ranges grouped side by side
+ *   under a Parallel Append (see insertPricingWorkTable); a parallel scan inside each range would
+ *   put a Gather under every range instead, so parallel table scans are switched off;
  * - JIT compiles about 90 expressions (~0.2 s) for work that takes a few seconds without it.
  */
 export const BULK_PLANNER_SETTINGS: Readonly<Record<string, string>> = {
   enable_sort: 'off',
   enable_mergejoin: 'off',
+  min_parallel_table_scan_size: '1TB',
   jit: 'off',
 };
-
-export async function withPlannerSettings<T>(db: Db, settings: Readonly<Record<string, string>>, work: () => Promise<T>): Promise<T> {
-  const names = Object.keys(settings);
-  const { rows } = await sql<{ name: string; setting: string }>`
-    select name, current_setting(name) as setting from unnest(${names}::text[]) as name`.execute(db);
-  const apply = (values: Record<string, string>) =>
-    sql`select set_config(name, value, true) from jsonb_each_text(${JSON.stringify(values)}::jsonb) as s (name, value)`.execute(db);
-  await apply(settings);
-  try {
-    return await work();
-  } finally {
-    await apply(Object.fromEntries(rows.map((row) => [row.name, row.setting])));
-  }
-}
 
 /**
  * Resolves the card lines in effect during the period into slots: per (provider, model, tier)
@@ -147,39 +137,42 @@ export async function insertRunPriceCard(db: Db, scope: PricingScope): Promise<v
  * 1. every ledger record of the period (from loaded files) is grouped on its raw columns plus a
  *    time-segment number and a long-context band number, with no join per record. The segments
  *    are cut at every alias and price-slot boundary inside the period and the bands at every slot
- *    band edge, so all records of one group resolve to the same alias and the same slot;
+ *    band edge, so all records of one group resolve to the same alias and the same slot. The
+ *    period is cut into as many day ranges as the server runs processes per query, each grouped
+ *    on its own under a Parallel Append (the bounds are parameters, not subqueries, because a
+ *    subquery would keep each range in the leader process);
  * 2. the groups (tens of thousands) are joined to their canonical model and price slot through a
  *    representative record time and input size, and regrouped by everything the cube and the
- *    price depend on.
+ *    price depend on (which also merges a group that two day ranges share).
  * Costs are not computed per record: within a group the price is one slot, so sums of tokens
  * times the slot's prices are exact and far cheaper. Which categories a record has tokens in is
  * part of the first-level key, so a record missing a price is still counted per record.
  */
-export async function insertPricingWorkTable(db: Db, scope: PricingScope): Promise<void> {
+export async function insertPricingWorkTable(db: Db, scope: PricingScope, ledgerFileIds: readonly string[]): Promise<void> {
   const { runId, start, end } = scope;
   const table = workTable(scope);
   await sql`drop table if exists ${table}`.execute(db);
-  const slotIs = (column: string) => sql.raw(`case when cs.slot_id is not null then cs.${column} else cg.${column} end`);
-  await sql`
-    create unlogged table ${table} as
-    with g as (
+  const { rows } = await sql<{ segment_bounds: string[]; band_bounds: string[]; processes: number }>`
+    select (select coalesce(array_agg(b::text order by b), '{}')
+            from (select valid_from as b from run_price_card where run_id = ${runId}::bigint
+                  union select valid_to from run_price_card where run_id = ${runId}::bigint
+                  union select effective_from from model_alias
+                  union select effective_to from model_alias where effective_to is not null) x
+            where b > ${start}::timestamptz and b < ${end}::timestamptz) as segment_bounds,
+           (select coalesce(array_agg(b::text order by b), '{}')
+            from (select band_lo as b from run_price_card where run_id = ${runId}::bigint
+                  union select band_hi from run_price_card where run_id = ${runId}::bigint) x) as band_bounds,
+           least(current_setting('max_parallel_workers_per_gather')::int, current_setting('max_parallel_workers')::int) + 1 as processes`.execute(db);
+  const { segment_bounds: segmentBounds, band_bounds: bandBounds, processes } = rows[0]!;
+  const groupRange = (from: string, to: string) => sql`
       select (l.ts at time zone 'UTC')::date as day,
              l.provider, l.response_model, l.requested_model,
              l.service_tier, l.region, l.team, l.service, l.workflow, l.cost_center, l.environment, l.gateway_key_id, l.status,
              (coalesce(l.attempt, 1) > 1 or (l.original_request_id is not null and l.original_request_id <> l.request_id)) as is_retry,
              l.price_card_version,
              l.gateway_cost_usd is not null as has_estimate,
-             width_bucket(l.ts, (
-               select coalesce(array_agg(b order by b), '{}')
-               from (select valid_from as b from run_price_card where run_id = ${runId}::bigint
-                     union select valid_to from run_price_card where run_id = ${runId}::bigint
-                     union select effective_from from model_alias
-                     union select effective_to from model_alias where effective_to is not null) x
-               where b > ${start}::timestamptz and b < ${end}::timestamptz)) as segment,
-             width_bucket(l.input_tokens - 1, (
-               select coalesce(array_agg(b order by b), '{}')
-               from (select band_lo as b from run_price_card where run_id = ${runId}::bigint
-                     union select band_hi from run_price_card where run_id = ${runId}::bigint) x)) as band,
+             width_bucket(l.ts, ${segmentBounds}::timestamptz[]) as segment,
+             width_bucket(l.input_tokens - 1, ${bandBounds}::bigint[]) as band,
              ${UNCACHED} > 0 as has_input,
              ${UNCACHED} < 0 as negative_uncached,
              l.cache_read_input_tokens > 0 as has_cached_input,
@@ -197,10 +190,15 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope): Promi
              sum(l.reasoning_output_tokens) as q_reasoning,
              sum(l.gateway_cost_usd) as gateway_cost
       from ledger_record l
-      where l.ts >= ${start}::timestamptz and l.ts < ${end}::timestamptz
-        and l.ingested_file_id in (select id from ingested_file where kind = 'ledger' and status = 'loaded')
-      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24
-    )
+      where l.ts >= ${from}::timestamptz and l.ts < ${to}::timestamptz
+        and l.ingested_file_id = any(${ledgerFileIds}::bigint[])
+      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24`;
+  const ranges = dayRanges(start, end, processes);
+  const firstLevel = sql.join(ranges.map(([from, to]) => sql`(${groupRange(from, to)})`), sql` union all `);
+  const slotIs = (column: string) => sql.raw(`case when cs.slot_id is not null then cs.${column} else cg.${column} end`);
+  await sql`
+    create unlogged table ${table} as
+    with g as (${firstLevel})
     select l.day,
            l.provider,
            coalesce(am.model, l.response_model) as model,
@@ -247,6 +245,17 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope): Promi
      and cg.service_tier = l.service_tier and cg.region = ''
      and l.at_ts >= cg.valid_from and l.at_ts < cg.valid_to and l.at_input_tokens > cg.band_lo and l.at_input_tokens <= cg.band_hi
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18`.execute(db);
+}
+
+/** [start, end) cut into `parts` ranges of whole UTC days (fewer when the period is shorter). */
+export function dayRanges(start: string, end: string, parts: number): [string, string][] {
+  const dayMs = 86_400_000;
+  const from = new Date(start).getTime();
+  const to = new Date(end).getTime();
+  const days = Math.max(1, Math.ceil((to - from) / dayMs));
+  const count = Math.max(1, Math.min(parts, days));
+  const cuts = Array.from({ length: count + 1 }, (_, i) => (i === count ? to : Math.min(to, from + Math.round((days * i) / count) * dayMs)));
+  return cuts.slice(1).map((cut, i) => [new Date(cuts[i]!).toISOString(), new Date(cut).toISOString()]);
 }
 
 export async function dropPricingWorkTable(db: Db, scope: PricingScope): Promise<void> {
