@@ -596,7 +596,7 @@ export async function selectTopRequestsOfTeams(
     const incomplete: string[] = [];
     for (const team of pending) {
       const candidates = found.get(team) ?? { candidates: [], total: '0', outsideBound: null };
-      const rows = await priceTopRequests(db, versions, period, candidates.candidates, limit);
+      const rows = await priceTopRequests(db, versions, candidates.candidates, limit);
       const last = rows[rows.length - 1];
       const complete = candidates.outsideBound === null || (rows.length === limit && last !== undefined && new Decimal(last.cost).greaterThan(candidates.outsideBound));
       if (complete) result.set(team, { rows, total: candidates.total });
@@ -667,8 +667,34 @@ async function selectCostBounds(db: Db, versions: string[]): Promise<CostBound[]
   return rows;
 }
 
+/** A candidate record with what its exact price and its row in the sheet need, as read by the scan. */
+interface CandidateRecord {
+  request_id: string;
+  ts: string;
+  provider_response_id: string | null;
+  provider: string;
+  response_model: string;
+  service: string | null;
+  workflow: string | null;
+  status: string;
+  attempt: number | null;
+  service_tier: string;
+  region: string | null;
+  input_tokens: string;
+  cache_read_input_tokens: string;
+  cache_write_5m_input_tokens: string;
+  cache_write_1h_input_tokens: string;
+  output_tokens: string;
+  reasoning_output_tokens: string;
+}
+
+const CANDIDATE_COLUMNS = [
+  'provider_response_id', 'provider', 'response_model', 'service', 'workflow', 'status', 'attempt', 'service_tier', 'region',
+  'input_tokens', 'cache_read_input_tokens', 'cache_write_5m_input_tokens', 'cache_write_1h_input_tokens', 'output_tokens', 'reasoning_output_tokens',
+] as const;
+
 interface TopRequestCandidates {
-  candidates: { request_id: string; ts: string }[];
+  candidates: CandidateRecord[];
   total: string;
   /** the highest cost bound among the team's records not in `candidates` (null: none left out) */
   outsideBound: string | null;
@@ -713,7 +739,8 @@ async function selectTopRequestCandidates(
   const step = sql`coalesce(nullif(width_bucket(${bound('::float8', '_f')}, ${BOUND_STEPS}::float8[]), 0)::bigint, -floor(extract(epoch from l.ts) / 3600)::bigint)`;
   // Parameters, not CTEs, so every worker of the parallel scan joins the bounds itself.
   const records = sql`
-    select coalesce(l.team, g.team) as team, l.request_id, l.ts, ${bound('', '')} as bound, ${step} as step
+    select coalesce(l.team, g.team) as team, l.request_id, l.ts, ${bound('', '')} as bound, ${step} as step,
+           ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(`l.${c}`)))}
     from ledger_record l
     left join gateway_key_owner g on g.gateway_key_id = l.gateway_key_id
     left join unnest(${column('provider')}::text[], ${column('name')}::text[], ${column('service_tier')}::text[],
@@ -741,10 +768,10 @@ async function selectTopRequestCandidates(
     for (const h of zero) if (latest !== null && h.step >= latest) kept.push({ team, step: String(h.step) });
   }
   if (kept.length === 0) return found;
-  const { rows } = await sql<{ team: string; kind: 'top' | 'zero'; request_id: string; ts: string; value: string | null }>`
-    select team, kind, request_id, ts::text as ts, value from (
+  const { rows } = await sql<CandidateRecord & { team: string; kind: 'top' | 'zero'; value: string | null }>`
+    select team, kind, request_id, ts::text as ts, value, ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(c)))} from (
       select r.team, case when r.bound > 0 then 'top' else 'zero' end as kind, r.request_id, r.ts,
-             case when r.bound > 0 then r.bound::text end as value,
+             case when r.bound > 0 then r.bound::text end as value, ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(`r.${c}`)))},
              row_number() over (partition by r.team, r.bound > 0 order by case when r.bound > 0 then r.bound end desc, r.ts, r.request_id) as rank
       from (${records}) r
       join unnest(${kept.map((k) => k.team)}::text[], ${kept.map((k) => k.step)}::bigint[]) as k (team, step)
@@ -755,7 +782,7 @@ async function selectTopRequestCandidates(
     const own = rows.filter((r) => r.team === team);
     const top = own.filter((r) => r.kind === 'top');
     const outside = top.length > size ? top[size]! : null;
-    entry.candidates = [...top.slice(0, size), ...own.filter((r) => r.kind === 'zero')].map((r) => ({ request_id: r.request_id, ts: r.ts }));
+    entry.candidates = [...top.slice(0, size), ...own.filter((r) => r.kind === 'zero')].map(({ team: _team, kind: _kind, value: _value, ...record }) => record);
     entry.outsideBound = outside?.value ?? null;
   }
   return found;
@@ -775,23 +802,32 @@ function lowestStep(steps: { step: number; records: number }[], wanted: number):
   return steps.length > 0 ? steps[steps.length - 1]!.step : null;
 }
 
-/** Prices the candidate records exactly, one index lookup per record and category, and keeps the top `limit`. */
-async function priceTopRequests(db: Db, versions: string[], period: Period, candidates: { request_id: string; ts: string }[], limit: number): Promise<TopRequestRow[]> {
+/**
+ * Prices the candidate records exactly, one index lookup on the card per record and category, and
+ * keeps the top `limit`. The records come with the columns the scan read, so the ledger is not
+ * visited again record by record.
+ */
+async function priceTopRequests(db: Db, versions: string[], candidates: CandidateRecord[], limit: number): Promise<TopRequestRow[]> {
   if (candidates.length === 0) return [];
-  const { start, end } = periodBounds(period);
+  const column = (name: keyof CandidateRecord) => candidates.map((c) => c[name]);
   const { rows } = await sql<TopRequestRow>`
     with chosen as (
-      select * from unnest(${candidates.map((c) => c.request_id)}::text[], ${candidates.map((c) => c.ts)}::timestamptz[]) as c(request_id, ts)),
+      select * from unnest(
+        ${column('request_id')}::text[], ${column('ts')}::timestamptz[], ${column('provider_response_id')}::text[], ${column('provider')}::text[],
+        ${column('response_model')}::text[], ${column('service')}::text[], ${column('workflow')}::text[], ${column('status')}::text[],
+        ${column('attempt')}::integer[], ${column('service_tier')}::text[], ${column('region')}::text[], ${column('input_tokens')}::bigint[],
+        ${column('cache_read_input_tokens')}::bigint[], ${column('cache_write_5m_input_tokens')}::bigint[], ${column('cache_write_1h_input_tokens')}::bigint[],
+        ${column('output_tokens')}::bigint[], ${column('reasoning_output_tokens')}::bigint[])
+      as l (request_id, ts, provider_response_id, provider, response_model, service, workflow, status, attempt, service_tier, region,
+            input_tokens, cache_read_input_tokens, cache_write_5m_input_tokens, cache_write_1h_input_tokens, output_tokens, reasoning_output_tokens)),
     recs as (
       select l.request_id, l.provider_response_id, l.ts, l.provider, coalesce(a.model, l.response_model) as model,
              l.service, l.workflow, l.status, l.attempt, l.service_tier, coalesce(l.region, '') as region, l.input_tokens,
              l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens as uncached,
              l.cache_read_input_tokens, l.cache_write_5m_input_tokens, l.cache_write_1h_input_tokens, l.output_tokens, l.reasoning_output_tokens
-      from chosen c
-      join ledger_record l on l.request_id = c.request_id and l.ts = c.ts
+      from chosen l
       left join model_alias a on a.provider = l.provider and a.alias = l.response_model
-        and a.effective_from <= l.ts and (a.effective_to is null or a.effective_to > l.ts)
-      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz)
+        and a.effective_from <= l.ts and (a.effective_to is null or a.effective_to > l.ts))
     select r.request_id, r.provider_response_id, r.ts, r.provider, r.model, r.service, r.workflow, r.status, r.attempt,
            r.uncached::text as input_tokens, r.cache_read_input_tokens::text as cached_input_tokens,
            r.cache_write_5m_input_tokens::text as cache_write_5m_tokens, r.cache_write_1h_input_tokens::text as cache_write_1h_tokens,

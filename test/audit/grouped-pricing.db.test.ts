@@ -21,7 +21,7 @@ describeEachBackend('evidence audit of records that share everything but the pri
     // an alias that takes effect in the middle of the month: before it, the name has no card
     await store()
       .db.insertInto('model_alias')
-      .values({ provider: 'openai', alias: 'house-model', model: 'gpt-4o-2024-08-06', effective_from: '2026-05-20T00:00:00Z', source: 'test' })
+      .values({ provider: 'openai', alias: 'house-model', model: 'gpt-4o-2024-08-06', effective_from: new Date('2026-05-20T00:00:00Z'), source: 'test' })
       .execute();
     const record = (request_id: string, overrides: Parameters<typeof ledgerRecord>[0]) =>
       ledgerRecord({ request_id, input_tokens: 100_000, output_tokens: 0, workflow: 'route-a', price_card_version: 'v1', provider_response_id: `resp-${request_id}`, ...overrides });
