@@ -229,7 +229,8 @@ const AUDIT_PLANNER_SETTINGS: Readonly<Record<string, string>> = {
 
 /**
  * Runs `fn` with the period's audit table in place, inside a transaction (the caller's, or one of
- * its own) so the temporary table lives on one connection.
+ * its own, repeatable read so that the grouping and the sample pass see the same records and card)
+ * so the temporary table lives on one connection.
  */
 export async function withAuditTable<T>(db: Db, input: { period: Period; keyOwners?: KeyOwner[] }, fn: (db: Db, table: string) => Promise<T>): Promise<T> {
   const work = async (trx: Db) =>
@@ -240,7 +241,7 @@ export async function withAuditTable<T>(db: Db, input: { period: Period; keyOwne
       await sql`drop table ${sql.id(table)}`.execute(trx);
       return result;
     });
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
+  return db.isTransaction ? work(db) : db.transaction().setIsolationLevel('repeatable read').execute(work);
 }
 
 export interface TotalsRow {
