@@ -407,9 +407,10 @@ async function selectFindingSamples(db: Db, table: string, period: Period, findi
   // Unnest of parameters, not a CTE: it is parallel safe, so in the pass below each worker matches
   // its own records to their group and only the matches reach the leader.
   const membersRelation = sql`unnest(${members.map((m) => m.finding)}::text[], ${members.map((m) => m.subject)}::text[], ${members.map((m) => m.groupKey)}::text[]) as m(finding, subject, group_key)`;
-  const { rows: filters } = await sql<{ keys: string[]; requested: string[]; versions: string[]; retries: boolean | null; conversations: boolean | null }>`
+  const { rows: filters } = await sql<{ keys: string[]; requested: string[]; requested_providers: string[]; versions: string[]; retries: boolean | null; conversations: boolean | null }>`
     select coalesce(array_agg(distinct g.gateway_key_id) filter (where m.finding in ('shared_key', 'key_without_owner', 'owner_mismatch', 'nonprod_on_production_key')), '{}') as keys,
            coalesce(array_agg(distinct g.requested_model) filter (where m.finding = 'fallback'), '{}') as requested,
+           coalesce(array_agg(distinct g.provider) filter (where m.finding = 'fallback'), '{}') as requested_providers,
            coalesce(array_agg(distinct g.price_card_version) filter (where m.finding = 'card_version_mismatch'), '{}') as versions,
            bool_or(m.finding = 'unlinked_retry') as retries,
            bool_or(m.finding = 'conversation_only') as conversations
@@ -424,7 +425,7 @@ async function selectFindingSamples(db: Db, table: string, period: Period, findi
       select l.request_id, l.conversation_id, row(${sql.join(key.map(([, expression]) => expression))})::text as group_key
       from ${periodRecords(from, to)}
         and (l.gateway_key_id = any(${filter.keys}::text[])
-          or l.requested_model = any(${filter.requested}::text[])
+          or (l.requested_model = any(${filter.requested}::text[]) and l.provider = any(${filter.requested_providers}::text[]))
           or l.price_card_version = any(${filter.versions}::text[])
           or (${filter.retries ?? false}::boolean and l.attempt > 1 and l.original_request_id is null)
           or (${filter.conversations ?? false}::boolean and l.conversation_id is not null and l.team is null and l.service is null and l.workflow is null)))
