@@ -35,7 +35,7 @@ export async function auditPeriod(
       runId,
       totals: await selectAuditTotals(trx, table),
       completeness: await selectCompleteness(trx, table),
-      findings: await selectFindings(trx, table, samples),
+      findings: await selectFindings(trx, table, input.period, samples),
       teams: await selectTeamEvidence(trx, table),
       varianceShares: runId ? await selectRunVarianceShares(trx, runId) : [],
       runPricedCost: runId ? await selectRunPricedCost(trx, runId) : null,

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { periodBounds, type Period } from '../period.ts';
+import { withPlannerSettings } from '../pricing/queries.ts';
 import { CHECKLIST_FIELDS } from './checklist.ts';
 
 /** A gateway key owner row, from the imported key map or from an --owners file. */
@@ -14,25 +15,88 @@ export interface KeyOwner {
 
 type Db = Kysely<Database>;
 
-// The SQL condition under which a record lacks each checklist field (columns of the audit
-// table). Recon's own text, never user input: safe for sql.raw.
+// The SQL condition under which a group of records lacks each checklist field (columns of the
+// audit group table). Recon's own text, never user input: safe for sql.raw.
 const MISSING_SQL: Record<(typeof CHECKLIST_FIELDS)[number]['field'], string> = {
   team: 'team is null',
   service: 'service is null',
   cost_center: 'cost_center is null and team_cost_center is null',
   workflow: 'workflow is null',
   actual_model: "btrim(response_model) = ''",
-  token_counts:
-    "(input_tokens + output_tokens = 0 and status = 'ok') or cache_read_input_tokens + cache_write_5m_input_tokens + cache_write_1h_input_tokens > input_tokens or reasoning_output_tokens > output_tokens",
-  retry_linkage: 'attempt > 1 and original_request_id is null',
+  token_counts: 'bad_token_counts',
+  retry_linkage: 'unlinked_retry',
   card_version: 'price_card_version is null',
-  correlation_id: "btrim(request_id) = '' or (provider_response_id is null and trace_id is null)",
-  timestamp: 'ts is null',
+  correlation_id: 'no_correlation_id',
+  // ts is `not null` in the ledger and the period bounds filter on it: no record can miss it
+  timestamp: 'false',
   environment: 'environment is null',
   gateway_key: 'gateway_key_id is null',
 };
 
 const PRODUCTION = "('production', 'prod')";
+
+const UNCACHED = '(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens)';
+
+/**
+ * What a ledger record is grouped on, as SQL over `l` (a ledger_record row): every raw column the
+ * checklist, the findings and the price depend on, the per-field "missing" booleans that need
+ * more than one column, which categories have tokens, a time-segment number (cut at every price
+ * line and model alias boundary inside the period) and a long-context band number (cut at every
+ * line threshold). All records of one group therefore resolve to the same alias and price slot.
+ * The sample pass computes the same expressions, so a record finds its group by this key.
+ */
+function groupKeyColumns(from: string, to: string): [string, RawBuilder<unknown>][] {
+  return [
+    ['provider', sql`l.provider`],
+    ['response_model', sql`l.response_model`],
+    ['requested_model', sql`l.requested_model`],
+    ['service_tier', sql`l.service_tier`],
+    ['region', sql`coalesce(l.region, '')`],
+    ['status', sql`l.status`],
+    ['team', sql`l.team`],
+    ['service', sql`l.service`],
+    ['cost_center', sql`l.cost_center`],
+    ['workflow', sql`l.workflow`],
+    ['environment', sql`l.environment`],
+    ['gateway_key_id', sql`l.gateway_key_id`],
+    ['price_card_version', sql`l.price_card_version`],
+    ['conversation_only', sql`(l.conversation_id is not null and l.team is null and l.service is null and l.workflow is null)`],
+    [
+      'bad_token_counts',
+      sql`((l.input_tokens + l.output_tokens = 0 and l.status = 'ok') or l.cache_read_input_tokens + l.cache_write_5m_input_tokens + l.cache_write_1h_input_tokens > l.input_tokens or l.reasoning_output_tokens > l.output_tokens)`,
+    ],
+    ['unlinked_retry', sql`coalesce(l.attempt > 1 and l.original_request_id is null, false)`],
+    ['no_correlation_id', sql`(btrim(l.request_id) = '' or (l.provider_response_id is null and l.trace_id is null))`],
+    ['has_input', sql.raw(`${UNCACHED} > 0`)],
+    ['has_cached_input', sql`l.cache_read_input_tokens > 0`],
+    ['has_cache_write_5m', sql`l.cache_write_5m_input_tokens > 0`],
+    ['has_cache_write_1h', sql`l.cache_write_1h_input_tokens > 0`],
+    ['has_output', sql`l.output_tokens > 0`],
+    [
+      'segment',
+      sql`width_bucket(l.ts, (
+        select coalesce(array_agg(b order by b), '{}')
+        from (select effective_from as b from rate_card_line where retired_by_version_id is null
+              union select effective_to from rate_card_line where retired_by_version_id is null
+              union select effective_from from model_alias
+              union select effective_to from model_alias) x
+        where b > ${from}::timestamptz and b < ${to}::timestamptz))`,
+    ],
+    [
+      'band',
+      sql`width_bucket(l.input_tokens, (
+        select coalesce(array_agg(t order by t), '{}')
+        from (select distinct min_input_tokens as t from rate_card_line where retired_by_version_id is null and min_input_tokens <> 0) x))`,
+    ],
+  ];
+}
+
+/** The period's records from loaded files, as `l`. */
+function periodRecords(from: string, to: string): RawBuilder<unknown> {
+  return sql`ledger_record l
+    where l.ts >= ${from}::timestamptz and l.ts < ${to}::timestamptz
+      and l.ingested_file_id in (select id from ingested_file where status = 'loaded')`;
+}
 
 function keyOwnersRelation(keyOwners: KeyOwner[] | undefined): RawBuilder<unknown> {
   if (!keyOwners) return sql`select gateway_key_id, team, service, environment from gateway_key_owner`;
@@ -41,15 +105,18 @@ function keyOwnersRelation(keyOwners: KeyOwner[] | undefined): RawBuilder<unknow
 }
 
 /**
- * Materialises the period's ledger, one row per record, with what the audit needs: the checklist
- * columns, the owner from the tag or the key map, and the record's cost priced with the rate
- * card line in effect at its timestamp (alias applied; per 1M tokens, per request for `request`).
- * A temporary table dropped at the end of the transaction, so every finding reads the month once.
+ * Materialises the period's ledger as groups of records with what the audit needs: the checklist
+ * columns, the owner from the tag or the key map, and the group's cost priced with the rate card
+ * line in effect at its records' timestamps (alias applied; per 1M tokens, per request for
+ * `request`). A temporary table dropped at the end of the transaction: the month is scanned once
+ * and every aggregate reads groups (thousands), not records (millions).
  *
- * The card is first cut into price slots (per provider, model and tier: a time segment in which
- * no line changes × a region × a long-context band, with each category's line side by side), so
- * each record joins exactly one slot through a hash join: the month is scanned once and the work
- * grows linearly, with no per-record, per-category index lookups.
+ * Two levels: the records are grouped on raw columns only (no join per record; see
+ * groupKeyColumns), then each group resolves its aliases and price slot through one of its records
+ * (every record of a group gets the same answer). The card is cut into price slots (per provider,
+ * model and tier: a time segment in which no line changes × a region × a long-context band, with
+ * each category's line side by side). Within a group a category's price is one number, so the sum
+ * of its records' quantities times the price is exactly the sum of their costs.
  */
 async function createAuditTable(db: Db, table: string, period: Period, keyOwners: KeyOwner[] | undefined): Promise<void> {
   const { start, end } = periodBounds(period);
@@ -58,22 +125,18 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
   const slotColumns = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'request']
     .map((c) => `max(unit_price) filter (where token_category = '${c}') as ${c}_price, max(card_version) filter (where token_category = '${c}') as ${c}_version`)
     .join(', ');
-  // Each category's term exactly as quantity × price / (1M, or 1 for `request`), null when the
-  // quantity is 0 or no line prices it.
-  const term = (quantity: string, category: string) =>
-    `case when ${quantity} > 0 then ${quantity} * s.${category}_price / ${category === 'request' ? 1 : 1000000} end`;
-  const quantities: [string, string][] = [
-    ['input', '(r.input_tokens - r.cache_read_input_tokens - r.cache_write_5m_input_tokens - r.cache_write_1h_input_tokens)'],
-    ['cached_input', 'r.cache_read_input_tokens'],
-    ['cache_write_5m', 'r.cache_write_5m_input_tokens'],
-    ['cache_write_1h', 'r.cache_write_1h_input_tokens'],
-    ['output', 'r.output_tokens'],
-  ];
-  const cost = sql.raw([...quantities.map(([c, q]) => `coalesce(${term(q, c)}, 0)`), `coalesce(${term('1::bigint', 'request')}, 0)`].join(' + '));
-  const unpriced = sql.raw(quantities.map(([c, q]) => `(${q} > 0 and s.${c}_price is null)`).join(' or '));
-  const versions = sql.raw(
-    `array(select distinct v from unnest(array[${[...quantities.map(([c, q]) => `case when ${q} > 0 then s.${c}_version end`), 's.request_version'].join(', ')}]) as v where v is not null order by v)`,
+  const categories = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output'];
+  // Each category's cost exactly as quantity × price / 1M (the multiplication by 10^-6 is exact),
+  // none when the group has no tokens in it or no line prices it.
+  const cost = sql.raw(
+    [...categories.map((c) => `coalesce(case when g.has_${c} then g.q_${c} * s.${c}_price * 0.000001 end, 0)`), 'coalesce(g.records * s.request_price, 0)'].join(' + '),
   );
+  const unpriced = sql.raw(categories.map((c) => `(g.has_${c} and s.${c}_price is null)`).join(' or '));
+  const versions = sql.raw(
+    `array(select distinct v from unnest(array[${[...categories.map((c) => `case when g.has_${c} then s.${c}_version end`), 's.request_version'].join(', ')}]) as v where v is not null order by v)`,
+  );
+  const key = groupKeyColumns(from, to);
+  const keyNames = key.map(([name]) => name);
   await sql`
     create temp table ${sql.id(table)} on commit drop as
     with keys as (${keyOwnersRelation(keyOwners)}),
@@ -114,54 +177,71 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
     slots as (
       select provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to, ${sql.raw(slotColumns)}
       from picked group by provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to),
-    slot_regions as (select distinct provider, model, service_tier, region from slots)
-    select r.ts, r.request_id, r.provider, r.response_model, r.model, r.requested_model, r.requested_canonical,
-           r.service_tier, r.status, r.team, r.service, r.cost_center, r.workflow, r.environment, r.gateway_key_id,
-           r.attempt, r.original_request_id, r.price_card_version, r.provider_response_id, r.trace_id, r.conversation_id,
-           r.input_tokens, r.output_tokens, r.cache_read_input_tokens, r.cache_write_5m_input_tokens,
-           r.cache_write_1h_input_tokens, r.reasoning_output_tokens,
+    slot_regions as (select distinct provider, model, service_tier, region from slots),
+    grouped as (
+      select ${sql.join(key.map(([name, expression]) => sql`${expression} as ${sql.id(name)}`))},
+             count(*) as records, min(l.ts) as at_ts, min(l.input_tokens) as at_input_tokens, max(l.attempt) as max_attempt,
+             sum(${sql.raw(UNCACHED)}) as q_input, sum(l.cache_read_input_tokens) as q_cached_input,
+             sum(l.cache_write_5m_input_tokens) as q_cache_write_5m, sum(l.cache_write_1h_input_tokens) as q_cache_write_1h,
+             sum(l.output_tokens) as q_output
+      from ${periodRecords(from, to)}
+      group by ${sql.join(keyNames.map((_, i) => sql.raw(String(i + 1))))})
+    select g.*,
+           row(${sql.join(keyNames.map((name) => sql.ref(`g.${name}`)))})::text as group_key,
+           r.model, r.requested_canonical,
            k.gateway_key_id is not null as key_known, k.team as key_team, k.service as key_service, k.environment as key_environment,
-           coalesce(r.team, k.team) as effective_team,
-           case when r.team is not null then 'tag' when k.team is not null then 'key' end as owner_source,
+           coalesce(g.team, k.team) as effective_team,
            o.cost_center as team_cost_center,
            ${cost} as cost, ${unpriced} as unpriced, ${versions} as card_versions
-    from (
-      select l.*,
-             coalesce(ma.model, l.response_model) as model,
-             case when l.requested_model is null or btrim(l.requested_model) = '' then null else coalesce(mr.model, l.requested_model) end as requested_canonical,
-             case when sr.region is not null then sr.region else '' end as slot_region
-      from ledger_record l
-      join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
-      left join model_alias ma on ma.provider = l.provider and ma.alias = l.response_model
-        and l.ts >= ma.effective_from and (ma.effective_to is null or l.ts < ma.effective_to)
-      left join model_alias mr on mr.provider = l.provider and mr.alias = l.requested_model
-        and l.ts >= mr.effective_from and (mr.effective_to is null or l.ts < mr.effective_to)
-      -- the record's own region when the card has lines for it, else the every-region slot
-      left join slot_regions sr on sr.provider = l.provider and sr.model = coalesce(ma.model, l.response_model)
-        and sr.service_tier = l.service_tier and sr.region = coalesce(l.region, '') and sr.region <> ''
-      where l.ts >= ${from}::timestamptz and l.ts < ${to}::timestamptz
-    ) r
-    left join slots s on s.provider = r.provider and s.model = r.model and s.service_tier = r.service_tier and s.region = r.slot_region
-      and r.ts >= s.valid_from and r.ts < s.valid_to and r.input_tokens >= s.band_lo and r.input_tokens < s.band_hi
-    left join keys k on k.gateway_key_id = r.gateway_key_id
-    left join team_owner o on o.team = coalesce(r.team, k.team)`.execute(db);
+    from grouped g
+    left join model_alias ma on ma.provider = g.provider and ma.alias = g.response_model
+      and g.at_ts >= ma.effective_from and (ma.effective_to is null or g.at_ts < ma.effective_to)
+    left join model_alias mr on mr.provider = g.provider and mr.alias = g.requested_model
+      and g.at_ts >= mr.effective_from and (mr.effective_to is null or g.at_ts < mr.effective_to)
+    cross join lateral (
+      select coalesce(ma.model, g.response_model) as model,
+             case when g.requested_model is null or btrim(g.requested_model) = '' then null else coalesce(mr.model, g.requested_model) end as requested_canonical) r
+    -- the group's own region when the card has lines for it, else the every-region slot
+    left join slot_regions sr on sr.provider = g.provider and sr.model = r.model
+      and sr.service_tier = g.service_tier and sr.region = g.region and sr.region <> ''
+    left join slots s on s.provider = g.provider and s.model = r.model and s.service_tier = g.service_tier
+      and s.region = coalesce(sr.region, '')
+      and g.at_ts >= s.valid_from and g.at_ts < s.valid_to and g.at_input_tokens >= s.band_lo and g.at_input_tokens < s.band_hi
+    left join keys k on k.gateway_key_id = g.gateway_key_id
+    left join team_owner o on o.team = coalesce(g.team, k.team)`.execute(db);
   // Fresh statistics so the aggregates below plan on the real row count.
   await sql`analyze ${sql.id(table)}`.execute(db);
 }
 
 /**
+ * Planner settings for the audit's two passes over the month, measured on PostgreSQL 15 (README,
+ * "Evidence audit", Performance): the planner cannot estimate the groups of a 24-column GROUP BY
+ * (it assumes one per record), so it sorts the month on disk for a GroupAggregate (4.3 s at 1M)
+ * where hashing into memory takes 1 s; with sorts priced out, JIT would compile for the inflated
+ * cost. SET LOCAL: restored after the audit, and the transaction's end drops them anyway.
+ */
+const AUDIT_PLANNER_SETTINGS: Readonly<Record<string, string>> = {
+  work_mem: '256MB',
+  enable_sort: 'off',
+  enable_mergejoin: 'off',
+  jit: 'off',
+};
+
+/**
  * Runs `fn` with the period's audit table in place, inside a transaction (the caller's, or one of
- * its own) so the temporary table lives on one connection.
+ * its own, repeatable read so that the grouping and the sample pass see the same records and card)
+ * so the temporary table lives on one connection.
  */
 export async function withAuditTable<T>(db: Db, input: { period: Period; keyOwners?: KeyOwner[] }, fn: (db: Db, table: string) => Promise<T>): Promise<T> {
-  const work = async (trx: Db) => {
-    const table = `audit_record_${crypto.randomBytes(4).toString('hex')}`;
-    await createAuditTable(trx, table, input.period, input.keyOwners);
-    const result = await fn(trx, table);
-    await sql`drop table ${sql.id(table)}`.execute(trx);
-    return result;
-  };
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
+  const work = async (trx: Db) =>
+    withPlannerSettings(trx, AUDIT_PLANNER_SETTINGS, async () => {
+      const table = `audit_group_${crypto.randomBytes(4).toString('hex')}`;
+      await createAuditTable(trx, table, input.period, input.keyOwners);
+      const result = await fn(trx, table);
+      await sql`drop table ${sql.id(table)}`.execute(trx);
+      return result;
+    });
+  return db.isTransaction ? work(db) : db.transaction().setIsolationLevel('repeatable read').execute(work);
 }
 
 export interface TotalsRow {
@@ -172,8 +252,8 @@ export interface TotalsRow {
 
 export async function selectAuditTotals(db: Db, table: string): Promise<TotalsRow> {
   const { rows } = await sql<TotalsRow>`
-    select count(*) as records, coalesce(sum(cost), 0) as cost,
-           count(*) filter (where unpriced) as unpriced_records
+    select coalesce(sum(records), 0) as records, coalesce(sum(cost), 0) as cost,
+           coalesce(sum(records) filter (where unpriced), 0) as unpriced_records
     from ${sql.id(table)}`.execute(db);
   return rows[0]!;
 }
@@ -187,7 +267,7 @@ export type CompletenessRow = { dimension: string; value: string; records: strin
 export async function selectCompleteness(db: Db, table: string): Promise<CompletenessRow[]> {
   const measures = CHECKLIST_FIELDS.map(({ field }) => {
     const missing = sql.raw(MISSING_SQL[field]);
-    return sql`, count(*) filter (where ${missing}) as ${sql.id(`${field}__missing`)}, coalesce(sum(cost) filter (where ${missing}), 0) as ${sql.id(`${field}__at_stake`)}`;
+    return sql`, coalesce(sum(records) filter (where ${missing}), 0) as ${sql.id(`${field}__missing`)}, coalesce(sum(cost) filter (where ${missing}), 0) as ${sql.id(`${field}__at_stake`)}`;
   });
   const { rows } = await sql<CompletenessRow>`
     with t as (
@@ -199,7 +279,7 @@ export async function selectCompleteness(db: Db, table: string): Promise<Complet
     select case when grouping(team_key) = 0 then 'team' when grouping(service_key) = 0 then 'service'
                 when grouping(key_key) = 0 then 'gateway_key' when grouping(env_key) = 0 then 'environment' else 'all' end as dimension,
            coalesce(team_key, service_key, key_key, env_key, '(all)') as value,
-           count(*) as records, coalesce(sum(cost), 0) as cost
+           coalesce(sum(records), 0) as records, coalesce(sum(cost), 0) as cost
            ${sql.join(measures, sql``)}
     from t
     group by grouping sets ((), (team_key), (service_key), (key_key), (env_key))
@@ -217,78 +297,143 @@ export interface FindingRow {
 }
 
 /**
- * Every finding in one statement, each a group of records with its evidence: count, priced cost,
- * the first request ids in id order, and finding-specific detail.
+ * Every finding, each a set of records with its evidence: count, priced cost, the first request
+ * ids in id order, and finding-specific detail. Counts, costs and details come from the groups;
+ * the request ids (and the number of distinct conversations) from one more pass over the records
+ * of the groups in some finding (see selectFindingSamples).
  */
-export async function selectFindings(db: Db, table: string, samples: number): Promise<FindingRow[]> {
+export async function selectFindings(db: Db, table: string, period: Period, samples: number): Promise<FindingRow[]> {
+  const findings = await selectFindingGroups(db, table);
+  if (findings.length === 0) return [];
+  const found = new Map((await selectFindingSamples(db, table, period, findings, samples)).map((s) => [`${s.finding}\u0000${s.subject}`, s]));
+  return findings.map(({ group_keys: _keys, ...f }) => {
+    const evidence = found.get(`${f.finding}\u0000${f.subject}`);
+    const detail = f.finding === 'conversation_only' ? { ...f.detail, conversations: evidence?.conversations ?? '0' } : f.detail;
+    return { ...f, sample_request_ids: evidence?.sample_request_ids ?? [], detail };
+  });
+}
+
+type FindingGroups = Omit<FindingRow, 'sample_request_ids'> & { group_keys: string[] };
+
+/** The findings over the groups, each with the keys of the groups whose records it covers. */
+async function selectFindingGroups(db: Db, table: string): Promise<FindingGroups[]> {
   const t = sql.id(table);
   const prod = sql.raw(PRODUCTION);
-  const { rows } = await sql<FindingRow>`
+  const { rows } = await sql<FindingGroups>`
     with key_env as (
       select gateway_key_id,
              bool_or(lower(environment) in ${prod}) or bool_or(lower(key_environment) in ${prod}) as production
       from ${t} where gateway_key_id is not null group by gateway_key_id
     )
     select * from (
-    select 'shared_key' as finding, gateway_key_id as subject, count(*) as records, sum(cost) as at_stake,
-           (array_agg(request_id order by request_id collate "C"))[1:${samples}::int] as sample_request_ids,
+    select 'shared_key' as finding, gateway_key_id as subject, sum(records) as records, sum(cost) as at_stake,
            jsonb_build_object(
              'teams', coalesce(to_jsonb(array_agg(distinct team) filter (where team is not null)), '[]'::jsonb),
-             'services', coalesce(to_jsonb(array_agg(distinct service) filter (where service is not null)), '[]'::jsonb)) as detail
+             'services', coalesce(to_jsonb(array_agg(distinct service) filter (where service is not null)), '[]'::jsonb)) as detail,
+           array_agg(group_key) as group_keys
     from ${t} where gateway_key_id is not null
     group by gateway_key_id having count(distinct team) > 1 or count(distinct service) > 1
     union all
-    select 'key_without_owner', gateway_key_id, count(*), sum(cost),
-           (array_agg(request_id order by request_id collate "C"))[1:${samples}::int],
+    select 'key_without_owner', gateway_key_id, sum(records), sum(cost),
            jsonb_build_object(
              'teams_on_records', coalesce(to_jsonb(array_agg(distinct team) filter (where team is not null)), '[]'::jsonb),
-             'untagged_records', (count(*) filter (where team is null))::text,
-             'untagged_at_stake', (coalesce(sum(cost) filter (where team is null), 0))::text)
+             'untagged_records', (coalesce(sum(records) filter (where team is null), 0))::text,
+             'untagged_at_stake', (coalesce(sum(cost) filter (where team is null), 0))::text),
+           array_agg(group_key)
     from ${t} where gateway_key_id is not null and not key_known
     group by gateway_key_id
     union all
-    select 'owner_mismatch', gateway_key_id || ': ' || team || ' ≠ ' || key_team, count(*), sum(cost),
-           (array_agg(request_id order by request_id collate "C"))[1:${samples}::int],
-           jsonb_build_object('gateway_key_id', gateway_key_id, 'record_team', team, 'key_team', key_team)
+    select 'owner_mismatch', gateway_key_id || ': ' || team || ' ≠ ' || key_team, sum(records), sum(cost),
+           jsonb_build_object('gateway_key_id', gateway_key_id, 'record_team', team, 'key_team', key_team),
+           array_agg(group_key)
     from ${t} where team is not null and key_team is not null and team <> key_team
     group by gateway_key_id, team, key_team
     union all
-    select 'unlinked_retry', coalesce(effective_team, '(untagged)'), count(*), sum(cost),
-           (array_agg(request_id order by request_id collate "C"))[1:${samples}::int],
-           jsonb_build_object('max_attempt', max(attempt))
-    from ${t} where attempt > 1 and original_request_id is null
+    select 'unlinked_retry', coalesce(effective_team, '(untagged)'), sum(records), sum(cost),
+           jsonb_build_object('max_attempt', max(max_attempt)),
+           array_agg(group_key)
+    from ${t} where unlinked_retry
     group by coalesce(effective_team, '(untagged)')
     union all
-    select 'fallback', provider || ': ' || requested_canonical || ' → ' || model, count(*), sum(cost),
-           (array_agg(request_id order by request_id collate "C"))[1:${samples}::int],
+    select 'fallback', provider || ': ' || requested_canonical || ' → ' || model, sum(records), sum(cost),
            jsonb_build_object('provider', provider, 'requested_model', requested_canonical, 'model', model,
-             'teams', coalesce(to_jsonb(array_agg(distinct effective_team) filter (where effective_team is not null)), '[]'::jsonb))
+             'teams', coalesce(to_jsonb(array_agg(distinct effective_team) filter (where effective_team is not null)), '[]'::jsonb)),
+           array_agg(group_key)
     from ${t} where requested_canonical is not null and requested_canonical <> model
     group by provider, requested_canonical, model
     union all
     select 'card_version_mismatch', provider || ' ' || model || ': ' || price_card_version || ' vs ' ||
              coalesce(nullif(array_to_string(card_versions, ', '), ''), 'no card in effect'),
-           count(*), sum(cost), (array_agg(request_id order by request_id collate "C"))[1:${samples}::int],
+           sum(records), sum(cost),
            jsonb_build_object('provider', provider, 'model', model, 'ledger_card_version', price_card_version,
-             'card_versions_in_effect', to_jsonb(card_versions))
+             'card_versions_in_effect', to_jsonb(card_versions)),
+           array_agg(group_key)
     from ${t} where price_card_version is not null and not (price_card_version = any(card_versions))
     group by provider, model, price_card_version, card_versions
     union all
-    select 'conversation_only', coalesce(gateway_key_id, '(no key)'), count(*), sum(cost),
-           (array_agg(request_id order by request_id collate "C"))[1:${samples}::int],
-           jsonb_build_object('conversations', (count(distinct conversation_id))::text,
-             'key_team', max(key_team))
-    from ${t} where conversation_id is not null and team is null and service is null and workflow is null
+    -- conversations are counted on the records (selectFindingSamples); the key holds its place
+    select 'conversation_only', coalesce(gateway_key_id, '(no key)'), sum(records), sum(cost),
+           jsonb_build_object('conversations', null, 'key_team', max(key_team)),
+           array_agg(group_key)
+    from ${t} where conversation_only
     group by coalesce(gateway_key_id, '(no key)')
     union all
-    select 'nonprod_on_production_key', r.gateway_key_id || ': ' || r.environment, count(*), sum(r.cost),
-           (array_agg(r.request_id order by r.request_id collate "C"))[1:${samples}::int],
+    select 'nonprod_on_production_key', r.gateway_key_id || ': ' || r.environment, sum(r.records), sum(r.cost),
            jsonb_build_object('gateway_key_id', r.gateway_key_id, 'environment', r.environment,
-             'key_map_environment', max(r.key_environment))
+             'key_map_environment', max(r.key_environment)),
+           array_agg(r.group_key)
     from ${t} r join key_env k on k.gateway_key_id = r.gateway_key_id
     where k.production and r.environment is not null and lower(r.environment) not in ${prod}
     group by r.gateway_key_id, r.environment
     ) f order by finding collate "C", subject collate "C"`.execute(db);
+  return rows;
+}
+
+interface FindingSamples {
+  finding: string;
+  subject: string;
+  sample_request_ids: string[];
+  conversations: string;
+}
+
+/**
+ * The second (and last) pass over the period's records: only those that can belong to a finding
+ * (cheap tests on raw columns, from what the findings' groups hold) are kept, find their group by
+ * its key, and give each finding its first request ids in id order and its distinct conversations.
+ */
+async function selectFindingSamples(db: Db, table: string, period: Period, findings: FindingGroups[], samples: number): Promise<FindingSamples[]> {
+  const t = sql.id(table);
+  const members = findings.flatMap((f) => f.group_keys.map((groupKey) => ({ finding: f.finding, subject: f.subject, groupKey })));
+  // Unnest of parameters, not a CTE: it is parallel safe, so in the pass below each worker matches
+  // its own records to their group and only the matches reach the leader.
+  const membersRelation = sql`unnest(${members.map((m) => m.finding)}::text[], ${members.map((m) => m.subject)}::text[], ${members.map((m) => m.groupKey)}::text[]) as m(finding, subject, group_key)`;
+  const { rows: filters } = await sql<{ keys: string[]; requested: string[]; requested_providers: string[]; versions: string[]; retries: boolean | null; conversations: boolean | null }>`
+    select coalesce(array_agg(distinct g.gateway_key_id) filter (where m.finding in ('shared_key', 'key_without_owner', 'owner_mismatch', 'nonprod_on_production_key')), '{}') as keys,
+           coalesce(array_agg(distinct g.requested_model) filter (where m.finding = 'fallback'), '{}') as requested,
+           coalesce(array_agg(distinct g.provider) filter (where m.finding = 'fallback'), '{}') as requested_providers,
+           coalesce(array_agg(distinct g.price_card_version) filter (where m.finding = 'card_version_mismatch'), '{}') as versions,
+           bool_or(m.finding = 'unlinked_retry') as retries,
+           bool_or(m.finding = 'conversation_only') as conversations
+    from ${membersRelation} join ${t} g on g.group_key = m.group_key`.execute(db);
+  const filter = filters[0]!;
+  const { start, end } = periodBounds(period);
+  const from = start.toISOString();
+  const to = end.toISOString();
+  const key = groupKeyColumns(from, to);
+  const { rows } = await sql<FindingSamples>`
+    with candidates as (
+      select l.request_id, l.conversation_id, row(${sql.join(key.map(([, expression]) => expression))})::text as group_key
+      from ${periodRecords(from, to)}
+        and (l.gateway_key_id = any(${filter.keys}::text[])
+          or (l.requested_model = any(${filter.requested}::text[]) and l.provider = any(${filter.requested_providers}::text[]))
+          or l.price_card_version = any(${filter.versions}::text[])
+          or (${filter.retries ?? false}::boolean and l.attempt > 1 and l.original_request_id is null)
+          or (${filter.conversations ?? false}::boolean and l.conversation_id is not null and l.team is null and l.service is null and l.workflow is null)))
+    select m.finding, m.subject,
+           (array_agg(c.request_id order by c.request_id collate "C"))[1:${samples}::int] as sample_request_ids,
+           (count(distinct c.conversation_id))::text as conversations
+    from candidates c join ${membersRelation} on m.group_key = c.group_key
+    group by m.finding, m.subject`.execute(db);
   return rows;
 }
 
@@ -314,7 +459,7 @@ export async function selectTeamEvidence(db: Db, table: string): Promise<TeamEvi
       select distinct effective_team as team, gateway_key_id
       from ${t} where effective_team is not null and gateway_key_id is not null and not key_known
     ), unowned as (
-      select gateway_key_id, count(*) as records, sum(cost) as cost
+      select gateway_key_id, sum(records) as records, sum(cost) as cost
       from ${t} where effective_team is null and gateway_key_id is not null and not key_known
       group by gateway_key_id
     ), exposure as (
@@ -323,8 +468,8 @@ export async function selectTeamEvidence(db: Db, table: string): Promise<TeamEvi
       from team_keys tk left join unowned u on u.gateway_key_id = tk.gateway_key_id
       group by tk.team
     ), own as (
-      select effective_team as team, count(*) as records, coalesce(sum(cost), 0) as cost,
-             count(*) filter (where key_team is null or team is null or team = key_team) as attributable_records,
+      select effective_team as team, sum(records) as records, coalesce(sum(cost), 0) as cost,
+             coalesce(sum(records) filter (where key_team is null or team is null or team = key_team), 0) as attributable_records,
              coalesce(sum(cost) filter (where key_team is null or team is null or team = key_team), 0) as attributable_cost
       from ${t} where effective_team is not null
       group by effective_team

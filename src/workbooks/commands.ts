@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Option } from 'commander';
 import { printResult, UserError, type RegisterCommands } from '../command-context.ts';
 import { EXCEL_MAX_ROWS } from './cell-values.ts';
-import { teamsOfRun, writeAllocationWorkbook, writeDisputeWorkbook, type WorkbookFile } from './write-workbooks.ts';
+import { teamsOfRun, writeAllocationWorkbook, writeDisputeWorkbooks, type WorkbookFile } from './write-workbooks.ts';
 
 interface WorkbookCommandOptions {
   period?: string;
@@ -37,10 +37,9 @@ export const registerWorkbooksCommands: RegisterCommands = (program, context) =>
       const files: WorkbookFile[] = [{ kind: 'allocation', team: null, path: allocation.path, sha256: allocation.sha256 }];
       const teams = options.allTeams ? (await teamsOfRun(store, allocation.period, allocation.run_id)).teams : (options.team ?? []);
       const deadlines: Record<string, string> = {};
-      for (const team of teams) {
-        const dispute = await writeDisputeWorkbook(store, { ...base, period: allocation.period, runId: allocation.run_id, team });
-        files.push({ kind: 'dispute', team, path: dispute.path, sha256: dispute.sha256 });
-        deadlines[team] = dispute.deadline;
+      for (const dispute of await writeDisputeWorkbooks(store, { ...base, period: allocation.period, runId: allocation.run_id, teams })) {
+        files.push({ kind: 'dispute', team: dispute.team, path: dispute.path, sha256: dispute.sha256 });
+        deadlines[dispute.team!] = dispute.deadline;
       }
       context.log.info('workbooks written', { period: allocation.period, run_id: allocation.run_id, files: files.length });
       printResult(options.json === true, { run_id: allocation.run_id, period: allocation.period, files }, () =>

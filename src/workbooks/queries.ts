@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { Decimal } from '../money.ts';
 import { periodBounds, periodDays, type Period } from '../period.ts';
+import { withPlannerSettings } from '../pricing/queries.ts';
 
 // The stored results of a run, rolled up for the workbooks. Every query reads one run's tables;
 // large lists are read in keyset pages so a month never sits in memory at once.
@@ -562,115 +563,271 @@ export interface TopRequestRow {
  * the list and `total` counts all the team's records.
  *
  * Pricing a whole month record by record to keep a thousand is what made this slow, so the work
- * is split. One scan of the team's records gives each a cheap upper bound of its cost (its token
- * counts times the highest price of each category for its provider, model name and tier on those
- * card versions: a hash join on a small table) and keeps the records with the highest bounds;
- * only those are priced exactly, with index lookups on the card. The list is final once its last
- * row costs more than the best bound left out; otherwise more candidates are taken (at worst
- * every record with a non-zero bound). A record whose bound is 0 costs exactly 0 (prices are
- * never negative), so only the earliest `limit` of those can make the list.
+ * is split. Each record gets a cheap upper bound of its cost (its token counts times the highest
+ * price of each category for its provider, model name and tier on those card versions) and the
+ * records with the highest bounds are kept (see selectTopRequestCandidates); only those are
+ * priced exactly, with index lookups on the card. The list is final once its last row costs more
+ * than the best bound left out; otherwise more candidates are taken (at worst every record with a
+ * non-zero bound). A record whose bound is 0 costs exactly 0 (prices are never negative), so only
+ * the earliest `limit` of those can make the list.
  */
 export async function selectTopRequests(db: Db, runId: string, period: Period, team: string, limit: number): Promise<{ rows: TopRequestRow[]; total: string }> {
+  const found = await selectTopRequestsOfTeams(db, runId, period, [team], limit);
+  return found.get(team) ?? { rows: [], total: '0' };
+}
+
+/** selectTopRequests for several teams, with the month scanned twice for all of them together. */
+export async function selectTopRequestsOfTeams(
+  db: Db,
+  runId: string,
+  period: Period,
+  teams: readonly string[],
+  limit: number,
+): Promise<Map<string, { rows: TopRequestRow[]; total: string }>> {
+  const result = new Map<string, { rows: TopRequestRow[]; total: string }>();
+  if (teams.length === 0) return result;
   const versions = (await sql<{ id: string }>`
     select distinct card_version_id::text as id from run_cost_cube where run_id = ${runId}::bigint and card_version_id is not null`.execute(db)).rows.map((r) => r.id);
+  const bounds = await selectCostBounds(db, versions);
   let size = Math.max(limit * 2, 100);
-  for (;;) {
-    const found = await withHashJoins(db, (trx) => selectTopRequestCandidates(trx, versions, period, team, limit, size));
-    const rows = await priceTopRequests(db, versions, period, found.candidates, limit);
-    const last = rows[rows.length - 1];
-    const complete = found.outsideBound === null || (rows.length === limit && last !== undefined && new Decimal(last.cost).greaterThan(found.outsideBound));
-    if (complete) return { rows, total: found.total };
+  let pending = [...new Set(teams)];
+  while (pending.length > 0) {
+    const found = await withHashJoins(db, (trx) => selectTopRequestCandidates(trx, bounds, period, pending, limit, size));
+    const incomplete: string[] = [];
+    for (const team of pending) {
+      const candidates = found.get(team) ?? { candidates: [], total: '0', outsideBound: null };
+      const rows = await priceTopRequests(db, versions, candidates.candidates, limit);
+      const last = rows[rows.length - 1];
+      const complete = candidates.outsideBound === null || (rows.length === limit && last !== undefined && new Decimal(last.cost).greaterThan(candidates.outsideBound));
+      if (complete) result.set(team, { rows, total: candidates.total });
+      else incomplete.push(team);
+    }
+    pending = incomplete;
     size *= 4;
   }
+  return result;
 }
 
 /**
- * Runs `work` with nested loops switched off, for one scan of the month joined to small tables:
- * without statistics on the CTEs the planner expects one row from each and loops over them per
- * record. SET LOCAL needs a transaction: the caller's (the setting is restored after), or one of
- * its own.
+ * Planner settings for the two scans of the month joined to small parameter tables: without
+ * statistics on them the planner expects a handful of rows, then loops over them per record or
+ * sorts the month (on disk) for merge joins and a GroupAggregate; hashing is what fits. Sorts
+ * priced out would make JIT compile for the inflated cost. The joins go in the order written:
+ * the kept histogram steps are matched on (team, step) after the prices that give the step, not
+ * on the team alone before them (which multiplied the month by the number of steps kept).
+ */
+const SCAN_PLANNER_SETTINGS: Readonly<Record<string, string>> = {
+  enable_nestloop: 'off',
+  enable_mergejoin: 'off',
+  enable_sort: 'off',
+  jit: 'off',
+  join_collapse_limit: '1',
+  from_collapse_limit: '1',
+};
+
+/**
+ * Runs `work` with SCAN_PLANNER_SETTINGS. SET LOCAL needs a transaction: the caller's (the
+ * settings are restored after), or one of its own, repeatable read so that both scans see the
+ * same records.
  */
 async function withHashJoins<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
-  const run = async (trx: Db) => {
-    const { rows } = await sql<{ setting: string }>`select current_setting('enable_nestloop') as setting`.execute(trx);
-    await sql`select set_config('enable_nestloop', 'off', true)`.execute(trx);
-    try {
-      return await work(trx);
-    } finally {
-      await sql`select set_config('enable_nestloop', ${rows[0]?.setting ?? 'on'}, true)`.execute(trx);
-    }
-  };
-  return db.isTransaction ? run(db) : db.transaction().execute(run);
+  const run = (trx: Db) => withPlannerSettings(trx, SCAN_PLANNER_SETTINGS, () => work(trx));
+  return db.isTransaction ? run(db) : db.transaction().setIsolationLevel('repeatable read').execute(run);
 }
 
+/** The highest price of each category per provider, model name (canonical or alias) and tier on the card versions. */
+interface CostBound {
+  provider: string;
+  name: string;
+  service_tier: string;
+  input_price: string;
+  cached_input_price: string;
+  cache_write_5m_price: string;
+  cache_write_1h_price: string;
+  output_price: string;
+  request_price: string;
+}
+
+async function selectCostBounds(db: Db, versions: string[]): Promise<CostBound[]> {
+  const { rows } = await sql<CostBound>`
+    with lines as (select provider, model, service_tier, token_category, unit_price from rate_card_line where card_version_id = any(${versions}::bigint[])),
+    names as (
+      select distinct provider, model, model as name from lines
+      union
+      select distinct l.provider, l.model, a.alias from lines l join model_alias a on a.provider = l.provider and a.model = l.model)
+    select n.provider, n.name, l.service_tier,
+           coalesce(max(l.unit_price) filter (where l.token_category = 'input'), 0)::text as input_price,
+           coalesce(max(l.unit_price) filter (where l.token_category = 'cached_input'), 0)::text as cached_input_price,
+           coalesce(max(l.unit_price) filter (where l.token_category = 'cache_write_5m'), 0)::text as cache_write_5m_price,
+           coalesce(max(l.unit_price) filter (where l.token_category = 'cache_write_1h'), 0)::text as cache_write_1h_price,
+           coalesce(max(l.unit_price) filter (where l.token_category = 'output'), 0)::text as output_price,
+           coalesce(max(l.unit_price) filter (where l.token_category = 'request'), 0)::text as request_price
+    from names n join lines l on l.provider = n.provider and l.model = n.model
+    group by n.provider, n.name, l.service_tier`.execute(db);
+  return rows;
+}
+
+/** A candidate record with what its exact price and its row in the sheet need, as read by the scan. */
+interface CandidateRecord {
+  request_id: string;
+  ts: string;
+  provider_response_id: string | null;
+  provider: string;
+  response_model: string;
+  service: string | null;
+  workflow: string | null;
+  status: string;
+  attempt: number | null;
+  service_tier: string;
+  region: string | null;
+  input_tokens: string;
+  cache_read_input_tokens: string;
+  cache_write_5m_input_tokens: string;
+  cache_write_1h_input_tokens: string;
+  output_tokens: string;
+  reasoning_output_tokens: string;
+}
+
+const CANDIDATE_COLUMNS = [
+  'provider_response_id', 'provider', 'response_model', 'service', 'workflow', 'status', 'attempt', 'service_tier', 'region',
+  'input_tokens', 'cache_read_input_tokens', 'cache_write_5m_input_tokens', 'cache_write_1h_input_tokens', 'output_tokens', 'reasoning_output_tokens',
+] as const;
+
 interface TopRequestCandidates {
-  candidates: { request_id: string; ts: string }[];
+  candidates: CandidateRecord[];
   total: string;
   /** the highest cost bound among the team's records not in `candidates` (null: none left out) */
   outsideBound: string | null;
 }
 
-async function selectTopRequestCandidates(db: Db, versions: string[], period: Period, team: string, limit: number, size: number): Promise<TopRequestCandidates> {
+// Histogram steps of the cost bound: 32 per power of ten (about 7.5% apart) from 10^-12 to 10^6
+// dollars (after a first step for anything above 0), and hours for the records whose bound is 0.
+// The steps are taken on the bound computed in float8 (cheap; its error, about 10^-15 relative,
+// is far below a step), and the second pass keeps one step more than needed, so no record that
+// belongs to the list can fall out.
+const BOUND_STEPS = [1e-300, ...Array.from({ length: 18 * 32 + 1 }, (_, i) => 10 ** ((i - 12 * 32) / 32))];
+
+/**
+ * Per team, the `size` + 1 records with the highest cost bound (by bound, then time and request id)
+ * and the earliest `limit` with a bound of 0, for many teams in two scans of the month and no
+ * sort of it: the first scan counts each team's records per histogram step of the bound (and per
+ * hour for the zero bounds), which gives each team the lowest step it needs; the second keeps the
+ * records in the steps from there on (a few thousand per team), which are ranked exactly.
+ */
+async function selectTopRequestCandidates(
+  db: Db,
+  bounds: CostBound[],
+  period: Period,
+  teams: string[],
+  limit: number,
+  size: number,
+): Promise<Map<string, TopRequestCandidates>> {
   const { start, end } = periodBounds(period);
-  const { rows } = await sql<{ kind: 'top' | 'zero' | 'total'; request_id: string | null; ts: string | null; value: string | null }>`
-    with lines as (select provider, model, service_tier, token_category, unit_price from rate_card_line where card_version_id = any(${versions}::bigint[])),
-    names as (
-      select distinct provider, model, model as name from lines
-      union
-      select distinct l.provider, l.model, a.alias from lines l join model_alias a on a.provider = l.provider and a.model = l.model),
-    bound as (
-      select n.provider, n.name, l.service_tier,
-             coalesce(max(l.unit_price) filter (where l.token_category = 'input'), 0) as input_price,
-             coalesce(max(l.unit_price) filter (where l.token_category = 'cached_input'), 0) as cached_input_price,
-             coalesce(max(l.unit_price) filter (where l.token_category = 'cache_write_5m'), 0) as cache_write_5m_price,
-             coalesce(max(l.unit_price) filter (where l.token_category = 'cache_write_1h'), 0) as cache_write_1h_price,
-             coalesce(max(l.unit_price) filter (where l.token_category = 'output'), 0) as output_price,
-             coalesce(max(l.unit_price) filter (where l.token_category = 'request'), 0) as request_price
-      from names n join lines l on l.provider = n.provider and l.model = n.model
-      group by n.provider, n.name, l.service_tier),
-    team_recs as materialized (
-      select l.request_id, l.ts,
-             coalesce((greatest(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens, 0) * b.input_price
-               + greatest(l.cache_read_input_tokens, 0) * b.cached_input_price
-               + greatest(l.cache_write_5m_input_tokens, 0) * b.cache_write_5m_price
-               + greatest(l.cache_write_1h_input_tokens, 0) * b.cache_write_1h_price
-               + greatest(l.output_tokens, 0) * b.output_price) / 1000000 + b.request_price, 0) as bound
-      from ledger_record l
-      join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
-      left join gateway_key_owner g on g.gateway_key_id = l.gateway_key_id
-      left join bound b on b.provider = l.provider and b.name = l.response_model and b.service_tier = l.service_tier
-      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
-        and coalesce(l.team, g.team) = ${team})
-    select 'top' as kind, request_id, ts::text as ts, bound::text as value
-    from (select * from team_recs where bound > 0 order by bound desc, ts, request_id limit ${size + 1}) t
-    union all
-    select 'zero', request_id, ts::text, null
-    from (select * from team_recs where bound = 0 order by ts, request_id limit ${limit}) z
-    union all
-    select 'total', null, null, count(*)::text from team_recs`.execute(db);
-  const top = rows.filter((r) => r.kind === 'top').sort((a, b) => new Decimal(b.value!).comparedTo(a.value!));
-  const outside = top.length > size ? top[size]! : null;
-  const candidates = [...top.slice(0, size), ...rows.filter((r) => r.kind === 'zero')].map((r) => ({ request_id: r.request_id!, ts: r.ts! }));
-  return { candidates, total: rows.find((r) => r.kind === 'total')?.value ?? '0', outsideBound: outside?.value ?? null };
+  const column = (name: keyof CostBound) => bounds.map((b) => b[name]);
+  const prices = ['input_price', 'cached_input_price', 'cache_write_5m_price', 'cache_write_1h_price', 'output_price', 'request_price'] as const;
+  const quantities = [
+    'greatest(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens, 0)',
+    'greatest(l.cache_read_input_tokens, 0)',
+    'greatest(l.cache_write_5m_input_tokens, 0)',
+    'greatest(l.cache_write_1h_input_tokens, 0)',
+    'greatest(l.output_tokens, 0)',
+  ];
+  const bound = (cast: string, suffix: string) =>
+    sql.raw(`coalesce((${quantities.map((q, i) => `${q}${cast} * b.${prices[i]}${suffix}`).join(' + ')}) / 1000000 + b.request_price${suffix}, 0)`);
+  // One histogram key per record, its expression written once so it is computed once: the step
+  // of a bound above 0 (1, 2, ...), else minus the hour of the record (≤ 0).
+  const step = sql`coalesce(nullif(width_bucket(${bound('::float8', '_f')}, ${BOUND_STEPS}::float8[]), 0)::bigint, -floor(extract(epoch from l.ts) / 3600)::bigint)`;
+  // Parameters, not CTEs, so every worker of the parallel scan joins the bounds itself.
+  const records = sql`
+    select coalesce(l.team, g.team) as team, l.request_id, l.ts, ${bound('', '')} as bound, ${step} as step,
+           ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(`l.${c}`)))}
+    from ledger_record l
+    left join gateway_key_owner g on g.gateway_key_id = l.gateway_key_id
+    left join unnest(${column('provider')}::text[], ${column('name')}::text[], ${column('service_tier')}::text[],
+      ${sql.join(prices.map((p) => sql`${column(p)}::numeric[]`))}, ${sql.join(prices.map((p) => sql`${column(p)}::float8[]`))})
+      as b (provider, name, service_tier, ${sql.raw(prices.join(', '))}, ${sql.raw(prices.map((p) => `${p}_f`).join(', '))})
+      on b.provider = l.provider and b.name = l.response_model and b.service_tier = l.service_tier
+    where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+      -- an array, not a join: the planner then expects most records to pass, as they do, and
+      -- counts the histogram in the workers (a partial aggregate) instead of in the leader
+      and l.ingested_file_id = any(array(select id from ingested_file where status = 'loaded'))
+      and coalesce(l.team, g.team) = any(${teams}::text[])`;
+  const { rows: histogram } = await sql<{ team: string; step: string; records: string }>`
+    select r.team, r.step::text as step, count(*)::text as records from (${records}) r group by 1, 2`.execute(db);
+  const found = new Map<string, TopRequestCandidates>();
+  const kept: { team: string; step: string }[] = [];
+  for (const team of teams) {
+    const own = histogram.filter((h) => h.team === team).map((h) => ({ step: Number(h.step), records: Number(h.records) }));
+    if (own.length === 0) continue;
+    found.set(team, { candidates: [], total: String(own.reduce((sum, h) => sum + h.records, 0)), outsideBound: null });
+    const positive = own.filter((h) => h.step > 0).sort((x, y) => y.step - x.step);
+    const zero = own.filter((h) => h.step <= 0).sort((x, y) => y.step - x.step);
+    const lowest = lowestStep(positive, size + 1);
+    const latest = lowestStep(zero, limit);
+    for (const h of positive) if (lowest !== null && h.step >= lowest - 1) kept.push({ team, step: String(h.step) });
+    for (const h of zero) if (latest !== null && h.step >= latest) kept.push({ team, step: String(h.step) });
+  }
+  if (kept.length === 0) return found;
+  const { rows } = await sql<CandidateRecord & { team: string; kind: 'top' | 'zero'; value: string | null }>`
+    select team, kind, request_id, ts::text as ts, value, ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(c)))} from (
+      select r.team, case when r.bound > 0 then 'top' else 'zero' end as kind, r.request_id, r.ts,
+             case when r.bound > 0 then r.bound::text end as value, ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(`r.${c}`)))},
+             row_number() over (partition by r.team, r.bound > 0 order by case when r.bound > 0 then r.bound end desc, r.ts, r.request_id) as rank
+      from (${records}) r
+      join unnest(${kept.map((k) => k.team)}::text[], ${kept.map((k) => k.step)}::bigint[]) as k (team, step)
+        on k.team = r.team and k.step = r.step) ranked
+    where (kind = 'top' and rank <= ${size + 1}) or (kind = 'zero' and rank <= ${limit})
+    order by team, kind, rank`.execute(db);
+  for (const [team, entry] of found) {
+    const own = rows.filter((r) => r.team === team);
+    const top = own.filter((r) => r.kind === 'top');
+    const outside = top.length > size ? top[size]! : null;
+    entry.candidates = [...top.slice(0, size), ...own.filter((r) => r.kind === 'zero')].map(({ team: _team, kind: _kind, value: _value, ...record }) => record);
+    entry.outsideBound = outside?.value ?? null;
+  }
+  return found;
 }
 
-/** Prices the candidate records exactly, one index lookup per record and category, and keeps the top `limit`. */
-async function priceTopRequests(db: Db, versions: string[], period: Period, candidates: { request_id: string; ts: string }[], limit: number): Promise<TopRequestRow[]> {
+/**
+ * The step from which on (steps in descending order: highest bound, or earliest hour as minus
+ * the hour) at least `wanted` records are counted; the last step when there are fewer; null when
+ * there are none.
+ */
+function lowestStep(steps: { step: number; records: number }[], wanted: number): number | null {
+  let seen = 0;
+  for (const { step, records } of steps) {
+    seen += records;
+    if (seen >= wanted) return step;
+  }
+  return steps.length > 0 ? steps[steps.length - 1]!.step : null;
+}
+
+/**
+ * Prices the candidate records exactly, one index lookup on the card per record and category, and
+ * keeps the top `limit`. The records come with the columns the scan read, so the ledger is not
+ * visited again record by record.
+ */
+async function priceTopRequests(db: Db, versions: string[], candidates: CandidateRecord[], limit: number): Promise<TopRequestRow[]> {
   if (candidates.length === 0) return [];
-  const { start, end } = periodBounds(period);
+  const column = (name: keyof CandidateRecord) => candidates.map((c) => c[name]);
   const { rows } = await sql<TopRequestRow>`
     with chosen as (
-      select * from unnest(${candidates.map((c) => c.request_id)}::text[], ${candidates.map((c) => c.ts)}::timestamptz[]) as c(request_id, ts)),
+      select * from unnest(
+        ${column('request_id')}::text[], ${column('ts')}::timestamptz[], ${column('provider_response_id')}::text[], ${column('provider')}::text[],
+        ${column('response_model')}::text[], ${column('service')}::text[], ${column('workflow')}::text[], ${column('status')}::text[],
+        ${column('attempt')}::integer[], ${column('service_tier')}::text[], ${column('region')}::text[], ${column('input_tokens')}::bigint[],
+        ${column('cache_read_input_tokens')}::bigint[], ${column('cache_write_5m_input_tokens')}::bigint[], ${column('cache_write_1h_input_tokens')}::bigint[],
+        ${column('output_tokens')}::bigint[], ${column('reasoning_output_tokens')}::bigint[])
+      as l (request_id, ts, provider_response_id, provider, response_model, service, workflow, status, attempt, service_tier, region,
+            input_tokens, cache_read_input_tokens, cache_write_5m_input_tokens, cache_write_1h_input_tokens, output_tokens, reasoning_output_tokens)),
     recs as (
       select l.request_id, l.provider_response_id, l.ts, l.provider, coalesce(a.model, l.response_model) as model,
              l.service, l.workflow, l.status, l.attempt, l.service_tier, coalesce(l.region, '') as region, l.input_tokens,
              l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens as uncached,
              l.cache_read_input_tokens, l.cache_write_5m_input_tokens, l.cache_write_1h_input_tokens, l.output_tokens, l.reasoning_output_tokens
-      from chosen c
-      join ledger_record l on l.request_id = c.request_id and l.ts = c.ts
+      from chosen l
       left join model_alias a on a.provider = l.provider and a.alias = l.response_model
-        and a.effective_from <= l.ts and (a.effective_to is null or a.effective_to > l.ts)
-      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz)
+        and a.effective_from <= l.ts and (a.effective_to is null or a.effective_to > l.ts))
     select r.request_id, r.provider_response_id, r.ts, r.provider, r.model, r.service, r.workflow, r.status, r.attempt,
            r.uncached::text as input_tokens, r.cache_read_input_tokens::text as cached_input_tokens,
            r.cache_write_5m_input_tokens::text as cache_write_5m_tokens, r.cache_write_1h_input_tokens::text as cache_write_1h_tokens,

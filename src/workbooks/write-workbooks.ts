@@ -145,7 +145,7 @@ export async function writeAllocationWorkbook(storeOrDb: Store | Db, options: Wo
  */
 export async function writeDisputeWorkbook(
   storeOrDb: Store | Db,
-  options: WorkbookOptions & { team: string },
+  options: WorkbookOptions & { team: string; topRequests?: TopRequests | undefined },
 ): Promise<WorkbookFile & { run_id: string; period: string; issued_at: string; deadline: string }> {
   const db = dbOf(storeOrDb);
   const run = await resolveWorkbookRun(db, options.period, options.runId);
@@ -160,7 +160,7 @@ export async function writeDisputeWorkbook(
   const issuedAt = first?.issued_at ?? options.now ?? new Date();
   const context = { run, team, issuedAt, deadline: disputeDeadline(issuedAt) };
   const figures = (await q.selectTeamFigures(db, run.id, team))[0];
-  const top = await q.selectTopRequests(db, run.id, period, team, TOP_REQUESTS_CAP);
+  const top = options.topRequests ?? (await q.selectTopRequests(db, run.id, period, team, TOP_REQUESTS_CAP));
   const sheets: SheetSpec[] = [
     teamSummarySheet(context, figures),
     teamChargesSheet(context, await q.selectTeamCharges(db, run.id, team)),
@@ -174,6 +174,35 @@ export async function writeDisputeWorkbook(
   const written = await writeWorkbook(file, sheets, { created: runDate(run), title: `recon dispute workbook ${run.period} ${team} (run ${run.id})` }, { maxRowsPerSheet: options.maxRowsPerSheet });
   await q.insertWorkbookIssue(db, { period: run.period, runId: run.id, kind: 'dispute', team, path: written.path, sha256: written.sha256, issuedAt: first ? (options.now ?? new Date()) : issuedAt });
   return { kind: 'dispute', team, path: written.path, sha256: written.sha256, run_id: run.id, period: run.period, issued_at: issuedAt.toISOString(), deadline: context.deadline };
+}
+
+type TopRequests = { rows: q.TopRequestRow[]; total: string };
+
+// Teams whose top requests are found together: one pair of scans of the month per batch, and at
+// most this many teams' candidates in memory at once.
+const TEAMS_PER_SCAN = 25;
+
+/**
+ * Writes the dispute workbooks of several teams of one run, in order (as writeDisputeWorkbook
+ * each). Their top requests are found a batch of teams at a time, so the month is scanned twice
+ * per batch instead of once per team.
+ */
+export async function writeDisputeWorkbooks(
+  storeOrDb: Store | Db,
+  options: WorkbookOptions & { teams: readonly string[] },
+): Promise<(WorkbookFile & { run_id: string; period: string; issued_at: string; deadline: string })[]> {
+  const db = dbOf(storeOrDb);
+  const run = await resolveWorkbookRun(db, options.period, options.runId);
+  const charged = new Set(await q.selectRunTeams(db, run.id));
+  const written = [];
+  for (let i = 0; i < options.teams.length; i += TEAMS_PER_SCAN) {
+    const batch = options.teams.slice(i, i + TEAMS_PER_SCAN);
+    const top = await q.selectTopRequestsOfTeams(db, run.id, parsePeriod(run.period), batch.filter((team) => charged.has(team)), TOP_REQUESTS_CAP);
+    for (const team of batch) {
+      written.push(await writeDisputeWorkbook(db, { ...options, period: run.period, runId: run.id, team, topRequests: top.get(team) }));
+    }
+  }
+  return written;
 }
 
 /** The teams that get a dispute workbook for a run. */
