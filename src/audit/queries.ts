@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { periodBounds, type Period } from '../period.ts';
-import { withPlannerSettings } from '../pricing/queries.ts';
+import { withPlannerSettings } from '../db/planner-settings.ts';
 import { CHECKLIST_FIELDS } from './checklist.ts';
 
 /** A gateway key owner row, from the imported key map or from an --owners file. */

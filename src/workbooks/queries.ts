@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { Decimal } from '../money.ts';
 import { periodBounds, periodDays, type Period } from '../period.ts';
-import { withPlannerSettings } from '../pricing/queries.ts';
+import { withPlannerSettings } from '../db/planner-settings.ts';
 
 // The stored results of a run, rolled up for the workbooks. Every query reads one run's tables;
 // large lists are read in keyset pages so a month never sits in memory at once.
