@@ -377,3 +377,54 @@ export function indexAndAttachMonth(month: MonthPartition): RawBuilder<unknown>[
     sql`alter table ledger_record attach partition ${table} for values from (${sql.lit(month.start)}) to (${sql.lit(month.end)})`,
   ];
 }
+
+/**
+ * The screened fast path's target: a month's partition-to-be as a plain table that COPY fills
+ * with typed, already checked rows (ledger-csv-screen.ts). The file id is the column's default
+ * while it loads, and a CHECK on the month's bounds both stops a row of another month and lets
+ * ATTACH PARTITION skip its validating scan.
+ */
+export function createScreenedMonth(month: MonthPartition, fileId: string): string[] {
+  if (!/^\d+$/.test(fileId)) throw new Error(`not a file id: ${fileId}`);
+  const table = partitionName(month.name);
+  return [
+    `create table ${table} (like ledger_record including defaults, constraint ${quote(month.name + '_bounds')} check (ts >= ${lit(month.start)}::timestamptz and ts < ${lit(month.end)}::timestamptz))`,
+    `alter table ${table} alter column ingested_file_id set default ${fileId}`,
+  ];
+}
+
+export function copyIntoScreenedMonth(month: MonthPartition, columns: readonly string[]): string {
+  return `copy ${partitionName(month.name)} (${columns.map(quote).join(', ')}) from stdin with (format csv)`;
+}
+
+/** After the load: no default file id, and (once attached) the bounds are the partition's own. */
+export function dropScreenedDefault(month: MonthPartition): string {
+  return `alter table ${partitionName(month.name)} alter column ingested_file_id drop default`;
+}
+export function dropScreenedBounds(month: MonthPartition): string {
+  return `alter table ${partitionName(month.name)} drop constraint ${quote(month.name + '_bounds')}`;
+}
+
+/** lower() of providers the screen could not lower itself (non-ASCII letters). */
+export function lowerScreenedProviders(month: MonthPartition): string {
+  return `update ${partitionName(month.name)} set provider = lower(provider) where provider <> lower(provider)`;
+}
+
+/**
+ * The same request twice in the screened month: keep the first in the file, as the deduplicating
+ * insert (ON CONFLICT DO NOTHING in file order) would.
+ */
+export function deleteRepeatedRequests(month: MonthPartition): string {
+  const table = partitionName(month.name);
+  return `delete from ${table} later using ${table} earlier where later.request_id = earlier.request_id and later.ts = earlier.ts and later.source_line > earlier.source_line`;
+}
+
+export function countScreenedMonth(month: MonthPartition): RawBuilder<{ rows_stored: string; rows_untagged: string; min_provider: string | null; max_provider: string | null }> {
+  return sql`select count(*)::text as rows_stored, count(*) filter (where team is null)::text as rows_untagged, min(provider) as min_provider, max(provider) as max_provider
+    from ${partitionId(month.name)}`;
+}
+
+const partitionName = (name: string) => {
+  if (!PARTITION_NAME.test(name)) throw new Error(`not a ledger partition name: ${name}`);
+  return quote(name);
+};

@@ -1,0 +1,174 @@
+import { Readable } from 'node:stream';
+import type { Logger } from '../log.ts';
+import type { LEDGER_COLUMNS } from './format.ts';
+import { dayText, firstVouchedMonth, newScreenOutcome, screenedColumns, screenLedgerCsv, type ScreenOutcome } from './ledger-csv-screen.ts';
+import type { Runner } from './runner.ts';
+import * as q from './queries.ts';
+
+// The canonical ledger CSV into a month that has no partition yet (the month-end load): Node
+// screens the rows on their way to COPY (ledger-csv-screen.ts) and COPY writes the vouched ones,
+// typed, straight into the month's table; no text staging, no second pass. Held records (rows
+// that fail a check, rows of other months, unusual spellings) go through the staging table and
+// the SQL checks afterwards, exactly as a staged file's rows do.
+
+type LedgerColumn = (typeof LEDGER_COLUMNS)[number];
+
+export interface ScreenedLoad {
+  read: number;
+  rejected: number;
+  stored: number;
+  untagged: number;
+  provider: string | null;
+  first: string | null;
+  last: string | null;
+}
+
+export interface ScreenedHooks {
+  /** the file's hash is known: stop if the same bytes were ingested before */
+  checkNotKnown(): Promise<void>;
+  /** the file's scope is known: replace earlier files it overlaps (when asked) */
+  replaceOverlaps(scope: { provider: string | null; first: string | null; last: string | null }): Promise<void>;
+}
+
+/**
+ * The month the screen would fill, when the file's first vouched row falls in a month with no
+ * partition yet; null when the file should be staged instead.
+ */
+export async function screenableMonth(runner: Runner, head: string, columns: readonly (LedgerColumn | null)[]): Promise<ScreenableMonth | null> {
+  const month = firstVouchedMonth(Buffer.from(head), columns);
+  if (month === null) return null;
+  const start = new Date(Date.UTC(Math.floor(month / 100), (month % 100) - 1, 1));
+  const [partition] = q.monthPartitions(start, start);
+  const missing = await runner.query(q.selectMissingPartitions([partition!.name]));
+  return missing.length === 1 ? { partition: partition!, month } : null;
+}
+
+export interface ScreenableMonth {
+  partition: q.MonthPartition;
+  /** year * 100 + month */
+  month: number;
+}
+
+/**
+ * Loads the file through the screen into `month`. Returns null, with the transaction as it was
+ * before, when the screen gave up or COPY refused a row: the caller stages the file instead.
+ */
+export async function loadScreenedLedger(
+  runner: Runner, input: Readable, target: ScreenableMonth, file: { id: string; path: string },
+  columns: { screened: readonly (LedgerColumn | null)[]; staged: readonly string[]; extra: number }, hooks: ScreenedHooks, log: Logger | undefined,
+): Promise<ScreenedLoad | null> {
+  const month = target.partition;
+  const fileId = file.id;
+  const stageTable = q.stageName(fileId);
+  const plan = { columns: columns.screened, month: target.month };
+  const outcome = newScreenOutcome();
+  await runner.exec('savepoint screen');
+  try {
+    for (const statement of q.createScreenedMonth(month, fileId)) await runner.exec(statement);
+    await runner.copy(() => q.copyIntoScreenedMonth(month, screenedColumns(plan)), screenLedgerCsv(input, plan, outcome), false);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    // 22xxx / 23xxx: COPY refused a row the screen passed (it never should); 42P07: another
+    // ingest created the month first. Either way the staged path decides.
+    if (!code.startsWith('22') && !code.startsWith('23') && code !== '42P07') throw error;
+    outcome.gaveUp = `COPY refused a screened row (${code}): ${(error as Error).message}`;
+  }
+  if (outcome.gaveUp) {
+    log?.debug('screened load not possible; staging the file', { reason: outcome.gaveUp });
+    await runner.exec('rollback to savepoint screen');
+    input.destroy();
+    return null;
+  }
+  await runner.exec('release savepoint screen');
+  await hooks.checkNotKnown();
+
+  const held = await stageHeld(runner, outcome, stageTable, columns.extra, columns.staged);
+  if (outcome.providerNeedsLower) await runner.exec(q.lowerScreenedProviders(month));
+  let provider = outcome.provider ?? null;
+  if (outcome.providerNeedsLower) {
+    const [counted] = await runner.query(q.countScreenedMonth(month));
+    provider = counted!.min_provider !== null && counted!.min_provider === counted!.max_provider ? counted!.min_provider : null;
+  }
+  if (held?.rows_read && Number(held.rows_read) > Number(held.rows_rejected)) {
+    if (held.min_provider !== held.max_provider || held.min_provider !== provider) provider = null;
+  }
+  const local = [outcome.minLocalDay, outcome.maxLocalDay].map(dayText);
+  const heldLocal = held?.min_local && held.max_local ? [held.min_local.slice(0, 10), held.max_local.slice(0, 10)] : null;
+  const scope = {
+    provider,
+    first: heldLocal && heldLocal[0]! < local[0]! ? heldLocal[0]! : local[0]!,
+    last: heldLocal && heldLocal[1]! > local[1]! ? heldLocal[1]! : local[1]!,
+  };
+  await hooks.replaceOverlaps(scope);
+  if (held) await runner.query(q.quarantineStagedLedger(stageTable, fileId, file.path, 0));
+
+  const stored = await indexAndAttach(runner, month, outcome);
+  let first = dayText(outcome.minUtcDay);
+  let last = dayText(outcome.maxUtcDay);
+  let movedStored = 0;
+  let movedUntagged = 0;
+  if (held?.min_local && held.max_local) {
+    // as for a staged file: wall-clock times are UTC unless some offset is not Z
+    const slack = held.has_offsets ? 24 * 3600_000 : 0;
+    // every month from the first to the last row has a partition, as for a staged file
+    const from = new Date(Math.min(Date.parse(held.min_local + 'Z') - slack, Date.parse(month.start)));
+    const to = new Date(Math.max(Date.parse(held.max_local + 'Z') + slack + 1000, Date.parse(month.end) - 1));
+    await runner.query(q.ensurePartitions(from, to));
+    const [moved] = await runner.query(q.moveStagedLedger(stageTable, fileId, 0));
+    movedStored = Number(moved!.rows_stored);
+    movedUntagged = Number(moved!.rows_untagged);
+    if (moved!.min_ts && moved!.max_ts) {
+      const min = new Date(moved!.min_ts).toISOString().slice(0, 10);
+      const max = new Date(moved!.max_ts).toISOString().slice(0, 10);
+      if (min < first) first = min;
+      if (max > last) last = max;
+    }
+  }
+  if (held) await runner.exec(`drop table ${stageTable}`);
+  return {
+    read: outcome.records,
+    rejected: held ? Number(held.rows_rejected) : 0,
+    stored: stored.stored + movedStored,
+    untagged: stored.untagged + movedUntagged,
+    provider: scope.provider,
+    first,
+    last,
+  };
+}
+
+/** The held records into the text staging table, checked there as any staged row; null if none. */
+async function stageHeld(runner: Runner, outcome: ScreenOutcome, stageTable: string, extraColumns: number, stageColumns: readonly string[]): Promise<q.StageScope | null> {
+  if (outcome.heldRecords === 0) return null;
+  await runner.exec(q.createLedgerStage(stageTable, extraColumns));
+  const held = outcome.held;
+  outcome.held = [];
+  await runner.copy(() => q.copyIntoStage(stageTable, ['line', ...stageColumns], false), Readable.from(held), false);
+  const [scope] = await runner.query(q.selectStageScope(stageTable));
+  return scope!;
+}
+
+/**
+ * The month's indexes, then the month attached as a partition. A request twice in the file makes
+ * the unique index fail: the later copies are deleted (the first in the file stays, as with the
+ * deduplicating insert) and the index is built again.
+ */
+async function indexAndAttach(runner: Runner, month: q.MonthPartition, outcome: ScreenOutcome): Promise<{ stored: number; untagged: number }> {
+  let stored = { stored: outcome.vouched, untagged: outcome.untagged };
+  await runner.exec(q.dropScreenedDefault(month));
+  const statements = q.indexAndAttachMonth(month);
+  await runner.exec('savepoint screened_index');
+  try {
+    await runner.query(statements[0]!);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '23505') throw error;
+    await runner.exec('rollback to savepoint screened_index');
+    await runner.exec(q.deleteRepeatedRequests(month));
+    const [counted] = await runner.query(q.countScreenedMonth(month));
+    stored = { stored: Number(counted!.rows_stored), untagged: Number(counted!.rows_untagged) };
+    await runner.query(statements[0]!);
+  }
+  await runner.exec('release savepoint screened_index');
+  for (const statement of statements.slice(1)) await runner.query(statement);
+  await runner.exec(q.dropScreenedBounds(month));
+  return stored;
+}
