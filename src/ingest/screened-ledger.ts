@@ -73,6 +73,8 @@ export async function loadScreenedLedger(
     if (!code.startsWith('22') && !code.startsWith('23') && code !== '42P07') throw error;
     outcome.gaveUp = `COPY refused a screened row (${code}): ${(error as Error).message}`;
   }
+  // the head promised a row of this month; without one the days below would be undefined
+  if (!outcome.gaveUp && outcome.vouched === 0) outcome.gaveUp = 'no row of the month to vouch for';
   if (outcome.gaveUp) {
     log?.debug('screened load not possible; staging the file', { reason: outcome.gaveUp });
     await runner.exec('rollback to savepoint screen');
