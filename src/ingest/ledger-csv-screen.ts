@@ -4,11 +4,13 @@ import type { LEDGER_COLUMNS } from './format.ts';
 // The fast path of the canonical ledger CSV. Node reads the bytes on their way to COPY anyway, so
 // it also splits each record the way PostgreSQL's CSV reader does and vouches for the rows that
 // pass every row check (queries.ts LEDGER_CHECKS): those go straight into the typed month table,
-// already in the form the staging insert would have given them (lower-case tier and status,
-// absent counts 0, empty text null). A record it cannot vouch for (a failed check, another month,
-// an unusual spelling) is held back, with its line, for the text staging table and the SQL
-// checks, which decide it exactly as before. Vouching is deliberately narrower than the checks:
-// a held good row is still stored; only a row that fails a check is ever quarantined.
+// already in the form the staging insert would have given them (lower-case provider, tier and
+// status, absent counts 0, empty text null). A record it cannot vouch for (a failed check, another
+// month, an unusual spelling) is held back, with its line, for the text staging table and the SQL
+// checks, which decide it exactly as before. Vouching is deliberately narrower than the checks: a
+// held good row is still stored; only a row that fails a check is ever quarantined. (One order
+// differs: a held good row repeating a vouched request of the same month, which takes a timestamp
+// with 7-9 fraction digits or a non-ASCII tier, loses to the vouched one even if it came first.)
 
 type LedgerColumn = (typeof LEDGER_COLUMNS)[number];
 
