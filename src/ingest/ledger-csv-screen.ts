@@ -30,6 +30,8 @@ export interface ScreenOutcome {
   provider: string | null | undefined;
   /** some vouched provider has non-ASCII characters: lower() in SQL must finish the job */
   providerNeedsLower: boolean;
+  /** some vouched timestamp ends in an offset rather than Z (its UTC day may differ from its wall-clock day) */
+  hasOffsets: boolean;
   /** wall-clock days (YYYYMMDD) and UTC days of the vouched rows */
   minLocalDay: number;
   maxLocalDay: number;
@@ -108,7 +110,7 @@ const DEFAULT_STATUS = Buffer.from('ok');
 
 export function newScreenOutcome(): ScreenOutcome {
   return {
-    gaveUp: null, records: 0, vouched: 0, untagged: 0, held: [], heldRecords: 0, provider: undefined, providerNeedsLower: false,
+    gaveUp: null, records: 0, vouched: 0, untagged: 0, held: [], heldRecords: 0, provider: undefined, providerNeedsLower: false, hasOffsets: false,
     minLocalDay: Infinity, maxLocalDay: -Infinity, minUtcDay: Infinity, maxUtcDay: -Infinity,
   };
 }
@@ -192,6 +194,7 @@ export async function* screenLedgerCsv(input: AsyncIterable<Buffer | string>, pl
         outcome.vouched += 1;
         if (teamIndex < 0 || reader.isEmpty(buf, teamIndex)) outcome.untagged += 1;
         if (row.nonAsciiProvider) outcome.providerNeedsLower = true;
+        if (!row.zulu) outcome.hasOffsets = true;
         if (!providers.several) {
           if (providers.first === null) providers.first = reader.lowerValue(buf, providerIndex);
           else if (!reader.sameLower(buf, providerIndex, providers.first)) providers.several = true;
@@ -248,6 +251,8 @@ interface RowCheck {
   ok: boolean;
   /** minutes east of UTC of the timestamp (0 for Z) */
   offsetMinutes: number;
+  /** the timestamp ends in Z (not an offset, not even +00:00) */
+  zulu: boolean;
   nonAsciiProvider: boolean;
   /** the timestamp's wall-clock and UTC day, YYYYMMDD */
   localDay: number;
@@ -273,7 +278,7 @@ class RecordReader {
   /** the header's line end (0 = not yet read, LF or CR): COPY refuses records ending otherwise */
   private eol = 0;
   private readonly kinds: Int8Array;
-  private readonly result: RowCheck = { ok: false, offsetMinutes: 0, nonAsciiProvider: false, localDay: 0, utcDay: 0, verbatim: false };
+  private readonly result: RowCheck = { ok: false, offsetMinutes: 0, zulu: true, nonAsciiProvider: false, localDay: 0, utcDay: 0, verbatim: false };
   /** the header has columns the typed table does not take */
   private readonly ignored: boolean;
   private scratch = Buffer.allocUnsafe(256);
@@ -461,6 +466,7 @@ class RecordReader {
           const offset = timestampOffset(b, s, e);
           if (offset === null) return result;
           result.offsetMinutes = offset;
+          result.zulu = b[e - 1] === 0x5a || b[e - 1] === 0x7a;
           result.localDay = localDay(b, s);
           result.utcDay = offset === 0 ? result.localDay : utcDay(b, s, offset);
           break;

@@ -40,13 +40,15 @@ export async function screenableMonth(runner: Runner, head: string, columns: rea
   const start = new Date(Date.UTC(Math.floor(month / 100), (month % 100) - 1, 1));
   const [partition] = q.monthPartitions(start, start);
   const missing = await runner.query(q.selectMissingPartitions([partition!.name]));
-  return missing.length === 1 ? { partition: partition!, month } : null;
+  return { partition: partition!, month, newMonth: missing.length === 1 };
 }
 
 export interface ScreenableMonth {
   partition: q.MonthPartition;
   /** year * 100 + month */
   month: number;
+  /** the month has no partition yet */
+  newMonth: boolean;
 }
 
 /**
@@ -59,13 +61,14 @@ export async function loadScreenedLedger(
 ): Promise<ScreenedLoad | null> {
   const month = target.partition;
   const fileId = file.id;
+  const table = q.screenedTable(month, fileId, target.newMonth);
   const stageTable = q.stageName(fileId);
   const plan = { columns: columns.screened, month: target.month };
   const outcome = newScreenOutcome();
   await runner.exec('savepoint screen');
   try {
-    for (const statement of q.createScreenedMonth(month, fileId)) await runner.exec(statement);
-    await runner.copy(() => q.copyIntoScreenedMonth(month, screenedColumns(plan)), screenLedgerCsv(input, plan, outcome), false);
+    for (const statement of q.createScreenedTable(table, fileId)) await runner.exec(statement);
+    await runner.copy(() => q.copyIntoScreenedTable(table, screenedColumns(plan)), screenLedgerCsv(input, plan, outcome), false);
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     // 22xxx / 23xxx: COPY refused a row the screen passed (it never should); 42P07: another
@@ -85,10 +88,10 @@ export async function loadScreenedLedger(
   await hooks.checkNotKnown();
 
   const held = await stageHeld(runner, outcome, stageTable, columns.extra, columns.staged);
-  if (outcome.providerNeedsLower) await runner.exec(q.lowerScreenedProviders(month));
+  if (outcome.providerNeedsLower) await runner.exec(q.lowerScreenedProviders(table));
   let provider = outcome.provider ?? null;
   if (outcome.providerNeedsLower) {
-    const [counted] = await runner.query(q.countScreenedMonth(month));
+    const [counted] = await runner.query(q.countScreenedTable(table));
     provider = counted!.min_provider !== null && counted!.min_provider === counted!.max_provider ? counted!.min_provider : null;
   }
   if (held?.rows_read && Number(held.rows_read) > Number(held.rows_rejected)) {
@@ -104,38 +107,44 @@ export async function loadScreenedLedger(
   await hooks.replaceOverlaps(scope);
   if (held) await runner.query(q.quarantineStagedLedger(stageTable, fileId, file.path, 0));
 
-  const stored = await indexAndAttach(runner, month, outcome);
-  let first = dayText(outcome.minUtcDay);
-  let last = dayText(outcome.maxUtcDay);
-  let movedStored = 0;
-  let movedUntagged = 0;
+  const stored = table.newMonth ? await indexAndAttach(runner, table, outcome) : await insertIntoMonth(runner, table);
+  // the days of the stored rows (a new month stores every vouched row, a repeat on the same day)
+  let days: { first: string; last: string } | null = null;
+  const widen = (first: string, last: string) => {
+    days = days === null ? { first, last } : { first: first < days.first ? first : days.first, last: last > days.last ? last : days.last };
+  };
+  if (table.newMonth) widen(dayText(outcome.minUtcDay), dayText(outcome.maxUtcDay));
+  else if (stored.min_ts && stored.max_ts) widen(utcDay(stored.min_ts), utcDay(stored.max_ts));
+
+  // Every month from the first to the last good row gets a partition, as for a staged file (where
+  // wall-clock times are UTC unless some offset is not Z).
+  const slack = outcome.hasOffsets || held?.has_offsets ? 24 * 3600_000 : 0;
+  const dayStart = (day: string) => Date.parse(day + 'T00:00:00Z');
+  const fromLocal = held?.min_local ? Math.min(Date.parse(held.min_local + 'Z'), dayStart(local[0]!)) : dayStart(local[0]!);
+  const toLocal = held?.max_local ? Math.max(Date.parse(held.max_local + 'Z'), dayStart(local[1]!)) : dayStart(local[1]!);
+  await runner.query(q.ensurePartitions(new Date(fromLocal - slack), new Date(toLocal + slack + 1000)));
+  let moved = { stored: 0, untagged: 0 };
   if (held?.min_local && held.max_local) {
-    // as for a staged file: wall-clock times are UTC unless some offset is not Z
-    const slack = held.has_offsets ? 24 * 3600_000 : 0;
-    // every month from the first to the last row has a partition, as for a staged file
-    const from = new Date(Math.min(Date.parse(held.min_local + 'Z') - slack, Date.parse(month.start)));
-    const to = new Date(Math.max(Date.parse(held.max_local + 'Z') + slack + 1000, Date.parse(month.end) - 1));
-    await runner.query(q.ensurePartitions(from, to));
-    const [moved] = await runner.query(q.moveStagedLedger(stageTable, fileId, 0));
-    movedStored = Number(moved!.rows_stored);
-    movedUntagged = Number(moved!.rows_untagged);
-    if (moved!.min_ts && moved!.max_ts) {
-      const min = new Date(moved!.min_ts).toISOString().slice(0, 10);
-      const max = new Date(moved!.max_ts).toISOString().slice(0, 10);
-      if (min < first) first = min;
-      if (max > last) last = max;
-    }
+    const [result] = await runner.query(q.moveStagedLedger(stageTable, fileId, 0));
+    moved = { stored: Number(result!.rows_stored), untagged: Number(result!.rows_untagged) };
+    if (result!.min_ts && result!.max_ts) widen(utcDay(result!.min_ts), utcDay(result!.max_ts));
   }
   if (held) await runner.exec(`drop table ${stageTable}`);
+  const storedDays = days as { first: string; last: string } | null;
   return {
     read: outcome.records,
     rejected: held ? Number(held.rows_rejected) : 0,
-    stored: stored.stored + movedStored,
-    untagged: stored.untagged + movedUntagged,
+    stored: stored.stored + moved.stored,
+    untagged: stored.untagged + moved.untagged,
     provider: scope.provider,
-    first,
-    last,
+    // nothing stored (all duplicates): the wall-clock days of the good rows, as for a staged file
+    first: storedDays?.first ?? scope.first,
+    last: storedDays?.last ?? scope.last,
   };
+}
+
+function utcDay(value: Date | string): string {
+  return new Date(value).toISOString().slice(0, 10);
 }
 
 /** The held records into the text staging table, checked there as any staged row; null if none. */
@@ -154,23 +163,30 @@ async function stageHeld(runner: Runner, outcome: ScreenOutcome, stageTable: str
  * the unique index fail: the later copies are deleted (the first in the file stays, as with the
  * deduplicating insert) and the index is built again.
  */
-async function indexAndAttach(runner: Runner, month: q.MonthPartition, outcome: ScreenOutcome): Promise<{ stored: number; untagged: number }> {
+async function indexAndAttach(runner: Runner, table: q.ScreenedTable, outcome: ScreenOutcome): Promise<{ stored: number; untagged: number; min_ts?: null; max_ts?: null }> {
   let stored = { stored: outcome.vouched, untagged: outcome.untagged };
-  await runner.exec(q.dropScreenedDefault(month));
-  const statements = q.indexAndAttachMonth(month);
+  await runner.exec(q.dropScreenedDefault(table));
+  const statements = q.indexAndAttachMonth(table.month);
   await runner.exec('savepoint screened_index');
   try {
     await runner.query(statements[0]!);
   } catch (error) {
     if ((error as { code?: string }).code !== '23505') throw error;
     await runner.exec('rollback to savepoint screened_index');
-    await runner.exec(q.deleteRepeatedRequests(month));
-    const [counted] = await runner.query(q.countScreenedMonth(month));
+    await runner.exec(q.deleteRepeatedRequests(table));
+    const [counted] = await runner.query(q.countScreenedTable(table));
     stored = { stored: Number(counted!.rows_stored), untagged: Number(counted!.rows_untagged) };
     await runner.query(statements[0]!);
   }
   await runner.exec('release savepoint screened_index');
   for (const statement of statements.slice(1)) await runner.query(statement);
-  await runner.exec(q.dropScreenedBounds(month));
+  await runner.exec(q.dropScreenedBounds(table));
   return stored;
+}
+
+/** A month that exists already: the screened rows are inserted, requests already stored skipped. */
+async function insertIntoMonth(runner: Runner, table: q.ScreenedTable): Promise<{ stored: number; untagged: number; min_ts: Date | null; max_ts: Date | null }> {
+  const [inserted] = await runner.query(q.insertScreenedRows(table));
+  await runner.exec(q.dropScreenedTable(table));
+  return { stored: Number(inserted!.rows_stored), untagged: Number(inserted!.rows_untagged), min_ts: inserted!.min_ts, max_ts: inserted!.max_ts };
 }

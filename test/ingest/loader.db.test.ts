@@ -165,7 +165,7 @@ describeEachBackend('ingest loader', (store, backend) => {
     assert.equal(lines.rows[0]!.amount, '3.10');
   });
 
-  test('the screened load into a new month stores and quarantines exactly what the staged load does', async () => {
+  test('the screened load, into a new month or one that exists, stores and quarantines exactly what the staged load does', async () => {
     // Spellings the screen must turn into the staging insert's values, rows it must hold back
     // (another month, a fraction beyond microseconds, non-ASCII, failed checks) and a repeat.
     const header = 'request_id,timestamp,provider,response_model,input_tokens,output_tokens,cache_read_input_tokens,service_tier,status,http_status,team,gateway_cost_usd,attempt';
@@ -194,18 +194,26 @@ describeEachBackend('ingest loader', (store, backend) => {
     const screened = await ingestFile(store(), { kind: 'ledger', path: write('screened.csv', [header, ...rows].join('\n') + '\n'), log: log as never });
     assert.ok(phases.includes('screened load'), phases.join(', '));
     const screenedRows = await stored(screened.ingested_file_id);
-    // the same rows as a corrected export (one more, ignored, column) into the month that now
-    // exists: the staged path, with the SQL checks
+    // the same rows as a corrected export (one more, ignored, column), staged: the SQL checks decide every row
     phases.length = 0;
-    const staged = await ingestFile(store(), { kind: 'ledger', path: write('staged.csv', [header + ',ignored', ...rows.map((r) => r + ',')].join('\n') + '\n'), replace: true, reason: 'same rows, staged', log: log as never });
-    assert.ok(phases.includes('stage'), phases.join(', '));
+    const staged = await ingestFile(store(), { kind: 'ledger', path: write('staged.csv', [header + ',ignored', ...rows.map((r) => r + ',')].join('\n') + '\n'), replace: true, reason: 'same rows, staged', staged: true, log: log as never });
+    assert.ok(phases.includes('stage') && !phases.includes('screened load'), phases.join(', '));
     assert.deepEqual(staged.replaced_file_ids, [screened.ingested_file_id]);
+    const stagedRows = await stored(staged.ingested_file_id);
+    // and once more, screened into the month that now exists (its rows inserted with ON CONFLICT)
+    phases.length = 0;
+    const existing = await ingestFile(store(), { kind: 'ledger', path: write('existing.csv', [header, ...rows].join('\r\n') + '\r\n'), replace: true, reason: 'same rows, screened again', log: log as never });
+    assert.ok(phases.includes('screened load'), phases.join(', '));
+    assert.deepEqual(existing.replaced_file_ids, [staged.ingested_file_id]);
 
     const summary = (r: typeof screened) => [r.rows_read, r.rows_stored, r.rows_duplicate, r.rows_rejected, r.rows_untagged, r.provider, r.first_day, r.last_day];
     assert.deepEqual(summary(screened), [13, 7, 1, 5, 5, null, '2027-02-28', '2027-04-01']);
-    assert.deepEqual(summary(screened), summary(staged));
-    assert.deepEqual(screenedRows, await stored(staged.ingested_file_id));
-    assert.deepEqual(await quarantined(screened.ingested_file_id), await quarantined(staged.ingested_file_id));
+    assert.deepEqual(summary(staged), summary(screened));
+    assert.deepEqual(summary(existing), summary(screened));
+    assert.deepEqual(stagedRows, screenedRows);
+    assert.deepEqual(await stored(existing.ingested_file_id), screenedRows);
+    assert.deepEqual(await quarantined(staged.ingested_file_id), await quarantined(screened.ingested_file_id));
+    assert.deepEqual(await quarantined(existing.ingested_file_id), await quarantined(screened.ingested_file_id));
     const [s1] = await records(sql`request_id = 's-1'`);
     assert.deepEqual([s1!.provider, s1!.service_tier, s1!.status, s1!.cache_read_input_tokens, s1!.team, s1!.source_line], ['openai', 'batch', 'error', '0', null, '2']);
   });
