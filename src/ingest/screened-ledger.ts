@@ -65,6 +65,12 @@ export async function loadScreenedLedger(
   const stageTable = q.stageName(fileId);
   const plan = { columns: columns.screened, month: target.month };
   const outcome = newScreenOutcome();
+  let phaseStart = process.hrtime.bigint();
+  const phase = (name: string) => {
+    const now = process.hrtime.bigint();
+    log?.debug('ingest phase', { file: file.path, phase: name, seconds: Math.round(Number(now - phaseStart) / 1e6) / 1000 });
+    phaseStart = now;
+  };
   await runner.exec('savepoint screen');
   try {
     for (const statement of q.createScreenedTable(table, fileId)) await runner.exec(statement);
@@ -85,6 +91,7 @@ export async function loadScreenedLedger(
     return null;
   }
   await runner.exec('release savepoint screen');
+  phase('screened copy');
   await hooks.checkNotKnown();
 
   const held = await stageHeld(runner, outcome, stageTable, columns.extra, columns.staged);
@@ -107,7 +114,9 @@ export async function loadScreenedLedger(
   await hooks.replaceOverlaps(scope);
   if (held) await runner.query(q.quarantineStagedLedger(stageTable, fileId, file.path, 0));
 
+  phase('held rows staged');
   const stored = table.newMonth ? await indexAndAttach(runner, table, outcome) : await insertIntoMonth(runner, table);
+  phase(table.newMonth ? 'indexed and attached' : 'inserted');
   // the days of the stored rows (a new month stores every vouched row, a repeat on the same day)
   let days: { first: string; last: string } | null = null;
   const widen = (first: string, last: string) => {
