@@ -23,8 +23,6 @@ export interface ScreenOutcome {
   vouched: number;
   /** vouched rows without a team */
   untagged: number;
-  /** held records as COPY CSV lines: the record's line, then its fields as read */
-  held: Buffer[];
   heldRecords: number;
   /** the vouched rows' provider when they all have the same one; null when several */
   provider: string | null | undefined;
@@ -44,6 +42,8 @@ export interface ScreenPlan {
   columns: readonly (LedgerColumn | null)[];
   /** the UTC month whose rows go to the typed table, as year * 100 + month */
   month: number;
+  /** takes a held record as a COPY CSV line: the record's line, then its fields as read */
+  hold(record: Buffer): void;
 }
 
 const COMMA = 0x2c;
@@ -52,8 +52,6 @@ const LF = 0x0a;
 const CR = 0x0d;
 const ZERO = 0x30;
 const NINE = 0x39;
-/** Held records are kept in memory until the typed COPY ends; past this the file is staged whole. */
-const HELD_BYTES_LIMIT = 16 * 1024 * 1024;
 const OUTPUT_CHUNK = 1024 * 1024;
 
 const enum Kind {
@@ -110,7 +108,7 @@ const DEFAULT_STATUS = Buffer.from('ok');
 
 export function newScreenOutcome(): ScreenOutcome {
   return {
-    gaveUp: null, records: 0, vouched: 0, untagged: 0, held: [], heldRecords: 0, provider: undefined, providerNeedsLower: false, hasOffsets: false,
+    gaveUp: null, records: 0, vouched: 0, untagged: 0, heldRecords: 0, provider: undefined, providerNeedsLower: false, hasOffsets: false,
     minLocalDay: Infinity, maxLocalDay: -Infinity, minUtcDay: Infinity, maxUtcDay: -Infinity,
   };
 }
@@ -121,28 +119,35 @@ export function screenedColumns(plan: ScreenPlan): string[] {
 }
 
 /**
- * The UTC month (year * 100 + month) of the first record in `head` (the file's first bytes,
- * header included) the screen would vouch for, or null when there is none.
+ * The UTC month (year * 100 + month) most of the records the screen would vouch for in `head`
+ * (the file's first bytes, header included) fall in (the earliest of equals), or null when there
+ * is none.
  */
-export function firstVouchedMonth(head: Buffer, columns: readonly (LedgerColumn | null)[]): number | null {
+export function headMonth(head: Buffer, columns: readonly (LedgerColumn | null)[]): number | null {
   const reader = new RecordReader(columns);
   let pos = reader.read(head, 0, false);
   if (pos < 0 || reader.fieldCount !== columns.length) return null;
+  const counts = new Map<number, number>();
   while (pos < head.length) {
     const end = reader.read(head, pos, false);
-    if (end < 0 || reader.fieldCount !== columns.length) return null;
+    if (end < 0 || reader.fieldCount !== columns.length) break;
     const row = reader.check(head);
-    if (row.ok) return Math.floor(row.utcDay / 100);
+    if (row.ok) {
+      const month = Math.floor(row.utcDay / 100);
+      counts.set(month, (counts.get(month) ?? 0) + 1);
+    }
     pos = end;
   }
-  return null;
+  let best: number | null = null;
+  for (const [month, count] of counts) if (best === null || count > counts.get(best)! || (count === counts.get(best)! && month < best)) best = month;
+  return best;
 }
 
 /**
  * Screens the file (after decompression) on its way to COPY: yields the vouched rows as CSV for
  * `screenedColumns(plan)` and fills `outcome`. When the file is not one the screen can read the
  * way COPY would (a record with another number of fields, bytes that are not UTF-8, a stray
- * carriage return, too many held records) it stops early and sets `outcome.gaveUp`.
+ * carriage return) it stops early and sets `outcome.gaveUp`.
  */
 export async function* screenLedgerCsv(input: AsyncIterable<Buffer | string>, plan: ScreenPlan, outcome: ScreenOutcome): AsyncGenerator<Buffer> {
   const columns = plan.columns;
@@ -155,7 +160,6 @@ export async function* screenLedgerCsv(input: AsyncIterable<Buffer | string>, pl
   let carry: Buffer | null = null;
   let header = true;
   let line = 1;
-  let heldBytes = 0;
   const providers: { first: Buffer | null; several: boolean } = { first: null, several: false };
 
   /** Screens the complete records of `buf`; returns where the incomplete rest begins. */
@@ -210,13 +214,8 @@ export async function* screenLedgerCsv(input: AsyncIterable<Buffer | string>, pl
         held[n++] = COMMA;
         n += raw.copy(held, n);
         held[n++] = LF;
-        outcome.held.push(held.subarray(0, n));
+        plan.hold(held.subarray(0, n));
         outcome.heldRecords += 1;
-        heldBytes += n;
-        if (heldBytes > HELD_BYTES_LIMIT) {
-          outcome.gaveUp = 'too many records to hold back for the SQL checks';
-          return buf.length;
-        }
       }
       pos = end;
     }

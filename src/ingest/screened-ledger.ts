@@ -1,7 +1,8 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../log.ts';
 import type { LEDGER_COLUMNS } from './format.ts';
-import { dayText, firstVouchedMonth, newScreenOutcome, screenedColumns, screenLedgerCsv, type ScreenOutcome } from './ledger-csv-screen.ts';
+import { dayText, headMonth, newScreenOutcome, screenedColumns, screenLedgerCsv, type ScreenOutcome } from './ledger-csv-screen.ts';
+import { HeldRecords } from './held-records.ts';
 import type { Runner } from './runner.ts';
 import * as q from './queries.ts';
 
@@ -35,7 +36,7 @@ export interface ScreenedHooks {
  * partition yet; null when the file should be staged instead.
  */
 export async function screenableMonth(runner: Runner, head: string, columns: readonly (LedgerColumn | null)[]): Promise<ScreenableMonth | null> {
-  const month = firstVouchedMonth(Buffer.from(head), columns);
+  const month = headMonth(Buffer.from(head), columns);
   if (month === null) return null;
   const start = new Date(Date.UTC(Math.floor(month / 100), (month % 100) - 1, 1));
   const [partition] = q.monthPartitions(start, start);
@@ -59,11 +60,24 @@ export async function loadScreenedLedger(
   runner: Runner, input: Readable, target: ScreenableMonth, file: { id: string; path: string },
   columns: { screened: readonly (LedgerColumn | null)[]; staged: readonly string[]; extra: number }, hooks: ScreenedHooks, log: Logger | undefined,
 ): Promise<ScreenedLoad | null> {
+  const held = new HeldRecords();
+  try {
+    return await screenAndLoad(runner, input, target, file, columns, hooks, log, held);
+  } finally {
+    held.dispose();
+  }
+}
+
+async function screenAndLoad(
+  runner: Runner, input: Readable, target: ScreenableMonth, file: { id: string; path: string },
+  columns: { screened: readonly (LedgerColumn | null)[]; staged: readonly string[]; extra: number }, hooks: ScreenedHooks, log: Logger | undefined,
+  heldRecords: HeldRecords,
+): Promise<ScreenedLoad | null> {
   const month = target.partition;
   const fileId = file.id;
   const table = q.screenedTable(month, fileId, target.newMonth);
   const stageTable = q.stageName(fileId);
-  const plan = { columns: columns.screened, month: target.month };
+  const plan = { columns: columns.screened, month: target.month, hold: (record: Buffer) => heldRecords.add(record) };
   const outcome = newScreenOutcome();
   let phaseStart = process.hrtime.bigint();
   const phase = (name: string) => {
@@ -94,7 +108,7 @@ export async function loadScreenedLedger(
   phase('screened copy');
   await hooks.checkNotKnown();
 
-  const held = await stageHeld(runner, outcome, stageTable, columns.extra, columns.staged);
+  const held = await stageHeld(runner, outcome.heldRecords, heldRecords, stageTable, columns.extra, columns.staged);
   if (outcome.providerNeedsLower) await runner.exec(q.lowerScreenedProviders(table));
   let provider = outcome.provider ?? null;
   if (outcome.providerNeedsLower) {
@@ -157,12 +171,10 @@ function utcDay(value: Date | string): string {
 }
 
 /** The held records into the text staging table, checked there as any staged row; null if none. */
-async function stageHeld(runner: Runner, outcome: ScreenOutcome, stageTable: string, extraColumns: number, stageColumns: readonly string[]): Promise<q.StageScope | null> {
-  if (outcome.heldRecords === 0) return null;
+async function stageHeld(runner: Runner, count: number, held: HeldRecords, stageTable: string, extraColumns: number, stageColumns: readonly string[]): Promise<q.StageScope | null> {
+  if (count === 0) return null;
   await runner.exec(q.createLedgerStage(stageTable, extraColumns));
-  const held = outcome.held;
-  outcome.held = [];
-  await runner.copy(() => q.copyIntoStage(stageTable, ['line', ...stageColumns], false), Readable.from(held), false);
+  await runner.copy(() => q.copyIntoStage(stageTable, ['line', ...stageColumns], false), held.stream(), false);
   const [scope] = await runner.query(q.selectStageScope(stageTable));
   return scope!;
 }

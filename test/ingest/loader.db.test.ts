@@ -86,6 +86,14 @@ describeEachBackend('ingest loader', (store, backend) => {
     assert.deepEqual([latin1.rows_read, latin1.rows_stored, latin1.rows_rejected], [2, 2, 0]);
   });
 
+  test('many held records (more than a mebibyte) wait in a temporary file and are all checked', async () => {
+    const lines = Array.from({ length: 20000 }, (_, i) => (i < 100 ? `h-${i},2027-12-01T00:00:00Z,openai,gpt-4o,10,1,search` : `h-${i},2027-12-01T00:00:00Z,openai,gpt-4o,+10,1,search-team-with-a-long-name`));
+    const result = await ingestFile(store(), { kind: 'ledger', path: write('many-held.csv', [HEADER, ...lines].join('\n') + '\n') });
+    assert.deepEqual([result.rows_read, result.rows_stored, result.rows_rejected], [20000, 100, 19900]);
+    const last = await store().db.selectFrom('rejected_row').select(['line', 'field']).where('ingested_file_id', '=', result.ingested_file_id).orderBy('line', 'desc').limit(1).executeTakeFirstOrThrow();
+    assert.deepEqual([last.line, last.field], ['20001', 'input_tokens']);
+  });
+
   test('timestamp and amount checks: every cast is safe, leap days and offsets handled', async () => {
     const cases = [
       ['t-leap', '2024-02-29T00:00:00Z', '', 'ok'],
