@@ -6,11 +6,12 @@ import { HeldRecords } from './held-records.ts';
 import type { Runner } from './runner.ts';
 import * as q from './queries.ts';
 
-// The canonical ledger CSV into a month that has no partition yet (the month-end load): Node
-// screens the rows on their way to COPY (ledger-csv-screen.ts) and COPY writes the vouched ones,
-// typed, straight into the month's table; no text staging, no second pass. Held records (rows
-// that fail a check, rows of other months, unusual spellings) go through the staging table and
-// the SQL checks afterwards, exactly as a staged file's rows do.
+// The canonical ledger CSV, screened: Node checks the rows on their way to COPY
+// (ledger-csv-screen.ts) and COPY writes the vouched ones, typed, into the month's table when the
+// month has no partition yet (the month-end load: no text staging, no second pass; indexed and
+// attached after), or into an unlogged table inserted into the month with ON CONFLICT when it
+// has one. Held records (rows that fail a check, rows of other months, unusual spellings) go
+// through the staging table and the SQL checks afterwards, exactly as a staged file's rows do.
 
 type LedgerColumn = (typeof LEDGER_COLUMNS)[number];
 
@@ -32,8 +33,8 @@ export interface ScreenedHooks {
 }
 
 /**
- * The month the screen would fill, when the file's first vouched row falls in a month with no
- * partition yet; null when the file should be staged instead.
+ * The month the screen would fill (the one most vouched rows of the file's head fall in) and
+ * whether it is new; null when the head has no row to vouch for and the file should be staged.
  */
 export async function screenableMonth(runner: Runner, head: string, columns: readonly (LedgerColumn | null)[]): Promise<ScreenableMonth | null> {
   const month = headMonth(Buffer.from(head), columns);
@@ -53,7 +54,7 @@ export interface ScreenableMonth {
 }
 
 /**
- * Loads the file through the screen into `month`. Returns null, with the transaction as it was
+ * Loads the file through the screen into `target`. Returns null, with the transaction as it was
  * before, when the screen gave up or COPY refused a row: the caller stages the file instead.
  */
 export async function loadScreenedLedger(
