@@ -11,6 +11,7 @@ import { missingLedgerColumns } from './ledger-formats/canonical.ts';
 import { chooseFormat, formatsOf, type IngestKind } from './registry.ts';
 import { createRunner, type Runner } from './runner.ts';
 import { hashFile, openSource, readHead, statSource, type SourceFile } from './source.ts';
+import { loadScreenedLedger, screenableMonth } from './screened-ledger.ts';
 import * as q from './queries.ts';
 
 export interface IngestOptions {
@@ -26,6 +27,8 @@ export interface IngestOptions {
   log?: Logger;
   /** called as bytes of the file are read (for a progress bar) */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** load a canonical CSV through the staging table even where the screen could take it (the tests compare the two) */
+  staged?: boolean;
 }
 
 export interface IngestResult {
@@ -125,10 +128,12 @@ export async function ingestFile(store: Store, options: IngestOptions): Promise<
 async function loadInTransaction(store: Store, runner: Runner, source: SourceFile, format: SourceFormat<unknown>, head: string, options: IngestOptions, started: bigint): Promise<IngestResult> {
   const [fileRow] = await runner.query(q.insertFileRow(store.db, { kind: options.kind, format: format.name, path: source.path, bytes: source.bytes }));
   const fileId = fileRow!.id;
-  const { stream, meter } = openSource(source, options.onProgress ? (n) => options.onProgress!(n, source.bytes) : undefined);
+  const opened = openSource(source, options.onProgress ? (n) => options.onProgress!(n, source.bytes) : undefined);
+  let stream = opened.stream;
+  const meter = opened.meter;
 
-  let counts: { read: number; stored: number; valid: number; rejected: number; untagged: number };
-  let scope: { provider: string | null; first: string | null; last: string | null };
+  let counts = { read: 0, stored: 0, valid: 0, rejected: 0, untagged: 0 };
+  let scope: { provider: string | null; first: string | null; last: string | null } = { provider: null, first: null, last: null };
   let replaced: string[] = [];
   let phaseStart = process.hrtime.bigint();
   const phase = (name: string) => {
@@ -158,6 +163,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     const stageTable = q.stageName(fileId);
     const fast = format.name === 'canonical-csv';
     let lineOffset = 0;
+    let staged = true;
     if (fast) {
       const header = headerOf(head);
       const missing = missingLedgerColumns(header);
@@ -172,54 +178,80 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
         extra += 1;
         return `extra_${extra}`;
       });
-      await runner.exec(q.createLedgerStage(stageTable, extra));
-      // COPY preserves file order: the identity column numbers records, line = record + 1 (header).
-      lineOffset = 1;
-      await runner.exec('savepoint copy_stage');
-      try {
-        await runner.copy((h) => q.copyIntoStage(stageTable, columns, h), stream, true);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        // 22P04: a row with too many/few fields, 22021/22P05: bytes that are not UTF-8. COPY stops at
-        // the first one; the record-by-record reader quarantines such rows instead.
-        if (code !== '22P04' && code !== '22021' && code !== '22P05' && code !== '22P02') throw error;
-        options.log?.warn('COPY refused a malformed row; reading the file record by record', { file: source.path, error: (error as Error).message });
-        await runner.exec('rollback to savepoint copy_stage');
-        await runner.exec(`truncate ${stageTable}`);
-        stream.destroy();
-        const again = openSource(source);
-        lineOffset = 0;
-        await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, again.stream, source, options);
-        meter.digest = again.meter.digest;
+      const screenedColumns = columns.map((name) => ((LEDGER_COLUMNS as readonly string[]).includes(name) ? (name as (typeof LEDGER_COLUMNS)[number]) : null));
+      const month = options.staged ? null : await screenableMonth(runner, head, screenedColumns);
+      if (month) {
+        const hooks = {
+          checkNotKnown: () => checkNotKnown(runner, store, options.kind, meter.digest()),
+          replaceOverlaps: async (found: typeof scope) => {
+            scope = found;
+            await replaceOverlaps();
+          },
+        };
+        const screened = await loadScreenedLedger(runner, stream, month, { id: fileId, path: source.path }, { screened: screenedColumns, staged: columns, extra }, hooks, options.log);
+        if (screened) {
+          staged = false;
+          scope = { provider: screened.provider, first: screened.first, last: screened.last };
+          counts = { read: screened.read, stored: screened.stored, valid: screened.read - screened.rejected, rejected: screened.rejected, untagged: screened.untagged };
+          phase('screened load');
+        } else {
+          const again = openSource(source);
+          stream = again.stream;
+          meter.digest = again.meter.digest;
+        }
+      }
+      if (staged) {
+        await runner.exec(q.createLedgerStage(stageTable, extra));
+        // COPY preserves file order: the identity column numbers records, line = record + 1 (header).
+        lineOffset = 1;
+        await runner.exec('savepoint copy_stage');
+        try {
+          await runner.copy((h) => q.copyIntoStage(stageTable, columns, h), stream, true);
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          // 22P04: a row with too many/few fields, 22021/22P05: bytes that are not UTF-8. COPY stops at
+          // the first one; the record-by-record reader quarantines such rows instead.
+          if (code !== '22P04' && code !== '22021' && code !== '22P05' && code !== '22P02') throw error;
+          options.log?.warn('COPY refused a malformed row; reading the file record by record', { file: source.path, error: (error as Error).message });
+          await runner.exec('rollback to savepoint copy_stage');
+          await runner.exec(`truncate ${stageTable}`);
+          stream.destroy();
+          const again = openSource(source);
+          lineOffset = 0;
+          await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, again.stream, source, options);
+          meter.digest = again.meter.digest;
+        }
       }
     } else {
       await runner.exec(q.createLedgerStage(stageTable, 0));
       await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, stream, source, options);
     }
-    phase('stage');
-    options.log?.info('file staged and checked; storing the good rows', { file: source.path });
-    await checkNotKnown(runner, store, options.kind, meter.digest());
+    if (staged) {
+      phase('stage');
+      options.log?.info('file staged and checked; storing the good rows', { file: source.path });
+      await checkNotKnown(runner, store, options.kind, meter.digest());
 
-    const [stage] = await runner.query(q.selectStageScope(stageTable));
-    const read = Number(stage!.rows_read);
-    const provider = stage!.min_provider !== null && stage!.min_provider === stage!.max_provider ? stage!.min_provider : null;
-    scope = { provider, first: stage!.min_local?.slice(0, 10) ?? null, last: stage!.max_local?.slice(0, 10) ?? null };
-    phase('scope');
-    await replaceOverlaps();
-    await runner.query(q.quarantineStagedLedger(stageTable, fileId, source.path, lineOffset));
-    let moved: q.MoveResult = { rows_stored: '0', rows_untagged: '0', min_ts: null, max_ts: null };
-    if (stage!.min_local && stage!.max_local) {
-      // Wall-clock times are UTC when every offset is Z; otherwise the UTC day may be one off.
-      const slack = stage!.has_offsets ? 24 * 3600_000 : 0;
-      const from = new Date(Date.parse(stage!.min_local + 'Z') - slack);
-      const to = new Date(Date.parse(stage!.max_local + 'Z') + slack + 1000);
-      moved = await moveIntoMonths(runner, stageTable, fileId, lineOffset, from, to, options.log);
+      const [stage] = await runner.query(q.selectStageScope(stageTable));
+      const read = Number(stage!.rows_read);
+      const provider = stage!.min_provider !== null && stage!.min_provider === stage!.max_provider ? stage!.min_provider : null;
+      scope = { provider, first: stage!.min_local?.slice(0, 10) ?? null, last: stage!.max_local?.slice(0, 10) ?? null };
+      phase('scope');
+      await replaceOverlaps();
+      await runner.query(q.quarantineStagedLedger(stageTable, fileId, source.path, lineOffset));
+      let moved: q.MoveResult = { rows_stored: '0', rows_untagged: '0', min_ts: null, max_ts: null };
+      if (stage!.min_local && stage!.max_local) {
+        // Wall-clock times are UTC when every offset is Z; otherwise the UTC day may be one off.
+        const slack = stage!.has_offsets ? 24 * 3600_000 : 0;
+        const from = new Date(Date.parse(stage!.min_local + 'Z') - slack);
+        const to = new Date(Date.parse(stage!.max_local + 'Z') + slack + 1000);
+        moved = await moveIntoMonths(runner, stageTable, fileId, lineOffset, from, to, options.log);
+      }
+      const rejected = Number(stage!.rows_rejected);
+      if (moved.min_ts && moved.max_ts) scope = { ...scope, first: utcDay(moved.min_ts), last: utcDay(moved.max_ts) };
+      phase('move');
+      counts = { read, stored: Number(moved.rows_stored), valid: read - rejected, rejected, untagged: Number(moved.rows_untagged) };
+      await runner.exec(`drop table ${stageTable}`);
     }
-    const rejected = Number(stage!.rows_rejected);
-    if (moved.min_ts && moved.max_ts) scope = { ...scope, first: utcDay(moved.min_ts), last: utcDay(moved.max_ts) };
-    phase('move');
-    counts = { read, stored: Number(moved.rows_stored), valid: read - rejected, rejected, untagged: Number(moved.rows_untagged) };
-    await runner.exec(`drop table ${stageTable}`);
   } else {
     const result = await loadRows(store, runner, fileId, format, stream, source, options);
     await checkNotKnown(runner, store, options.kind, meter.digest());

@@ -377,3 +377,85 @@ export function indexAndAttachMonth(month: MonthPartition): RawBuilder<unknown>[
     sql`alter table ledger_record attach partition ${table} for values from (${sql.lit(month.start)}) to (${sql.lit(month.end)})`,
   ];
 }
+
+/**
+ * Where the screened load COPYs (ledger-csv-screen.ts): for a month with no partition yet, the
+ * month's partition-to-be, a plain table filled without index upkeep, then indexed and attached;
+ * for a month that has one, an unlogged table of the same columns whose rows are then inserted
+ * with ON CONFLICT.
+ */
+export interface ScreenedTable {
+  name: string;
+  month: MonthPartition;
+  newMonth: boolean;
+}
+
+export function screenedTable(month: MonthPartition, fileId: string, newMonth: boolean): ScreenedTable {
+  if (!/^\d+$/.test(fileId)) throw new Error(`not a file id: ${fileId}`);
+  return { name: newMonth ? month.name : `recon_ledger_screened_${fileId}`, month, newMonth };
+}
+
+const SCREENED_NAME = /^(ledger_record_\d{4}_\d{2}|recon_ledger_screened_\d+)$/;
+const screenedName = (table: ScreenedTable) => {
+  if (!SCREENED_NAME.test(table.name)) throw new Error(`not a screened table name: ${table.name}`);
+  return quote(table.name);
+};
+
+/**
+ * The screened table, typed as ledger_record. The file id is the column's default while it
+ * loads, and a CHECK on the month's bounds both stops a row of another month and (for a new
+ * month) lets ATTACH PARTITION skip its validating scan.
+ */
+export function createScreenedTable(table: ScreenedTable, fileId: string): string[] {
+  if (!/^\d+$/.test(fileId)) throw new Error(`not a file id: ${fileId}`);
+  const name = screenedName(table);
+  return [
+    `create ${table.newMonth ? '' : 'unlogged '}table ${name} (like ledger_record including defaults, constraint ${quote(table.month.name + '_bounds')} check (ts >= ${lit(table.month.start)}::timestamptz and ts < ${lit(table.month.end)}::timestamptz))`,
+    `alter table ${name} alter column ingested_file_id set default ${fileId}`,
+  ];
+}
+
+export function copyIntoScreenedTable(table: ScreenedTable, columns: readonly string[]): string {
+  return `copy ${screenedName(table)} (${columns.map(quote).join(', ')}) from stdin with (format csv)`;
+}
+
+/** After the load: no default file id, and (once attached) the bounds are the partition's own. */
+export function dropScreenedDefault(table: ScreenedTable): string {
+  return `alter table ${screenedName(table)} alter column ingested_file_id drop default`;
+}
+export function dropScreenedBounds(table: ScreenedTable): string {
+  return `alter table ${screenedName(table)} drop constraint ${quote(table.month.name + '_bounds')}`;
+}
+
+/** lower() of providers the screen could not lower itself (non-ASCII letters). */
+export function lowerScreenedProviders(table: ScreenedTable): string {
+  return `update ${screenedName(table)} set provider = lower(provider) where provider <> lower(provider)`;
+}
+
+/**
+ * The same request twice in the screened month: keep the first in the file, as the deduplicating
+ * insert (ON CONFLICT DO NOTHING in file order) would.
+ */
+export function deleteRepeatedRequests(table: ScreenedTable): string {
+  const name = screenedName(table);
+  return `delete from ${name} later using ${name} earlier where later.request_id = earlier.request_id and later.ts = earlier.ts and later.source_line > earlier.source_line`;
+}
+
+export function countScreenedTable(table: ScreenedTable): RawBuilder<{ rows_stored: string; rows_untagged: string; min_provider: string | null; max_provider: string | null }> {
+  return sql`select count(*)::text as rows_stored, count(*) filter (where team is null)::text as rows_untagged, min(provider) as min_provider, max(provider) as max_provider
+    from ${sql.raw(screenedName(table))}`;
+}
+
+/** Screened rows into a month that exists: a request already stored is a duplicate. */
+export function insertScreenedRows(table: ScreenedTable): RawBuilder<MoveResult> {
+  return sql<MoveResult>`with stored as (
+      insert into ledger_record select * from ${sql.raw(screenedName(table))} on conflict (request_id, ts) do nothing returning ts, team is null as untagged
+    )
+    select count(*)::text as rows_stored, count(*) filter (where untagged)::text as rows_untagged, min(ts) as min_ts, max(ts) as max_ts from stored`;
+}
+
+export function dropScreenedTable(table: ScreenedTable): string {
+  if (table.newMonth) throw new Error('a new month\'s screened table is its partition');
+  return `drop table ${screenedName(table)}`;
+}
+

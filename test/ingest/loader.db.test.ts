@@ -79,6 +79,21 @@ describeEachBackend('ingest loader', (store, backend) => {
     assert.deepEqual([reject.line, reject.reason], ['3', 'expected 7 fields, found 8']);
   });
 
+  test('into a new month too: a record of another field count or bytes that are not UTF-8 make the screen give the file to the staged path', async () => {
+    const ragged = await ingestFile(store(), { kind: 'ledger', path: write('ragged-new-month.csv', `${HEADER}\nrn-1,2027-09-06T00:00:00Z,openai,gpt-4o,10,1,search\nrn-2,2027-09-06T00:00:00Z,openai,gpt-4o,10,1,search,EXTRA\nrn-3,2027-09-06T00:00:01Z,openai,gpt-4o,20,2,\n`) });
+    assert.deepEqual([ragged.rows_read, ragged.rows_stored, ragged.rows_rejected, ragged.rows_untagged], [3, 2, 1, 1]);
+    const latin1 = await ingestFile(store(), { kind: 'ledger', path: write('latin1-new-month.csv', Buffer.concat([Buffer.from(`${HEADER}\nl-1,2027-10-06T00:00:00Z,openai,gpt-4o,10,1,caf`), Buffer.from([0xe9]), Buffer.from('\nl-2,2027-10-06T00:00:01Z,openai,gpt-4o,20,2,search\n')])) });
+    assert.deepEqual([latin1.rows_read, latin1.rows_stored, latin1.rows_rejected], [2, 2, 0]);
+  });
+
+  test('many held records (more than a mebibyte) wait in a temporary file and are all checked', async () => {
+    const lines = Array.from({ length: 20000 }, (_, i) => (i < 100 ? `h-${i},2027-12-01T00:00:00Z,openai,gpt-4o,10,1,search` : `h-${i},2027-12-01T00:00:00Z,openai,gpt-4o,+10,1,search-team-with-a-long-name`));
+    const result = await ingestFile(store(), { kind: 'ledger', path: write('many-held.csv', [HEADER, ...lines].join('\n') + '\n') });
+    assert.deepEqual([result.rows_read, result.rows_stored, result.rows_rejected], [20000, 100, 19900]);
+    const last = await store().db.selectFrom('rejected_row').select(['line', 'field']).where('ingested_file_id', '=', result.ingested_file_id).orderBy('line', 'desc').limit(1).executeTakeFirstOrThrow();
+    assert.deepEqual([last.line, last.field], ['20001', 'input_tokens']);
+  });
+
   test('timestamp and amount checks: every cast is safe, leap days and offsets handled', async () => {
     const cases = [
       ['t-leap', '2024-02-29T00:00:00Z', '', 'ok'],
@@ -156,6 +171,59 @@ describeEachBackend('ingest loader', (store, backend) => {
     assert.deepEqual(replaced.replaced_file_ids, [result.ingested_file_id]);
     const lines = await sql<{ amount: string }>`select sum(amount)::text as amount from invoice_line i join ingested_file f on f.id = i.ingested_file_id where f.status = 'loaded' and i.provider = 'openai'`.execute(store().db);
     assert.equal(lines.rows[0]!.amount, '3.10');
+  });
+
+  test('the screened load, into a new month or one that exists, stores and quarantines exactly what the staged load does', async () => {
+    // Spellings the screen must turn into the staging insert's values, rows it must hold back
+    // (another month, a fraction beyond microseconds, non-ASCII, failed checks) and a repeat.
+    const header = 'request_id,timestamp,provider,response_model,input_tokens,output_tokens,cache_read_input_tokens,service_tier,status,http_status,team,gateway_cost_usd,attempt';
+    const rows = [
+      's-1,2027-03-05T10:00:00Z,OpenAI,gpt-4o,10,1,,Batch,ERROR,200,"",0.5,1',
+      's-2,2027-03-05T10:00:00.123456+05:30,"anthropic","claude ""x"", big",10,1,5,,,"404",search,"-.5","3"',
+      's-3,2027-03-01T01:00:00+02:00,openai,m,1,1,,,,,,,',
+      's-4,2027-03-06T00:00:00.1234567Z,openai,m,1,1,,,,,,,',
+      's-5,2027-03-06T00:00:00Z,Ünï,m,1,1,,,,,,,',
+      's-6,2027-03-06T00:00:01Z,openai,m,+5,1,,,,,,,',
+      's-7,2027-03-06T00:00:02Z,openai,m,1,1,,"",,,,,',
+      's-8,2027-03-06 00:00:03,openai,m,1,1,,,,,,,',
+      's-1,2027-03-05T10:00:00Z,OpenAI,gpt-4o,10,1,,Batch,ERROR,200,"",0.5,1',
+      's-9,"2027-03-07T00:00:00Z",openai,"multi\nline",1,"2",,,"Partial",,team-a,,',
+      's-10,2027-03-07T00:00:01Z,openai,m,1,1,,,,,,1e5,',
+      's-11,2027-03-07T00:00:02Z,openai,m,1,1,,,,20,,,',
+      's-12,2027-03-31T23:30:00-01:00,openai,m,1,1,"",,,,,,',
+    ];
+    const phases: string[] = [];
+    const log = { debug: (msg: string, fields?: Record<string, unknown>) => void phases.push(String(fields?.phase ?? msg)), info: () => undefined, warn: () => undefined, error: () => undefined };
+    const stored = async (fileId: string) =>
+      (await sql<{ row: string }>`select (to_jsonb(r) - 'ingested_file_id')::text as row from ledger_record r where ingested_file_id = ${fileId}::bigint order by request_id`.execute(store().db)).rows.map((r) => r.row);
+    const quarantined = async (fileId: string) =>
+      (await sql`select line, field, value, reason, raw from rejected_row where ingested_file_id = ${fileId}::bigint order by line`.execute(store().db)).rows;
+
+    const screened = await ingestFile(store(), { kind: 'ledger', path: write('screened.csv', [header, ...rows].join('\n') + '\n'), log: log as never });
+    assert.ok(phases.includes('screened load'), phases.join(', '));
+    const screenedRows = await stored(screened.ingested_file_id);
+    // the same rows as a corrected export (one more, ignored, column), staged: the SQL checks decide every row
+    phases.length = 0;
+    const staged = await ingestFile(store(), { kind: 'ledger', path: write('staged.csv', [header + ',ignored', ...rows.map((r) => r + ',')].join('\n') + '\n'), replace: true, reason: 'same rows, staged', staged: true, log: log as never });
+    assert.ok(phases.includes('stage') && !phases.includes('screened load'), phases.join(', '));
+    assert.deepEqual(staged.replaced_file_ids, [screened.ingested_file_id]);
+    const stagedRows = await stored(staged.ingested_file_id);
+    // and once more, screened into the month that now exists (its rows inserted with ON CONFLICT)
+    phases.length = 0;
+    const existing = await ingestFile(store(), { kind: 'ledger', path: write('existing.csv', [header, ...rows].join('\r\n') + '\r\n'), replace: true, reason: 'same rows, screened again', log: log as never });
+    assert.ok(phases.includes('screened load'), phases.join(', '));
+    assert.deepEqual(existing.replaced_file_ids, [staged.ingested_file_id]);
+
+    const summary = (r: typeof screened) => [r.rows_read, r.rows_stored, r.rows_duplicate, r.rows_rejected, r.rows_untagged, r.provider, r.first_day, r.last_day];
+    assert.deepEqual(summary(screened), [13, 7, 1, 5, 5, null, '2027-02-28', '2027-04-01']);
+    assert.deepEqual(summary(staged), summary(screened));
+    assert.deepEqual(summary(existing), summary(screened));
+    assert.deepEqual(stagedRows, screenedRows);
+    assert.deepEqual(await stored(existing.ingested_file_id), screenedRows);
+    assert.deepEqual(await quarantined(staged.ingested_file_id), await quarantined(screened.ingested_file_id));
+    assert.deepEqual(await quarantined(existing.ingested_file_id), await quarantined(screened.ingested_file_id));
+    const [s1] = await records(sql`request_id = 's-1'`);
+    assert.deepEqual([s1!.provider, s1!.service_tier, s1!.status, s1!.cache_read_input_tokens, s1!.team, s1!.source_line], ['openai', 'batch', 'error', '0', null, '2']);
   });
 
   test('a file that cannot be read fails whole with a clear message', async () => {
