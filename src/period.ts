@@ -34,3 +34,14 @@ export function previousPeriod(period: Period): Period {
 export function periodOf(instant: Date): Period {
   return parsePeriod(instant.toISOString().slice(0, 7));
 }
+
+/** [start, end) cut into `parts` ranges of whole UTC days (fewer when the period is shorter). */
+export function dayRanges(start: string, end: string, parts: number): [string, string][] {
+  const dayMs = 86_400_000;
+  const from = new Date(start).getTime();
+  const to = new Date(end).getTime();
+  const days = Math.max(1, Math.ceil((to - from) / dayMs));
+  const count = Math.max(1, Math.min(parts, days));
+  const cuts = Array.from({ length: count + 1 }, (_, i) => (i === count ? to : Math.min(to, from + Math.round((days * i) / count) * dayMs)));
+  return cuts.slice(1).map((cut, i) => [new Date(cuts[i]!).toISOString(), new Date(cut).toISOString()]);
+}

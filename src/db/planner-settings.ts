@@ -18,3 +18,15 @@ export async function withPlannerSettings<T>(db: Kysely<Database>, settings: Rea
     await apply(Object.fromEntries(rows.map((row) => [row.name, row.setting])));
   }
 }
+
+/**
+ * How many parallel workers the server starts per query (max_parallel_workers_per_gather, capped
+ * by max_parallel_workers), at least 1: PGlite starts none. Month scans cut into this many day
+ * ranges let a Parallel Append give each worker its own share of a job PostgreSQL would otherwise
+ * leave to the leader (a wide GROUP BY, a ranking).
+ */
+export async function parallelWorkersPerQuery(db: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ workers: number }>`
+    select greatest(1, least(current_setting('max_parallel_workers_per_gather')::int, current_setting('max_parallel_workers')::int)) as workers`.execute(db);
+  return Number(rows[0]!.workers);
+}

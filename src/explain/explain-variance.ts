@@ -13,8 +13,12 @@ export async function explainVariance(db: Kysely<Database>, input: { runId: stri
   const cells = await selectCellInputs(db, runId);
   const providerLines = await selectProviderLines(db, period);
   const hourly = await selectHourlyVolume(db, { period, ledgerFileIds });
-  // Hash joins, not merge joins: the month is never sorted to meet the alias table.
-  const samples = await withPlannerSettings(db, { enable_mergejoin: 'off', jit: 'off' }, () => selectSampleIds(db, { runId, period, ledgerFileIds }));
+  // Hash joins, not merge joins or sorts: the month is never sorted to meet the alias table or to
+  // be grouped. A Gather costing as much as it does under each day range (parallel_setup_cost)
+  // leaves one Gather over a Parallel Append of the ranges as the cheaper plan.
+  const samples = await withPlannerSettings(db, { enable_mergejoin: 'off', enable_sort: 'off', parallel_setup_cost: '1000000', jit: 'off' }, () =>
+    selectSampleIds(db, { runId, period, ledgerFileIds }),
+  );
 
   const { causes, cellCauses } = attributeVariance({ cells, providerLines, hourly, samples });
 

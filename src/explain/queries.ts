@@ -2,7 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { money, toSql, ZERO } from '../money.ts';
 import type { Period } from '../period.ts';
-import { periodBounds, periodDays } from '../period.ts';
+import { dayRanges, periodBounds, periodDays } from '../period.ts';
+import { parallelWorkersPerQuery } from '../db/planner-settings.ts';
 import type { CauseRow, CellAttribution, CellInput, HourlyVolume, ProviderLines, SampleIds } from './attribute.ts';
 
 type Db = Kysely<Database>;
@@ -149,54 +150,63 @@ export async function selectHourlyVolume(db: Db, input: { period: Period; ledger
  * alias applied, differs from the model that answered: `gpt-4o` answered by
  * `gpt-4o-2024-08-06` is no fallback), and records of models the run could not price.
  *
- * One parallel scan of the month: aliases are hash-joined on (provider, name) with their
- * validity clipped to the period, and only records that are evidence of some kind leave the
- * scan, so the ranking sorts the evidence, not the month.
+ * Aliases are hash-joined on (provider, name) with their validity clipped to the period, and only
+ * records that are evidence of some kind go on to be ranked. The period is cut into day ranges
+ * (one per parallel worker), each ranked on its own under a Parallel Append: a day belongs to
+ * one range, so each range's first five per group are the month's, and the ranking, the costly
+ * part, is shared between processes instead of left to the leader.
  */
 export async function selectSampleIds(db: Db, input: { runId: string; period: Period; ledgerFileIds: readonly string[] }): Promise<SampleIds[]> {
   const { start, end } = periodBounds(input.period);
   const from = start.toISOString();
   const to = end.toISOString();
-  const { rows } = await sql<{ provider: string; day: string; model: string; kind: SampleIds['kind']; ids: string[] }>`
-    with unpriced as (
-      select distinct provider, day, model from run_cost_cube where run_id = ${input.runId}::bigint and unpriced_reason is not null
-    ),
-    alias_in_period as not materialized (
+  const aliasesInPeriod = sql`(
       select provider, alias, model,
              greatest(effective_from, ${from}::timestamptz) as valid_from,
              least(coalesce(effective_to, 'infinity'), ${to}::timestamptz) as valid_to
       from model_alias
-      where effective_from < ${to}::timestamptz and coalesce(effective_to, 'infinity') > ${from}::timestamptz
-    ),
-    base as (
-      select l.provider, (l.ts at time zone 'UTC')::date as day, coalesce(am.model, l.response_model) as model, l.request_id, l.status,
-             l.requested_model is not null and coalesce(aq.model, l.requested_model) <> coalesce(am.model, l.response_model) as is_fallback
-      from ledger_record l
-      left join alias_in_period am on am.provider = l.provider and am.alias = l.response_model
-        and l.ts >= am.valid_from and l.ts < am.valid_to
-      left join alias_in_period aq on aq.provider = l.provider and aq.alias = l.requested_model
-        and l.ts >= aq.valid_from and l.ts < aq.valid_to
-      where l.ts >= ${from}::timestamptz and l.ts < ${to}::timestamptz
-        and l.ingested_file_id = any(${input.ledgerFileIds}::bigint[])
-    ),
-    kinds as (
-      select b.provider, b.day, b.model, b.request_id, k.kind
-      from base b
-      left join unpriced u on u.provider = b.provider and u.day = b.day and u.model = b.model
-      cross join lateral (values
-        (case b.status when 'error' then 'failed' when 'partial' then 'partial' end),
-        (case when b.is_fallback then 'fallback' end),
-        (case when u.model is not null then 'unpriced' end)) as k(kind)
-      where (b.status in ('error', 'partial') or b.is_fallback or u.model is not null) and k.kind is not null
-    ),
-    ranked as (
-      select *, row_number() over (partition by provider, day, model, kind order by request_id) as n from kinds
-    )
-    select provider, day::text as day, model, kind, array_agg(request_id order by request_id) as ids
-    from ranked where n <= 5
-    group by 1, 2, 3, 4
-    order by 1, 2, 3, 4`.execute(db);
-  return rows;
+      where effective_from < ${to}::timestamptz and coalesce(effective_to, 'infinity') > ${from}::timestamptz)`;
+  const rankRange = (rangeFrom: string, rangeTo: string) => sql`
+    select provider, day, model, kind, (array_agg(request_id order by request_id))[1:5] as ids
+    from (
+      select b.provider, b.day, b.model, b.request_id,
+             unnest(array_remove(array[
+               case b.status when 'error' then 'failed' when 'partial' then 'partial' end,
+               case when b.is_fallback then 'fallback' end,
+               case when u.model is not null then 'unpriced' end], null)) as kind
+      from (
+        select l.provider, (l.ts at time zone 'UTC')::date as day, coalesce(am.model, l.response_model) as model, l.request_id, l.status,
+               l.requested_model is not null and coalesce(aq.model, l.requested_model) <> coalesce(am.model, l.response_model) as is_fallback
+        from ledger_record l
+        left join ${aliasesInPeriod} am on am.provider = l.provider and am.alias = l.response_model
+          and l.ts >= am.valid_from and l.ts < am.valid_to
+        left join ${aliasesInPeriod} aq on aq.provider = l.provider and aq.alias = l.requested_model
+          and l.ts >= aq.valid_from and l.ts < aq.valid_to
+        where l.ts >= ${rangeFrom}::timestamptz and l.ts < ${rangeTo}::timestamptz
+          and l.ingested_file_id = any(${input.ledgerFileIds}::bigint[])
+      ) b
+      left join (
+        select distinct provider, day, model from run_cost_cube where run_id = ${input.runId}::bigint and unpriced_reason is not null
+      ) u on u.provider = b.provider and u.day = b.day and u.model = b.model
+      where b.status in ('error', 'partial') or b.is_fallback or u.model is not null
+    ) evidence
+    group by 1, 2, 3, 4`;
+  const ranges = dayRanges(from, to, await parallelWorkersPerQuery(db));
+  // No ORDER BY here: ordering the ranges' output would make PostgreSQL merge them in order
+  // (a Merge Append, one range after another) instead of ranking them side by side.
+  const { rows } = await sql<{ provider: string; day: string; model: string; kind: SampleIds['kind']; ids: string[] }>`
+    select provider, day::text as day, model, kind, ids
+    from (${sql.join(ranges.map(([rangeFrom, rangeTo]) => sql`(${rankRange(rangeFrom, rangeTo)})`), sql` union all `)}) ranked`.execute(db);
+  const key = (r: { provider: string; day: string; model: string; kind: string }) => [r.provider, r.day, r.model, r.kind];
+  return rows.sort((a, b) => compareKeys(key(a), key(b)));
+}
+
+/** Code-point order, element by element: the order PostgreSQL's "C" collation gives. */
+function compareKeys(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  }
+  return 0;
 }
 
 export async function deleteCauses(db: Db, runId: string): Promise<void> {

@@ -2,6 +2,8 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { PricingCounts } from './price-ledger.ts';
 import type { CardLine } from './rules.ts';
+import { parallelWorkersPerQuery } from '../db/planner-settings.ts';
+import { dayRanges } from '../period.ts';
 
 type Db = Kysely<Database>;
 
@@ -153,7 +155,7 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope, ledger
   const { runId, start, end } = scope;
   const table = workTable(scope);
   await sql`drop table if exists ${table}`.execute(db);
-  const { rows } = await sql<{ segment_bounds: string[]; band_bounds: string[]; workers: number }>`
+  const { rows } = await sql<{ segment_bounds: string[]; band_bounds: string[] }>`
     select (select coalesce(array_agg(b::text order by b), '{}')
             from (select valid_from as b from run_price_card where run_id = ${runId}::bigint
                   union select valid_to from run_price_card where run_id = ${runId}::bigint
@@ -162,9 +164,8 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope, ledger
             where b > ${start}::timestamptz and b < ${end}::timestamptz) as segment_bounds,
            (select coalesce(array_agg(b::text order by b), '{}')
             from (select band_lo as b from run_price_card where run_id = ${runId}::bigint
-                  union select band_hi from run_price_card where run_id = ${runId}::bigint) x) as band_bounds,
-           greatest(1, least(current_setting('max_parallel_workers_per_gather')::int, current_setting('max_parallel_workers')::int)) as workers`.execute(db);
-  const { segment_bounds: segmentBounds, band_bounds: bandBounds, workers } = rows[0]!;
+                  union select band_hi from run_price_card where run_id = ${runId}::bigint) x) as band_bounds`.execute(db);
+  const { segment_bounds: segmentBounds, band_bounds: bandBounds } = rows[0]!;
   const groupRange = (from: string, to: string) => sql`
       select (l.ts at time zone 'UTC')::date as day,
              l.provider, l.response_model, l.requested_model,
@@ -194,7 +195,7 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope, ledger
       where l.ts >= ${from}::timestamptz and l.ts < ${to}::timestamptz
         and l.ingested_file_id = any(${ledgerFileIds}::bigint[])
       group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24`;
-  const ranges = dayRanges(start, end, workers);
+  const ranges = dayRanges(start, end, await parallelWorkersPerQuery(db));
   const firstLevel = sql.join(ranges.map(([from, to]) => sql`(${groupRange(from, to)})`), sql` union all `);
   const slotIs = (column: string) => sql.raw(`case when cs.slot_id is not null then cs.${column} else cg.${column} end`);
   await sql`
@@ -246,17 +247,6 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope, ledger
      and cg.service_tier = l.service_tier and cg.region = ''
      and l.at_ts >= cg.valid_from and l.at_ts < cg.valid_to and l.at_input_tokens > cg.band_lo and l.at_input_tokens <= cg.band_hi
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18`.execute(db);
-}
-
-/** [start, end) cut into `parts` ranges of whole UTC days (fewer when the period is shorter). */
-export function dayRanges(start: string, end: string, parts: number): [string, string][] {
-  const dayMs = 86_400_000;
-  const from = new Date(start).getTime();
-  const to = new Date(end).getTime();
-  const days = Math.max(1, Math.ceil((to - from) / dayMs));
-  const count = Math.max(1, Math.min(parts, days));
-  const cuts = Array.from({ length: count + 1 }, (_, i) => (i === count ? to : Math.min(to, from + Math.round((days * i) / count) * dayMs)));
-  return cuts.slice(1).map((cut, i) => [new Date(cuts[i]!).toISOString(), new Date(cut).toISOString()]);
 }
 
 export async function dropPricingWorkTable(db: Db, scope: PricingScope): Promise<void> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dayRanges } from '../../src/pricing/queries.ts';
+import { dayRanges } from '../src/period.ts';
 
 const MAY = ['2026-05-01T00:00:00.000Z', '2026-06-01T00:00:00.000Z'] as const;
 
