@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { periodBounds, type Period } from '../period.ts';
-import { withPlannerSettings } from '../db/planner-settings.ts';
+import { dayRanges, periodBounds, type Period } from '../period.ts';
+import { parallelWorkersPerQuery, withPlannerSettings } from '../db/planner-settings.ts';
+import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
 import { CHECKLIST_FIELDS } from './checklist.ts';
 
 /** A gateway key owner row, from the imported key map or from an --owners file. */
@@ -45,7 +46,7 @@ const UNCACHED = '(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m
  * line threshold). All records of one group therefore resolve to the same alias and price slot.
  * The sample pass computes the same expressions, so a record finds its group by this key.
  */
-function groupKeyColumns(from: string, to: string): [string, RawBuilder<unknown>][] {
+function groupKeyColumns(bounds: ScanBounds): [string, RawBuilder<unknown>][] {
   return [
     ['provider', sql`l.provider`],
     ['response_model', sql`l.response_model`],
@@ -72,30 +73,42 @@ function groupKeyColumns(from: string, to: string): [string, RawBuilder<unknown>
     ['has_cache_write_5m', sql`l.cache_write_5m_input_tokens > 0`],
     ['has_cache_write_1h', sql`l.cache_write_1h_input_tokens > 0`],
     ['has_output', sql`l.output_tokens > 0`],
-    [
-      'segment',
-      sql`width_bucket(l.ts, (
-        select coalesce(array_agg(b order by b), '{}')
-        from (select effective_from as b from rate_card_line where retired_by_version_id is null
-              union select effective_to from rate_card_line where retired_by_version_id is null
-              union select effective_from from model_alias
-              union select effective_to from model_alias) x
-        where b > ${from}::timestamptz and b < ${to}::timestamptz))`,
-    ],
-    [
-      'band',
-      sql`width_bucket(l.input_tokens, (
-        select coalesce(array_agg(t order by t), '{}')
-        from (select distinct min_input_tokens as t from rate_card_line where retired_by_version_id is null and min_input_tokens <> 0) x))`,
-    ],
+    ['segment', sql`width_bucket(l.ts, ${bounds.segmentBounds}::timestamptz[])`],
+    ['band', sql`width_bucket(l.input_tokens, ${bounds.bandBounds}::bigint[])`],
   ];
 }
 
-/** The period's records from loaded files, as `l`. */
-function periodRecords(from: string, to: string): RawBuilder<unknown> {
+/**
+ * What both passes over the month cut and filter with, read once and passed as parameters: a
+ * subquery in a record's expression would be evaluated by the leader and keep the scan there.
+ * Segments are cut at every price line and model alias boundary inside the period, bands at every
+ * long-context threshold; records come from the loaded ledger files.
+ */
+interface ScanBounds {
+  segmentBounds: string[];
+  bandBounds: string[];
+  ledgerFileIds: string[];
+}
+
+async function selectScanBounds(db: Db, from: string, to: string): Promise<ScanBounds> {
+  const { rows } = await sql<{ segment_bounds: string[]; band_bounds: string[] }>`
+    select (select coalesce(array_agg(b::text order by b), '{}')
+            from (select effective_from as b from rate_card_line where retired_by_version_id is null
+                  union select effective_to from rate_card_line where retired_by_version_id is null
+                  union select effective_from from model_alias
+                  union select effective_to from model_alias) x
+            where b > ${from}::timestamptz and b < ${to}::timestamptz) as segment_bounds,
+           (select coalesce(array_agg(t::text order by t), '{}')
+            from (select distinct min_input_tokens as t from rate_card_line
+                  where retired_by_version_id is null and min_input_tokens <> 0) x) as band_bounds`.execute(db);
+  return { segmentBounds: rows[0]!.segment_bounds, bandBounds: rows[0]!.band_bounds, ledgerFileIds: await loadedLedgerFileIds(db) };
+}
+
+/** The records of [from, to) from loaded files, as `l`. */
+function periodRecords(from: string, to: string, bounds: ScanBounds): RawBuilder<unknown> {
   return sql`ledger_record l
     where l.ts >= ${from}::timestamptz and l.ts < ${to}::timestamptz
-      and l.ingested_file_id in (select id from ingested_file where status = 'loaded')`;
+      and l.ingested_file_id = any(${bounds.ledgerFileIds}::bigint[])`;
 }
 
 function keyOwnersRelation(keyOwners: KeyOwner[] | undefined): RawBuilder<unknown> {
@@ -135,8 +148,22 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
   const versions = sql.raw(
     `array(select distinct v from unnest(array[${[...categories.map((c) => `case when g.has_${c} then s.${c}_version end`), 's.request_version'].join(', ')}]) as v where v is not null order by v)`,
   );
-  const key = groupKeyColumns(from, to);
+  const bounds = await selectScanBounds(db, from, to);
+  const key = groupKeyColumns(bounds);
   const keyNames = key.map(([name]) => name);
+  const keyRefs = sql.join(keyNames.map((name) => sql.id(name)));
+  // The month in day ranges, one per parallel worker, grouped side by side under a Parallel Append
+  // (PostgreSQL would leave a GROUP BY this wide to the leader alone), then regrouped: a group's
+  // records can fall in several ranges.
+  const groupRange = ([rangeFrom, rangeTo]: [string, string]) => sql`(
+      select ${sql.join(key.map(([name, expression]) => sql`${expression} as ${sql.id(name)}`))},
+             count(*) as records, min(l.ts) as at_ts, min(l.input_tokens) as at_input_tokens, max(l.attempt) as max_attempt,
+             sum(${sql.raw(UNCACHED)}) as q_input, sum(l.cache_read_input_tokens) as q_cached_input,
+             sum(l.cache_write_5m_input_tokens) as q_cache_write_5m, sum(l.cache_write_1h_input_tokens) as q_cache_write_1h,
+             sum(l.output_tokens) as q_output
+      from ${periodRecords(rangeFrom, rangeTo, bounds)}
+      group by ${sql.join(keyNames.map((_, i) => sql.raw(String(i + 1))))})`;
+  const ranges = dayRanges(from, to, await parallelWorkersPerQuery(db));
   await sql`
     create temp table ${sql.id(table)} on commit drop as
     with keys as (${keyOwnersRelation(keyOwners)}),
@@ -179,13 +206,13 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
       from picked group by provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to),
     slot_regions as (select distinct provider, model, service_tier, region from slots),
     grouped as (
-      select ${sql.join(key.map(([name, expression]) => sql`${expression} as ${sql.id(name)}`))},
-             count(*) as records, min(l.ts) as at_ts, min(l.input_tokens) as at_input_tokens, max(l.attempt) as max_attempt,
-             sum(${sql.raw(UNCACHED)}) as q_input, sum(l.cache_read_input_tokens) as q_cached_input,
-             sum(l.cache_write_5m_input_tokens) as q_cache_write_5m, sum(l.cache_write_1h_input_tokens) as q_cache_write_1h,
-             sum(l.output_tokens) as q_output
-      from ${periodRecords(from, to)}
-      group by ${sql.join(keyNames.map((_, i) => sql.raw(String(i + 1))))})
+      select ${keyRefs},
+             sum(records)::bigint as records, min(at_ts) as at_ts, min(at_input_tokens) as at_input_tokens, max(max_attempt) as max_attempt,
+             sum(q_input) as q_input, sum(q_cached_input) as q_cached_input,
+             sum(q_cache_write_5m) as q_cache_write_5m, sum(q_cache_write_1h) as q_cache_write_1h,
+             sum(q_output) as q_output
+      from (${sql.join(ranges.map(groupRange), sql` union all `)}) by_range
+      group by ${keyRefs})
     select g.*,
            row(${sql.join(keyNames.map((name) => sql.ref(`g.${name}`)))})::text as group_key,
            r.model, r.requested_canonical,
@@ -419,11 +446,12 @@ async function selectFindingSamples(db: Db, table: string, period: Period, findi
   const { start, end } = periodBounds(period);
   const from = start.toISOString();
   const to = end.toISOString();
-  const key = groupKeyColumns(from, to);
+  const bounds = await selectScanBounds(db, from, to);
+  const key = groupKeyColumns(bounds);
   const { rows } = await sql<FindingSamples>`
     with candidates as (
       select l.request_id, l.conversation_id, row(${sql.join(key.map(([, expression]) => expression))})::text as group_key
-      from ${periodRecords(from, to)}
+      from ${periodRecords(from, to, bounds)}
         and (l.gateway_key_id = any(${filter.keys}::text[])
           or (l.requested_model = any(${filter.requested}::text[]) and l.provider = any(${filter.requested_providers}::text[]))
           or l.price_card_version = any(${filter.versions}::text[])
