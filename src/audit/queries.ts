@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { dayRanges, periodBounds, type Period } from '../period.ts';
-import { parallelWorkersPerQuery, withPlannerSettings } from '../db/planner-settings.ts';
+import { periodBounds, type Period } from '../period.ts';
+import { unionOverDayRanges, withPlannerSettings } from '../db/planner-settings.ts';
 import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
 import { CHECKLIST_FIELDS } from './checklist.ts';
 
@@ -155,15 +155,15 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
   // The month in day ranges, one per parallel worker, grouped side by side under a Parallel Append
   // (PostgreSQL would leave a GROUP BY this wide to the leader alone), then regrouped: a group's
   // records can fall in several ranges.
-  const groupRange = ([rangeFrom, rangeTo]: [string, string]) => sql`(
+  const groupRange = (rangeFrom: string, rangeTo: string) => sql`
       select ${sql.join(key.map(([name, expression]) => sql`${expression} as ${sql.id(name)}`))},
              count(*) as records, min(l.ts) as at_ts, min(l.input_tokens) as at_input_tokens, max(l.attempt) as max_attempt,
              sum(${sql.raw(UNCACHED)}) as q_input, sum(l.cache_read_input_tokens) as q_cached_input,
              sum(l.cache_write_5m_input_tokens) as q_cache_write_5m, sum(l.cache_write_1h_input_tokens) as q_cache_write_1h,
              sum(l.output_tokens) as q_output
       from ${periodRecords(rangeFrom, rangeTo, bounds)}
-      group by ${sql.join(keyNames.map((_, i) => sql.raw(String(i + 1))))})`;
-  const ranges = dayRanges(from, to, await parallelWorkersPerQuery(db));
+      group by ${sql.join(keyNames.map((_, i) => sql.raw(String(i + 1))))}`;
+  const byRange = await unionOverDayRanges(db, from, to, groupRange);
   await sql`
     create temp table ${sql.id(table)} on commit drop as
     with keys as (${keyOwnersRelation(keyOwners)}),
@@ -211,7 +211,7 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
              sum(q_input) as q_input, sum(q_cached_input) as q_cached_input,
              sum(q_cache_write_5m) as q_cache_write_5m, sum(q_cache_write_1h) as q_cache_write_1h,
              sum(q_output) as q_output
-      from (${sql.join(ranges.map(groupRange), sql` union all `)}) by_range
+      from (${byRange}) by_range
       group by ${keyRefs})
     select g.*,
            row(${sql.join(keyNames.map((name) => sql.ref(`g.${name}`)))})::text as group_key,

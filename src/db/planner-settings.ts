@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { dayRanges } from '../period.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -20,13 +21,21 @@ export async function withPlannerSettings<T>(db: Kysely<Database>, settings: Rea
 }
 
 /**
- * How many parallel workers the server starts per query (max_parallel_workers_per_gather, capped
- * by max_parallel_workers), at least 1: PGlite starts none. Month scans cut into this many day
- * ranges let a Parallel Append give each worker its own share of a job PostgreSQL would otherwise
- * leave to the leader (a wide GROUP BY, a ranking).
+ * `query` over each day range of [start, end), as one UNION ALL of as many ranges as the server
+ * starts parallel workers per query (max_parallel_workers_per_gather capped by
+ * max_parallel_workers, at least 1: PGlite starts none). PostgreSQL leaves a wide GROUP BY or a
+ * ranking over the month to the leader process alone; ranges side by side under a Parallel Append
+ * give each worker its own share. `query` must take its bounds as parameters, not subqueries: a
+ * subquery is evaluated by the leader and keeps the range there.
  */
-export async function parallelWorkersPerQuery(db: Kysely<Database>): Promise<number> {
+export async function unionOverDayRanges(
+  db: Kysely<Database>,
+  start: string,
+  end: string,
+  query: (from: string, to: string) => RawBuilder<unknown>,
+): Promise<RawBuilder<unknown>> {
   const { rows } = await sql<{ workers: number }>`
     select greatest(1, least(current_setting('max_parallel_workers_per_gather')::int, current_setting('max_parallel_workers')::int)) as workers`.execute(db);
-  return Number(rows[0]!.workers);
+  const ranges = dayRanges(start, end, Number(rows[0]!.workers));
+  return sql.join(ranges.map(([from, to]) => sql`(${query(from, to)})`), sql` union all `);
 }

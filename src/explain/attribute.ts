@@ -193,7 +193,8 @@ function cellKeyText(c: CellKey): string {
   return `${c.provider}|${c.model}|${c.token_category}|${c.service_tier}|${c.day}`;
 }
 
-function compareText(a: string, b: string): number {
+/** Code-point order: the order PostgreSQL's "C" collation gives, the same on every machine. */
+export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

@@ -2,9 +2,9 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { money, toSql, ZERO } from '../money.ts';
 import type { Period } from '../period.ts';
-import { dayRanges, periodBounds, periodDays } from '../period.ts';
-import { parallelWorkersPerQuery } from '../db/planner-settings.ts';
-import type { CauseRow, CellAttribution, CellInput, HourlyVolume, ProviderLines, SampleIds } from './attribute.ts';
+import { periodBounds, periodDays } from '../period.ts';
+import { unionOverDayRanges } from '../db/planner-settings.ts';
+import { compareText, type CauseRow, type CellAttribution, type CellInput, type HourlyVolume, type ProviderLines, type SampleIds } from './attribute.ts';
 
 type Db = Kysely<Database>;
 
@@ -191,22 +191,13 @@ export async function selectSampleIds(db: Db, input: { runId: string; period: Pe
       where b.status in ('error', 'partial') or b.is_fallback or u.model is not null
     ) evidence
     group by 1, 2, 3, 4`;
-  const ranges = dayRanges(from, to, await parallelWorkersPerQuery(db));
+  const byRange = await unionOverDayRanges(db, from, to, rankRange);
   // No ORDER BY here: ordering the ranges' output would make PostgreSQL merge them in order
   // (a Merge Append, one range after another) instead of ranking them side by side.
   const { rows } = await sql<{ provider: string; day: string; model: string; kind: SampleIds['kind']; ids: string[] }>`
     select provider, day::text as day, model, kind, ids
-    from (${sql.join(ranges.map(([rangeFrom, rangeTo]) => sql`(${rankRange(rangeFrom, rangeTo)})`), sql` union all `)}) ranked`.execute(db);
-  const key = (r: { provider: string; day: string; model: string; kind: string }) => [r.provider, r.day, r.model, r.kind];
-  return rows.sort((a, b) => compareKeys(key(a), key(b)));
-}
-
-/** Code-point order, element by element: the order PostgreSQL's "C" collation gives. */
-function compareKeys(a: readonly string[], b: readonly string[]): number {
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
-  }
-  return 0;
+    from (${byRange}) ranked`.execute(db);
+  return rows.sort((a, b) => compareText(a.provider, b.provider) || compareText(a.day, b.day) || compareText(a.model, b.model) || compareText(a.kind, b.kind));
 }
 
 export async function deleteCauses(db: Db, runId: string): Promise<void> {

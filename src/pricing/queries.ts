@@ -2,8 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { PricingCounts } from './price-ledger.ts';
 import type { CardLine } from './rules.ts';
-import { parallelWorkersPerQuery } from '../db/planner-settings.ts';
-import { dayRanges } from '../period.ts';
+import { unionOverDayRanges } from '../db/planner-settings.ts';
 
 type Db = Kysely<Database>;
 
@@ -195,8 +194,7 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope, ledger
       where l.ts >= ${from}::timestamptz and l.ts < ${to}::timestamptz
         and l.ingested_file_id = any(${ledgerFileIds}::bigint[])
       group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24`;
-  const ranges = dayRanges(start, end, await parallelWorkersPerQuery(db));
-  const firstLevel = sql.join(ranges.map(([from, to]) => sql`(${groupRange(from, to)})`), sql` union all `);
+  const firstLevel = await unionOverDayRanges(db, start, end, groupRange);
   const slotIs = (column: string) => sql.raw(`case when cs.slot_id is not null then cs.${column} else cg.${column} end`);
   await sql`
     create unlogged table ${table} as
