@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { LEDGER_COLUMNS } from '../src/ingest/format.ts';
 import { generateLedger } from './generate-ledger.ts';
+import { withDatabase } from './lib/database.ts';
 
 // `recon ingest ledger` against a plain `psql \copy` of the same file into a bare table of text
 // columns, in one run on the same server, with recon's peak RSS.
@@ -18,11 +19,6 @@ function flag(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = '/' + database;
-  return parsed.toString();
-}
 
 /** Runs a command; returns wall seconds and the peak resident set (VmHWM, polled from /proc). */
 function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakRssMb: number; stdout: string; stderr: string }> {

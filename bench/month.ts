@@ -11,6 +11,7 @@ import { gatewayKeysCsv, ownersCsv, plantedWithout, rateCardCsv } from './lib/in
 import { writeLedgerFiles } from './lib/ledger-file.ts';
 import { bareCardAggregate, createFloorTables, loadFloorCard, psqlCopy, writeInvoiceFiles } from './lib/floor.ts';
 import { runTimed, stageIntervals, type Timed } from './lib/process.ts';
+import { adminQuery, withDatabase } from './lib/database.ts';
 import { busyStatements, formatTable, runStageRows, verdicts, type StageRow } from './lib/report.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -18,15 +19,6 @@ const RECON = path.join(ROOT, 'bin', 'recon.js');
 
 const say = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 
-async function admin(baseUrl: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: baseUrl });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 function machine() {
   const [one = 0, five = 0, fifteen = 0] = os.loadavg();
@@ -61,9 +53,7 @@ async function main(options: BenchOptions) {
   const baseUrl = process.env.DATABASE_URL;
   if (!baseUrl) throw new BenchUsageError('set DATABASE_URL to a PostgreSQL server, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench (the bench creates and drops its own database there)');
   const dbName = `recon_bench_month_${process.pid}`;
-  const url = new URL(baseUrl);
-  url.pathname = `/${dbName}`;
-  const benchUrl = url.toString();
+  const benchUrl = withDatabase(baseUrl, dbName);
   const workDir = options.workDir ? path.resolve(options.workDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'recon-bench-'));
   fs.mkdirSync(workDir, { recursive: true });
   const outDir = path.join(workDir, 'out');
@@ -72,7 +62,7 @@ async function main(options: BenchOptions) {
   const machineBefore = machine();
   say(`${options.requests.toLocaleString('en-US')} requests for ${options.period} in ${workDir}; database ${dbName}; load average ${machineBefore.load_average.one.toFixed(2)} on ${machineBefore.nproc} cores`);
 
-  await admin(baseUrl, `create database ${dbName}`);
+  await adminQuery(baseUrl, `create database ${dbName}`);
   const client = new pg.Client({ connectionString: benchUrl });
   const watcher = new pg.Client({ connectionString: benchUrl });
   await client.connect();
@@ -243,7 +233,7 @@ async function main(options: BenchOptions) {
     if (options.keep) {
       say(`kept database ${benchUrl.replace(/:[^:@/]*@/, ':***@')} and files in ${workDir}`);
     } else {
-      await admin(baseUrl, `drop database if exists ${dbName} with (force)`).catch((error) => say(`could not drop ${dbName}: ${(error as Error).message}`));
+      await adminQuery(baseUrl, `drop database if exists ${dbName} with (force)`).catch((error) => say(`could not drop ${dbName}: ${(error as Error).message}`));
       if (!options.workDir) fs.rmSync(workDir, { recursive: true, force: true });
       else for (const f of fs.readdirSync(workDir)) if (f.endsWith('.csv') || f === 'out' || f === '.recon') fs.rmSync(path.join(workDir, f), { recursive: true, force: true });
     }

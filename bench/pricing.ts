@@ -1,37 +1,27 @@
 // Prices a synthetic month on real PostgreSQL and compares it with a bare scan of the same table.
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/pricing.ts [records=1000000]
 // Works in its own database (created and dropped here), never in the one DATABASE_URL names.
-import pg from 'pg';
 import { sql } from 'kysely';
 import { openPostgres } from '../src/db/connection.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { parsePeriod } from '../src/period.ts';
 import { priceLedger } from '../src/pricing/price-ledger.ts';
+import { adminQuery, withDatabase } from './lib/database.ts';
 
 const records = Number(process.argv[2] ?? 1_000_000);
-const baseUrl = process.env.DATABASE_URL;
+const baseUrl = process.env.DATABASE_URL ?? '';
 if (!baseUrl) {
   process.stderr.write('set DATABASE_URL to a PostgreSQL server (the bench creates and drops its own database)\n');
   process.exit(2);
 }
 const name = `recon_bench_pricing_${process.pid}`;
-const admin = async (text: string) => {
-  const client = new pg.Client({ connectionString: baseUrl });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-};
-const url = new URL(baseUrl);
-url.pathname = `/${name}`;
+const url = withDatabase(baseUrl, name);
 
 const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
 
 async function main() {
-  await admin(`create database ${name}`);
-  const store = await openPostgres(url.toString(), { max: 2 });
+  await adminQuery(baseUrl, `create database ${name}`);
+  const store = await openPostgres(url, { max: 2 });
   try {
     await migrate(store);
     const db = store.db;
@@ -106,7 +96,7 @@ async function main() {
     );
   } finally {
     await store.close();
-    if (!process.env.BENCH_KEEP) await admin(`drop database if exists ${name} with (force)`);
+    if (!process.env.BENCH_KEEP) await adminQuery(baseUrl, `drop database if exists ${name} with (force)`);
   }
 }
 
