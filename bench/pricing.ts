@@ -6,6 +6,8 @@ import { openPostgres } from '../src/db/connection.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { parsePeriod } from '../src/period.ts';
 import { priceLedger } from '../src/pricing/price-ledger.ts';
+import { rollUpLedgerFiles } from '../src/ingest/ledger-rollup.ts';
+import { executeOn } from '../src/db/planner-settings.ts';
 import { adminQuery, withDatabase } from './lib/database.ts';
 
 const records = Number(process.argv[2] ?? 1_000_000);
@@ -68,6 +70,10 @@ async function main() {
       from generate_series(1, ${records}) as i`.execute(db);
     await sql`analyze ledger_record`.execute(db);
     process.stdout.write(`filled ${records} records in ${seconds(started).toFixed(1)} s\n`);
+    // what `recon ingest` does as it stores a file: group its records once for pricing
+    started = process.hrtime.bigint();
+    await db.transaction().execute((trx) => rollUpLedgerFiles(executeOn(trx), [file.id], '2026-05-01T00:00:00.000Z', '2026-06-01T00:00:00.000Z'));
+    const rollUp = seconds(started);
 
     const bare = async () => {
       const t = process.hrtime.bigint();
@@ -90,6 +96,7 @@ async function main() {
         `bare scan          ${bareBest.toFixed(2)} s  (${Math.round(records / bareBest)} records/s)`,
         `priceLedger        ${pricing.toFixed(2)} s  (${Math.round(records / pricing)} records/s)`,
         `ratio              ${(pricing / bareBest).toFixed(2)}x the bare scan (target <= 3x)`,
+        `roll-up at ingest  ${rollUp.toFixed(2)} s  (${(rollUp / bareBest).toFixed(2)}x the bare scan; once per file, part of ingest)`,
         `cube rows          ${rows[0]!.n}`,
         `counts             ${JSON.stringify(counts)}`,
       ].join('\n') + '\n',

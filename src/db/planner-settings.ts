@@ -2,16 +2,22 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { dayRanges } from '../period.ts';
 import type { Database } from './schema.ts';
 
+/** Runs one statement on the caller's connection (Kysely, or the ingest runner's client). */
+export type Execute = <R>(query: RawBuilder<R>) => Promise<R[]>;
+
+export const executeOn = (db: Kysely<Database>): Execute => async (query) => (await query.execute(db)).rows;
+
 /**
  * Runs `work` with planner settings changed for the current transaction (SET LOCAL semantics),
  * then restores the previous values so later statements of the same transaction plan as usual.
  */
-export async function withPlannerSettings<T>(db: Kysely<Database>, settings: Readonly<Record<string, string>>, work: () => Promise<T>): Promise<T> {
+export async function withPlannerSettings<T>(db: Kysely<Database> | Execute, settings: Readonly<Record<string, string>>, work: () => Promise<T>): Promise<T> {
+  const execute = typeof db === 'function' ? db : executeOn(db);
   const names = Object.keys(settings);
-  const { rows } = await sql<{ name: string; setting: string }>`
-    select name, current_setting(name) as setting from unnest(${names}::text[]) as name`.execute(db);
+  const rows = await execute(sql<{ name: string; setting: string }>`
+    select name, current_setting(name) as setting from unnest(${names}::text[]) as name`);
   const apply = (values: Record<string, string>) =>
-    sql`select set_config(name, value, true) from jsonb_each_text(${JSON.stringify(values)}::jsonb) as s (name, value)`.execute(db);
+    execute(sql`select set_config(name, value, true) from jsonb_each_text(${JSON.stringify(values)}::jsonb) as s (name, value)`);
   await apply(settings);
   try {
     return await work();
@@ -21,21 +27,46 @@ export async function withPlannerSettings<T>(db: Kysely<Database>, settings: Rea
 }
 
 /**
- * `query` over each day range of [start, end), as one UNION ALL of as many ranges as the server
- * starts parallel workers per query (max_parallel_workers_per_gather capped by
- * max_parallel_workers, at least 1: PGlite starts none). PostgreSQL leaves a wide GROUP BY or a
- * ranking over the month to the leader process alone; ranges side by side under a Parallel Append
- * give each worker its own share. `query` must take its bounds as parameters, not subqueries: a
- * subquery is evaluated by the leader and keeps the range there.
+ * Planner settings for grouping a month of records (the ledger roll-up, pricing), restored
+ * afterwards so later statements of the transaction plan as usual. Measured on PostgreSQL 15 (README.md, Pricing, "Performance"):
+ * - the planner cannot estimate the number of groups of an 18-column GROUP BY (it assumes one per
+ *   record), so it sorts the month for a GroupAggregate; hashing is 3x faster, so sorts and merge
+ *   joins are switched off;
+ * - it never runs such a GROUP BY as a parallel partial aggregate (one group per record would
+ *   make partial aggregation pointless), so the month is cut into day ranges grouped side by side
+ *   under a Parallel Append (see unionOverRanges);
+ * - JIT compiles about 90 expressions (~0.2 s) for work that takes a few seconds without it;
+ * - with the default 4MB of work_mem the hash table of the groups spills to disk.
  */
+export const MONTH_GROUPING_SETTINGS: Readonly<Record<string, string>> = {
+  work_mem: '256MB',
+  enable_sort: 'off',
+  enable_mergejoin: 'off',
+  jit: 'off',
+};
+
+/** How many parallel workers the server starts per query (at least 1: PGlite starts none). */
+export const selectParallelWorkers = (): RawBuilder<{ workers: number }> => sql<{ workers: number }>`
+  select greatest(1, least(current_setting('max_parallel_workers_per_gather')::int, current_setting('max_parallel_workers')::int))::int as workers`;
+
+/**
+ * `query` over each day range of [start, end), as one UNION ALL of `workers` ranges. PostgreSQL
+ * leaves a wide GROUP BY or a ranking over the month to the leader process alone; ranges side by
+ * side under a Parallel Append give each worker its own share. `query` must take its bounds as
+ * parameters, not subqueries: a subquery is evaluated by the leader and keeps the range there.
+ */
+export function unionOverRanges(start: string, end: string, workers: number, query: (from: string, to: string) => RawBuilder<unknown>): RawBuilder<unknown> {
+  const ranges = dayRanges(start, end, workers);
+  return sql.join(ranges.map(([from, to]) => sql`(${query(from, to)})`), sql` union all `);
+}
+
+/** unionOverRanges with as many ranges as the server starts parallel workers per query. */
 export async function unionOverDayRanges(
   db: Kysely<Database>,
   start: string,
   end: string,
   query: (from: string, to: string) => RawBuilder<unknown>,
 ): Promise<RawBuilder<unknown>> {
-  const { rows } = await sql<{ workers: number }>`
-    select greatest(1, least(current_setting('max_parallel_workers_per_gather')::int, current_setting('max_parallel_workers')::int)) as workers`.execute(db);
-  const ranges = dayRanges(start, end, Number(rows[0]!.workers));
-  return sql.join(ranges.map(([from, to]) => sql`(${query(from, to)})`), sql` union all `);
+  const { rows } = await selectParallelWorkers().execute(db);
+  return unionOverRanges(start, end, Number(rows[0]!.workers), query);
 }

@@ -13,6 +13,7 @@ import { createRunner, type Runner } from './runner.ts';
 import { hashFile, openSource, readHead, statSource, type SourceFile } from './source.ts';
 import { loadScreenedLedger, screenableMonth } from './screened-ledger.ts';
 import * as q from './queries.ts';
+import { dayStart, rollUpLedgerFiles, type Execute } from './ledger-rollup.ts';
 
 export interface IngestOptions {
   kind: IngestKind;
@@ -108,6 +109,7 @@ export async function ingestFile(store: Store, options: IngestOptions): Promise<
           for (const month of q.monthPartitions(new Date(`${result.first_day}T00:00:00Z`), new Date(`${result.last_day}T00:00:00Z`))) {
             await runner.exec(`analyze ${month.name}`);
           }
+          await runner.exec('analyze ledger_file_rollup');
         }
         return result;
       } catch (error) {
@@ -262,6 +264,13 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     counts = { read: result.read, stored: result.stored, valid: result.stored, rejected: result.rejected, untagged: 0 };
   }
 
+  if (options.kind === 'ledger') {
+    // the file's records as groups for pricing; the slack covers wall-clock days off by one
+    const execute: Execute = (query) => runner.query(query);
+    const stored = counts.stored > 0 && scope.first && scope.last;
+    await rollUpLedgerFiles(execute, [fileId], stored ? dayStart(scope.first!, -1) : '2000-01-01T00:00:00.000Z', stored ? dayStart(scope.last!, 2) : '2000-01-01T00:00:00.000Z');
+    phase('roll-up');
+  }
   const duplicate = counts.valid - counts.stored;
   await runner.query(
     q.finishFileRow(store.db, fileId, {

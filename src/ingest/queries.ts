@@ -233,6 +233,12 @@ export function markReplaced(db: Kysely<Database>, ids: string[], replacedBy: st
 
 export function deleteRowsOfFiles(kind: 'ledger' | 'invoice' | 'usage', ids: string[]): RawBuilder<unknown> {
   const table = kind === 'ledger' ? 'ledger_record' : kind === 'invoice' ? 'invoice_line' : 'provider_usage';
+  if (kind === 'ledger') {
+    return sql`
+      with rollup as (delete from ledger_file_rollup where ingested_file_id = any(${ids}::bigint[])),
+           marks as (delete from ledger_rolled_up_file where ingested_file_id = any(${ids}::bigint[]))
+      delete from ledger_record where ingested_file_id = any(${ids}::bigint[])`;
+  }
   return sql`delete from ${sql.table(table)} where ingested_file_id = any(${ids}::bigint[])`;
 }
 

@@ -1,12 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { withPlannerSettings } from '../db/planner-settings.ts';
+import { MONTH_GROUPING_SETTINGS, withPlannerSettings } from '../db/planner-settings.ts';
 import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
 import { periodBounds, type Period } from '../period.ts';
 import {
   dropPricingWorkTable,
   raiseWorkMemForRun,
-  BULK_PLANNER_SETTINGS,
   insertCostCubeAndGatewayEstimates,
   insertRunPriceCard,
   insertPricingWorkTable,
@@ -35,7 +34,7 @@ export async function priceLedger(db: Kysely<Database>, input: { runId: string; 
   await insertRunPriceCard(db, scope);
   try {
     const ledgerFileIds = await loadedLedgerFileIds(db);
-    await withPlannerSettings(db, BULK_PLANNER_SETTINGS, async () => {
+    await withPlannerSettings(db, MONTH_GROUPING_SETTINGS, async () => {
       await insertPricingWorkTable(db, scope, ledgerFileIds);
       await insertCostCubeAndGatewayEstimates(db, scope);
     });

@@ -2,7 +2,8 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { PricingCounts } from './price-ledger.ts';
 import type { CardLine } from './rules.ts';
-import { unionOverDayRanges } from '../db/planner-settings.ts';
+import { executeOn } from '../db/planner-settings.ts';
+import { dayStart, rollUpMissingLedgerFiles, ROLLUP_COLUMNS, selectLedgerRollupInParallel } from '../ingest/ledger-rollup.ts';
 
 type Db = Kysely<Database>;
 
@@ -24,7 +25,6 @@ const PRICE_REGION = sql.raw(
   `case when l.provider = 'aws.bedrock' and l.response_model ~ '^(us|eu|apac|jp|au|ca|global|us-gov)\\.[a-z0-9-]+\\.' ` +
     `then split_part(l.response_model, '.', 1) else coalesce(l.region, '') end`,
 );
-const UNCACHED = sql.raw(`(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens)`);
 
 /**
  * The month's grouping is one big aggregate: with the default 4MB it spills to disk and sorts.
@@ -33,23 +33,6 @@ const UNCACHED = sql.raw(`(l.input_tokens - l.cache_read_input_tokens - l.cache_
 export async function raiseWorkMemForRun(db: Db): Promise<void> {
   await sql`select set_config('work_mem', '256MB', true)`.execute(db);
 }
-
-/**
- * Planner settings for the month's two big statements, restored afterwards so the later stages of
- * the run's transaction plan as usual. Measured on PostgreSQL 15 (README.md, Pricing, "Performance"):
- * - the planner cannot estimate the number of groups of an 18-column GROUP BY (it assumes one per
- *   record), so it sorts the month for a GroupAggregate; hashing is 3x faster, so sorts and merge
- *   joins are switched off;
- * - it never runs such a GROUP BY as a parallel partial aggregate (one group per record would
- *   make partial aggregation pointless), so the month is cut into day ranges grouped side by side
- *   under a Parallel Append (see insertPricingWorkTable);
- * - JIT compiles about 90 expressions (~0.2 s) for work that takes a few seconds without it.
- */
-export const BULK_PLANNER_SETTINGS: Readonly<Record<string, string>> = {
-  enable_sort: 'off',
-  enable_mergejoin: 'off',
-  jit: 'off',
-};
 
 /**
  * Resolves the card lines in effect during the period into slots: per (provider, model, tier)
@@ -132,28 +115,29 @@ export async function insertRunPriceCard(db: Db, scope: PricingScope): Promise<v
 }
 
 /**
- * The one scan of the month, in two levels:
- * 1. every ledger record of the period (from loaded files) is grouped on its raw columns plus a
- *    time-segment number and a long-context band number, with no join per record. The segments
- *    are cut at every alias and price-slot boundary inside the period and the bands at every slot
- *    band edge, so all records of one group resolve to the same alias and the same slot. The
- *    period is cut into as many day ranges as the server starts parallel workers per query
- *    (max_parallel_workers_per_gather: 2 by default, 0 on PGlite, so one range), each grouped on
- *    its own under a Parallel Append (the bounds are parameters, not subqueries, because a
- *    subquery would keep each range in the leader process). One range per worker, not per
- *    process: every range reads the whole partition, and on the 2-core bench machine two ranges
- *    priced 10M records in 5.7 s, three in 6.4 s, four in 7.7 s, one (no parallelism) in 9.4 s;
- * 2. the groups (tens of thousands) are joined to their canonical model and price slot through a
- *    representative record time and input size, and regrouped by everything the cube and the
- *    price depend on (which also merges a group that two day ranges share).
+ * The month's records, in two levels:
+ * 1. record groups: the ledger roll-up of the loaded files (built at ingest, see
+ *    src/ingest/ledger-rollup.ts): per file and UTC day, records grouped on every raw column the
+ *    price and the cube depend on, with the time and input-size range of each group. Each group
+ *    gets a time-segment number and a long-context band number; the segments are cut at every
+ *    alias and price-slot boundary inside the period and the bands at every slot band edge, so
+ *    all records of a group resolve to the same alias and the same slot, unless a boundary falls
+ *    inside the group's ranges (a mid-day price change, a threshold the roll-up was not cut at).
+ *    The days from the first to the last such day are grouped again from their records, cut at
+ *    those boundaries, in day ranges under a Parallel Append;
+ * 2. the groups are joined to their canonical model and price slot through a representative
+ *    record time and input size, and regrouped by everything the cube and the price depend on
+ *    (which also merges groups of several files and cuts).
  * Costs are not computed per record: within a group the price is one slot, so sums of tokens
  * times the slot's prices are exact and far cheaper. Which categories a record has tokens in is
- * part of the first-level key, so a record missing a price is still counted per record.
+ * part of the group key, so a record missing a price is still counted per record.
  */
 export async function insertPricingWorkTable(db: Db, scope: PricingScope, ledgerFileIds: readonly string[]): Promise<void> {
   const { runId, start, end } = scope;
   const table = workTable(scope);
+  const execute = executeOn(db);
   await sql`drop table if exists ${table}`.execute(db);
+  await rollUpMissingLedgerFiles(execute, ledgerFileIds);
   const { rows } = await sql<{ segment_bounds: string[]; band_bounds: string[] }>`
     select (select coalesce(array_agg(b::text order by b), '{}')
             from (select valid_from as b from run_price_card where run_id = ${runId}::bigint
@@ -165,36 +149,33 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope, ledger
             from (select band_lo as b from run_price_card where run_id = ${runId}::bigint
                   union select band_hi from run_price_card where run_id = ${runId}::bigint) x) as band_bounds`.execute(db);
   const { segment_bounds: segmentBounds, band_bounds: bandBounds } = rows[0]!;
-  const groupRange = (from: string, to: string) => sql`
-      select (l.ts at time zone 'UTC')::date as day,
-             l.provider, l.response_model, l.requested_model,
-             l.service_tier, l.region, l.team, l.service, l.workflow, l.cost_center, l.environment, l.gateway_key_id, l.status,
-             (coalesce(l.attempt, 1) > 1 or (l.original_request_id is not null and l.original_request_id <> l.request_id)) as is_retry,
-             l.price_card_version,
-             l.gateway_cost_usd is not null as has_estimate,
-             width_bucket(l.ts, ${segmentBounds}::timestamptz[]) as segment,
-             width_bucket(l.input_tokens - 1, ${bandBounds}::bigint[]) as band,
-             ${UNCACHED} > 0 as has_input,
-             ${UNCACHED} < 0 as negative_uncached,
-             l.cache_read_input_tokens > 0 as has_cached_input,
-             l.cache_write_5m_input_tokens > 0 as has_cache_write_5m,
-             l.cache_write_1h_input_tokens > 0 as has_cache_write_1h,
-             l.output_tokens > 0 as has_output,
-             min(l.ts) as at_ts,
-             min(l.input_tokens) as at_input_tokens,
-             count(*) as records,
-             sum(${UNCACHED}) as q_uncached,
-             sum(l.cache_read_input_tokens) as q_cached_input,
-             sum(l.cache_write_5m_input_tokens) as q_cache_write_5m,
-             sum(l.cache_write_1h_input_tokens) as q_cache_write_1h,
-             sum(l.output_tokens) as q_output,
-             sum(l.reasoning_output_tokens) as q_reasoning,
-             sum(l.gateway_cost_usd) as gateway_cost
-      from ledger_record l
-      where l.ts >= ${from}::timestamptz and l.ts < ${to}::timestamptz
-        and l.ingested_file_id = any(${ledgerFileIds}::bigint[])
-      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24`;
-  const firstLevel = await unionOverDayRanges(db, start, end, groupRange);
+  const segmentOf = (column: string) => sql`width_bucket(${sql.ref(column)}, ${segmentBounds}::timestamptz[])`;
+  const bandOf = (column: string) => sql`width_bucket(${sql.ref(column)} - 1, ${bandBounds}::bigint[])`;
+  const periodDay = (instant: string) => sql`(${instant}::timestamptz at time zone 'UTC')::date`;
+  const inPeriod = sql`ingested_file_id = any(${ledgerFileIds}::bigint[]) and day >= ${periodDay(start)} and day < ${periodDay(end)}`;
+  const { rows: cut } = await sql<{ first_day: string | null; last_day: string | null }>`
+    select min(day)::text as first_day, max(day)::text as last_day
+    from ledger_file_rollup
+    where ${inPeriod}
+      and (${segmentOf('first_ts')} <> ${segmentOf('last_ts')} or ${bandOf('min_input_tokens')} <> ${bandOf('max_input_tokens')})`.execute(db);
+  const reread = cut[0]!.first_day && cut[0]!.last_day ? { from: dayStart(cut[0]!.first_day, 0), to: dayStart(cut[0]!.last_day, 1) } : null;
+  const rolledUp = sql`
+    select ${ROLLUP_COLUMNS} from ledger_file_rollup
+    where ${inPeriod} ${reread ? sql`and (day < ${periodDay(reread.from)} or day >= ${periodDay(reread.to)})` : sql``}`;
+  const groups = reread
+    ? sql`${rolledUp} union all ${await selectLedgerRollupInParallel(execute, ledgerFileIds, reread.from, reread.to, { times: segmentBounds, sizes: bandBounds })}`
+    : rolledUp;
+  const firstLevel = sql`
+    select r.day, r.provider, r.response_model, r.requested_model,
+           r.service_tier, r.region, r.team, r.service, r.workflow, r.cost_center, r.environment, r.gateway_key_id, r.status,
+           r.is_retry, r.price_card_version, r.has_estimate,
+           ${segmentOf('r.first_ts')} as segment,
+           ${bandOf('r.min_input_tokens')} as band,
+           r.has_input, r.negative_uncached, r.has_cached_input, r.has_cache_write_5m, r.has_cache_write_1h, r.has_output,
+           r.first_ts as at_ts,
+           r.min_input_tokens as at_input_tokens,
+           r.records, r.q_uncached, r.q_cached_input, r.q_cache_write_5m, r.q_cache_write_1h, r.q_output, r.q_reasoning, r.gateway_cost
+    from (${groups}) r`;
   const slotIs = (column: string) => sql.raw(`case when cs.slot_id is not null then cs.${column} else cg.${column} end`);
   await sql`
     create unlogged table ${table} as

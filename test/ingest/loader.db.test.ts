@@ -156,6 +156,39 @@ describeEachBackend('ingest loader', (store, backend) => {
     assert.deepEqual(old, { status: 'replaced', replaced_by: corrected.ingested_file_id, replace_reason: 'gateway re-export after token fix' });
   });
 
+  test('every loaded ledger file is rolled up with its records for pricing; a replaced file loses its groups', async () => {
+    const rolledUp = async (fileId: string) =>
+      (await sql<{ stored: string; tokens: string; grouped: string; grouped_tokens: string; marked: string | null }>`
+        select (select count(*) from ledger_record where ingested_file_id = ${fileId}::bigint)::text as stored,
+               (select coalesce(sum(input_tokens + output_tokens), 0) from ledger_record where ingested_file_id = ${fileId}::bigint)::text as tokens,
+               (select coalesce(sum(records), 0) from ledger_file_rollup where ingested_file_id = ${fileId}::bigint)::text as grouped,
+               (select coalesce(sum(q_uncached + q_cached_input + q_cache_write_5m + q_cache_write_1h + q_output), 0) from ledger_file_rollup where ingested_file_id = ${fileId}::bigint)::text as grouped_tokens,
+               (select records::text from ledger_rolled_up_file where ingested_file_id = ${fileId}::bigint) as marked`.execute(store().db)).rows[0]!;
+    // screened CSV (records of a new month and of a month that has some), staged JSONL, a file of duplicates only
+    const csv = await ingestFile(store(), { kind: 'ledger', path: write('rollup-a.csv', `${HEADER}\nru-1,2027-09-01T10:00:00Z,openai,gpt-4o,1000,10,search\nru-2,2027-09-01T11:00:00Z,openai,gpt-4o,3000,30,search\nru-3,2027-09-02T00:00:00Z,openai,gpt-4o,5,1,\n`) });
+    const more = await ingestFile(store(), { kind: 'ledger', path: write('rollup-b.csv', `${HEADER}\nru-4,2027-09-01T12:00:00Z,openai,gpt-4o,7,1,search\nru-1,2027-09-01T10:00:00Z,openai,gpt-4o,1000,10,search\n`) });
+    const jsonl = await ingestFile(store(), { kind: 'ledger', path: write('rollup.jsonl', fs.readFileSync(fixture('canonical.jsonl'), 'utf8').replaceAll('"j-', '"ru-j-').replaceAll('2026-05-', '2027-09-')) });
+    const dupes = await ingestFile(store(), { kind: 'ledger', path: write('rollup-c.csv', `${HEADER}\nru-4,2027-09-01T12:00:00Z,openai,gpt-4o,7,1,search\n`) });
+    for (const file of [csv, more, jsonl, dupes]) {
+      const counts = await rolledUp(file.ingested_file_id);
+      assert.equal(counts.stored, String(file.rows_stored));
+      assert.deepEqual([counts.grouped, counts.grouped_tokens, counts.marked], [counts.stored, counts.tokens, counts.stored], file.file);
+    }
+    // ru-1 and ru-2 share a group (same day and shape): one row with both records' ranges
+    const { rows: groups } = await sql<{ records: string; first_ts: Date; last_ts: Date; min_input_tokens: string; max_input_tokens: string }>`
+      select records, first_ts, last_ts, min_input_tokens, max_input_tokens from ledger_file_rollup
+      where ingested_file_id = ${csv.ingested_file_id}::bigint and team = 'search'`.execute(store().db);
+    assert.deepEqual(groups.map((g) => [g.records, new Date(g.first_ts).toISOString(), new Date(g.last_ts).toISOString(), g.min_input_tokens, g.max_input_tokens]), [
+      ['2', '2027-09-01T10:00:00.000Z', '2027-09-01T11:00:00.000Z', '1000', '3000'],
+    ]);
+    const corrected = await ingestFile(store(), {
+      kind: 'ledger', path: write('rollup-a2.csv', `${HEADER}\nru-1,2027-09-01T10:00:00Z,openai,gpt-4o,1100,10,search\n`), replace: true, reason: 'corrected export',
+    });
+    assert.deepEqual(corrected.replaced_file_ids, [csv.ingested_file_id, more.ingested_file_id, dupes.ingested_file_id]);
+    assert.deepEqual(await rolledUp(csv.ingested_file_id), { stored: '0', tokens: '0', grouped: '0', grouped_tokens: '0', marked: null });
+    assert.deepEqual(await rolledUp(corrected.ingested_file_id), { stored: '1', tokens: '1110', grouped: '1', grouped_tokens: '1110', marked: '1' });
+  });
+
   test('invoices: lines stored, bad lines quarantined; an overlapping invoice is refused unless --replace', async () => {
     const result = await ingestFile(store(), { kind: 'invoice', path: fixture('invoice-canonical.csv') });
     assert.deepEqual([result.format, result.provider, result.rows_read, result.rows_stored, result.rows_rejected, result.first_day, result.last_day], ['canonical-invoice-csv', 'openai', 7, 5, 2, '2026-05-01', '2026-05-31']);

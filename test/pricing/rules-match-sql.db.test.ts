@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { describeEachBackend } from '../support/db.ts';
+import type { Store } from '../../src/db/connection.ts';
 import { insertLedgerRecords, insertRateCard, ledgerRecord, rateCardLine, type LedgerRecordInput } from '../support/builders.ts';
 import { priceRecord } from '../../src/pricing/rules.ts';
 import { selectCardLines, selectResolvedModel } from '../../src/pricing/queries.ts';
@@ -69,29 +70,90 @@ describeEachBackend('priceRecord matches priceLedger', (store) => {
       });
     });
     await insertLedgerRecords(store(), records);
-    const { runId } = await priceRun(store(), '2026-05');
-    const { rows } = await sql<{ team: string; cost: string; reasons: string | null }>`
-      select team, sum(cost)::text as cost, string_agg(distinct unpriced_reason, ',' order by unpriced_reason) as reasons
-      from run_cost_cube where run_id = ${runId}::bigint and team like 'prop-%' group by team`.execute(store().db);
-    const sqlByTeam = new Map(rows.map((r) => [r.team, r]));
-    const lines = await selectCardLines(store().db);
-    for (const record of records) {
-      const ts = new Date(record.ts);
-      const model = await selectResolvedModel(store().db, record.provider, record.response_model, ts);
-      const priced = priceRecord(
-        {
-          ts, provider: record.provider, model, response_model: record.response_model, service_tier: record.service_tier ?? 'standard',
-          region: record.region ?? null, input_tokens: String(record.input_tokens), output_tokens: String(record.output_tokens),
-          cache_read_input_tokens: String(record.cache_read_input_tokens ?? 0), cache_write_5m_input_tokens: String(record.cache_write_5m_input_tokens ?? 0),
-          cache_write_1h_input_tokens: String(record.cache_write_1h_input_tokens ?? 0), reasoning_output_tokens: String(record.reasoning_output_tokens ?? 0),
-        },
-        lines,
-      );
-      const fromSql = sqlByTeam.get(record.team!);
-      assert.ok(fromSql, `no cube rows for ${record.team}`);
-      assert.ok(new Decimal(fromSql.cost).equals(priced.cost), `${record.team} ${JSON.stringify(record)}: sql ${fromSql.cost} vs rules ${priced.cost.toFixed()}`);
-      const reasons = [...new Set(priced.categories.map((c) => c.unpriced_reason).filter((r) => r !== null))].sort().join(',') || null;
-      assert.equal(fromSql.reasons, reasons, `${record.team} reasons`);
-    }
+    await assertSqlMatchesRules(store(), records, 'team');
+  });
+
+  test('records that share groups agree with the rules when a price, an alias or an unusual threshold changes mid-group', async () => {
+    // Few teams, so the roll-up's groups hold many records each: a mid-day card change (May 16,
+    // 06:00), a mid-day alias move (May 20, 13:00) and a 150k long-context threshold (imported
+    // after the roll-up, so not one it is cut at) fall inside groups, whose days pricing must read
+    // again from the records.
+    await sql`insert into model_alias (provider, alias, model, effective_from, source) values ('openai', 'roll-alias', 'roll-b', '2026-05-20T13:00:00Z', 'test')`.execute(store().db);
+    await insertRateCard(store(), 'roll-v1', [
+      rateCardLine({ model: 'roll-a', token_category: 'input', unit_price: '2.5', effective_to: '2026-05-16T06:00:00Z' }),
+      rateCardLine({ model: 'roll-a', token_category: 'output', unit_price: '10' }),
+      rateCardLine({ model: 'roll-b', token_category: 'input', unit_price: '0.15' }),
+      rateCardLine({ model: 'roll-b', token_category: 'output', unit_price: '0.6' }),
+      rateCardLine({ model: 'roll-alias', token_category: 'input', unit_price: '0.9' }),
+      rateCardLine({ model: 'roll-alias', token_category: 'output', unit_price: '1.9' }),
+      rateCardLine({ model: 'roll-t', token_category: 'input', unit_price: '1' }),
+      rateCardLine({ model: 'roll-t', token_category: 'output', unit_price: '4' }),
+    ]);
+    await insertRateCard(store(), 'roll-v2', [rateCardLine({ model: 'roll-a', token_category: 'input', unit_price: '2', effective_from: '2026-05-16T06:00:00Z' })]);
+    const shape = fc.record({
+      model: fc.constantFrom('roll-a', 'roll-b', 'roll-alias', 'roll-t'),
+      day: fc.constantFrom(1, 16, 20, 31),
+      second: fc.integer({ min: 0, max: 86399 }),
+      input: fc.integer({ min: 130_000, max: 190_000 }),
+      output: fc.integer({ min: 1, max: 5_000 }),
+      team: fc.constantFrom('roll-x', 'roll-y'),
+    });
+    const records = fc.sample(shape, { numRuns: 400, seed: 7 }).map((s, i) =>
+      ledgerRecord({
+        request_id: `roll-${i}`,
+        team: s.team,
+        response_model: s.model,
+        // the unusual threshold only on May 10-12, so days before, between and after come from the roll-up
+        ts: new Date(Date.UTC(2026, 4, s.model === 'roll-t' ? 10 + (s.day % 3) : s.day, 0, 0, s.second)).toISOString(),
+        input_tokens: s.input,
+        output_tokens: s.output,
+      }),
+    );
+    await insertLedgerRecords(store(), records.slice(0, 200));
+    await insertLedgerRecords(store(), records.slice(200));
+    await priceRun(store(), '2026-05'); // rolls the files up before the long-context line exists
+    await insertRateCard(store(), 'roll-v3', [rateCardLine({ model: 'roll-t', token_category: 'input', unit_price: '2', min_input_tokens: '150000' })]);
+    await assertSqlMatchesRules(store(), records, 'team');
+    // the roll-up's groups do straddle each change, so the days read again are what made this pass
+    const { rows } = await sql<{ card: string; alias: string; threshold: string }>`
+      select count(*) filter (where response_model = 'roll-a' and first_ts < '2026-05-16T06:00:00Z' and last_ts >= '2026-05-16T06:00:00Z')::text as card,
+             count(*) filter (where response_model = 'roll-alias' and first_ts < '2026-05-20T13:00:00Z' and last_ts >= '2026-05-20T13:00:00Z')::text as alias,
+             count(*) filter (where response_model = 'roll-t' and min_input_tokens <= 150000 and max_input_tokens > 150000)::text as threshold
+      from ledger_file_rollup where team in ('roll-x', 'roll-y')`.execute(store().db);
+    assert.ok(Number(rows[0]!.card) > 0 && Number(rows[0]!.alias) > 0 && Number(rows[0]!.threshold) > 0, JSON.stringify(rows[0]));
   });
 });
+
+/** Prices May and checks each `key` group's cube cost and unpriced reasons against the rules, record by record. */
+async function assertSqlMatchesRules(store: Store, records: LedgerRecordInput[], key: 'team'): Promise<void> {
+  const { runId } = await priceRun(store, '2026-05');
+  const { rows } = await sql<{ team: string; cost: string; reasons: string | null }>`
+    select team, sum(cost)::text as cost, string_agg(distinct unpriced_reason, ',' order by unpriced_reason) as reasons
+    from run_cost_cube where run_id = ${runId}::bigint and team = any(${[...new Set(records.map((r) => r[key]!))]}) group by team`.execute(store.db);
+  const sqlByTeam = new Map(rows.map((r) => [r.team, r]));
+  const lines = await selectCardLines(store.db);
+  const expected = new Map<string, { cost: Decimal; reasons: Set<string> }>();
+  for (const record of records) {
+    const ts = new Date(record.ts);
+    const model = await selectResolvedModel(store.db, record.provider, record.response_model, ts);
+    const priced = priceRecord(
+      {
+        ts, provider: record.provider, model, response_model: record.response_model, service_tier: record.service_tier ?? 'standard',
+        region: record.region ?? null, input_tokens: String(record.input_tokens), output_tokens: String(record.output_tokens),
+        cache_read_input_tokens: String(record.cache_read_input_tokens ?? 0), cache_write_5m_input_tokens: String(record.cache_write_5m_input_tokens ?? 0),
+        cache_write_1h_input_tokens: String(record.cache_write_1h_input_tokens ?? 0), reasoning_output_tokens: String(record.reasoning_output_tokens ?? 0),
+      },
+      lines,
+    );
+    const group = expected.get(record[key]!) ?? { cost: new Decimal(0), reasons: new Set<string>() };
+    group.cost = group.cost.plus(priced.cost);
+    for (const c of priced.categories) if (c.unpriced_reason !== null) group.reasons.add(c.unpriced_reason);
+    expected.set(record[key]!, group);
+  }
+  for (const [team, group] of expected) {
+    const fromSql = sqlByTeam.get(team);
+    assert.ok(fromSql, `no cube rows for ${team}`);
+    assert.ok(new Decimal(fromSql.cost).equals(group.cost), `${team}: sql ${fromSql.cost} vs rules ${group.cost.toFixed()}`);
+    assert.equal(fromSql.reasons, [...group.reasons].sort().join(',') || null, `${team} reasons`);
+  }
+}

@@ -1,0 +1,140 @@
+import { sql, type RawBuilder } from 'kysely';
+import { MONTH_GROUPING_SETTINGS, selectParallelWorkers, unionOverRanges, withPlannerSettings, type Execute } from '../db/planner-settings.ts';
+
+export type { Execute };
+
+// The ledger roll-up (sql/migrations/0102_ledger_rollup.sql): a file's records grouped once, at
+// ingest, by UTC day and every column pricing depends on, with the time and input-size range of
+// each group. Pricing a month then reads tens of thousands of groups instead of millions of
+// records; a group is usable as long as no price or alias boundary falls inside its ranges, and
+// pricing re-reads the records of any day where one does (src/pricing/queries.ts).
+
+/**
+ * Long-context thresholds of the public price lists (LiteLLM's `*_above_128k_tokens` ...
+ * `*_above_512k_tokens`): groups are cut at these and at every threshold of the imported cards,
+ * so a long-context tier never straddles a group. A card imported later with another threshold
+ * still prices exactly, by re-reading the days it cuts.
+ */
+export const KNOWN_LONG_CONTEXT_THRESHOLDS: readonly string[] = ['128000', '200000', '256000', '272000', '512000'];
+
+const UNCACHED = sql.raw(`(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens)`);
+
+/** The columns of ledger_file_rollup, in the order selectLedgerRollup returns them. */
+export const ROLLUP_COLUMNS = sql.raw(
+  'ingested_file_id, day, provider, response_model, requested_model, service_tier, region, team, service, workflow, ' +
+    'cost_center, environment, gateway_key_id, status, is_retry, price_card_version, has_estimate, ' +
+    'has_input, negative_uncached, has_cached_input, has_cache_write_5m, has_cache_write_1h, has_output, time_cut, size_cut, ' +
+    'first_ts, last_ts, min_input_tokens, max_input_tokens, records, ' +
+    'q_uncached, q_cached_input, q_cache_write_5m, q_cache_write_1h, q_output, q_reasoning, gateway_cost',
+);
+
+/**
+ * Where groups are cut besides the UTC day: at each instant of `times` (a record at the instant
+ * falls after the cut) and above each input size of `sizes` (a record with more input tokens
+ * than the size falls above it, as a long-context price applies). Both sorted ascending.
+ */
+export interface RollupCuts {
+  times: readonly string[];
+  sizes: readonly string[];
+}
+
+/** The records of `fileIds` with ts in [from, to), grouped into rows of ledger_file_rollup. */
+export function selectLedgerRollup(fileIds: readonly string[], from: string, to: string, cuts: RollupCuts): RawBuilder<unknown> {
+  return sql`
+    select l.ingested_file_id,
+           (l.ts at time zone 'UTC')::date as day,
+           l.provider, l.response_model, l.requested_model,
+           l.service_tier, l.region, l.team, l.service, l.workflow, l.cost_center, l.environment, l.gateway_key_id, l.status,
+           (coalesce(l.attempt, 1) > 1 or (l.original_request_id is not null and l.original_request_id <> l.request_id)) as is_retry,
+           l.price_card_version,
+           l.gateway_cost_usd is not null as has_estimate,
+           ${UNCACHED} > 0 as has_input,
+           ${UNCACHED} < 0 as negative_uncached,
+           l.cache_read_input_tokens > 0 as has_cached_input,
+           l.cache_write_5m_input_tokens > 0 as has_cache_write_5m,
+           l.cache_write_1h_input_tokens > 0 as has_cache_write_1h,
+           l.output_tokens > 0 as has_output,
+           width_bucket(l.ts, ${cuts.times}::timestamptz[]) as time_cut,
+           width_bucket(l.input_tokens - 1, ${cuts.sizes}::bigint[]) as size_cut,
+           min(l.ts) as first_ts,
+           max(l.ts) as last_ts,
+           min(l.input_tokens) as min_input_tokens,
+           max(l.input_tokens) as max_input_tokens,
+           count(*) as records,
+           sum(${UNCACHED}) as q_uncached,
+           sum(l.cache_read_input_tokens) as q_cached_input,
+           sum(l.cache_write_5m_input_tokens) as q_cache_write_5m,
+           sum(l.cache_write_1h_input_tokens) as q_cache_write_1h,
+           sum(l.output_tokens) as q_output,
+           sum(l.reasoning_output_tokens) as q_reasoning,
+           sum(l.gateway_cost_usd) as gateway_cost
+    from ledger_record l
+    where l.ts >= ${from}::timestamptz and l.ts < ${to}::timestamptz
+      and l.ingested_file_id = any(${fileIds}::bigint[])
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25`;
+}
+
+/** The records of `fileIds` over [start, end), cut into one day range per parallel worker. */
+export async function selectLedgerRollupInParallel(execute: Execute, fileIds: readonly string[], start: string, end: string, cuts: RollupCuts): Promise<RawBuilder<unknown>> {
+  const [row] = await execute(selectParallelWorkers());
+  return unionOverRanges(start, end, Number(row!.workers), (from, to) => selectLedgerRollup(fileIds, from, to, cuts));
+}
+
+/** The ingest-time cuts: no time cut (the day is one) and every known long-context threshold. */
+export async function ingestCuts(execute: Execute): Promise<RollupCuts> {
+  const [row] = await execute(sql<{ sizes: string[] }>`
+    select array(select distinct t from (
+      select unnest(${KNOWN_LONG_CONTEXT_THRESHOLDS}::bigint[]) as t
+      union select min_input_tokens from rate_card_line where min_input_tokens > 0) x order by t)::text[] as sizes`);
+  return { times: [], sizes: row!.sizes };
+}
+
+/**
+ * Rolls up the records of `fileIds` with ts in [from, to) (the files' whole extent) and marks the
+ * files rolled up. Runs in the caller's transaction: the roll-up lands with the records or not at
+ * all. The groups are built by CREATE TABLE AS, which PostgreSQL runs in parallel (INSERT ...
+ * SELECT it does not), then inserted.
+ */
+export async function rollUpLedgerFiles(execute: Execute, fileIds: readonly string[], from: string, to: string): Promise<void> {
+  if (fileIds.length === 0) return;
+  const scratch = sql.raw(`ledger_rollup_scratch_${fileIds[0]!.replace(/\D/g, '')}`);
+  await execute(sql`delete from ledger_file_rollup where ingested_file_id = any(${fileIds}::bigint[])`);
+  await execute(sql`delete from ledger_rolled_up_file where ingested_file_id = any(${fileIds}::bigint[])`);
+  const groups = await selectLedgerRollupInParallel(execute, fileIds, from, to, await ingestCuts(execute));
+  await execute(sql`drop table if exists ${scratch}`);
+  await withPlannerSettings(execute, MONTH_GROUPING_SETTINGS, () => execute(sql`create unlogged table ${scratch} as ${groups}`));
+  await execute(sql`insert into ledger_file_rollup (${ROLLUP_COLUMNS}) select ${ROLLUP_COLUMNS} from ${scratch}`);
+  await execute(sql`
+    insert into ledger_rolled_up_file (ingested_file_id, records)
+    select f.id, coalesce((select sum(s.records) from ${scratch} s where s.ingested_file_id = f.id), 0)
+    from unnest(${fileIds}::bigint[]) as f (id)`);
+  await execute(sql`drop table ${scratch}`);
+}
+
+// Any stable 64-bit number: two runs that find the same file missing roll it up once.
+const ROLLUP_LOCK_KEY = 7_342_102;
+
+/**
+ * Rolls up the files among `fileIds` that are not rolled up yet (loaded before the roll-up
+ * existed, or written without the loader), over their whole time extent. Returns their ids.
+ */
+export async function rollUpMissingLedgerFiles(execute: Execute, fileIds: readonly string[]): Promise<string[]> {
+  await execute(sql`select pg_advisory_xact_lock(${ROLLUP_LOCK_KEY})`);
+  const [missing] = await execute(sql<{ ids: string[]; first_day: string | null; last_day: string | null }>`
+    with m as (
+      select f.id from unnest(${fileIds}::bigint[]) as f (id)
+      where not exists (select 1 from ledger_rolled_up_file r where r.ingested_file_id = f.id))
+    select array(select id::text from m order by id) as ids,
+           (select (min(ts) at time zone 'UTC')::date from ledger_record where ingested_file_id in (select id from m))::text as first_day,
+           (select (max(ts) at time zone 'UTC')::date from ledger_record where ingested_file_id in (select id from m))::text as last_day`);
+  const { ids, first_day: firstDay, last_day: lastDay } = missing!;
+  if (ids.length === 0) return [];
+  const from = dayStart(firstDay ?? '2000-01-01', 0);
+  await rollUpLedgerFiles(execute, ids, from, lastDay ? dayStart(lastDay, 1) : from);
+  return ids;
+}
+
+/** Midnight UTC `days` after the day 'YYYY-MM-DD', as an ISO instant. */
+export function dayStart(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString();
+}
