@@ -74,7 +74,7 @@ function groupKeyColumns(bounds: ScanBounds): [string, RawBuilder<unknown>][] {
     ['has_cache_write_1h', sql`l.cache_write_1h_input_tokens > 0`],
     ['has_output', sql`l.output_tokens > 0`],
     ['segment', sql`width_bucket(l.ts, ${bounds.segmentBounds}::timestamptz[])`],
-    ['band', sql`width_bucket(l.input_tokens, ${bounds.bandBounds}::bigint[])`],
+    ['band', sql`width_bucket(l.input_tokens - 1, ${bounds.bandBounds}::bigint[])`],
   ];
 }
 
@@ -185,7 +185,7 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
     thresholds as (
       select provider, model, service_tier, min_input_tokens as t from lines union select provider, model, service_tier, 0 from lines),
     bands as (
-      -- a line applies from its threshold up (min_input_tokens <= input tokens)
+      -- a line applies above its threshold (min_input_tokens < input tokens), as in pricing
       select provider, model, service_tier, case when t = 0 then -9223372036854775808 else t end as band_lo,
              coalesce(lead(t) over (partition by provider, model, service_tier order by t), 9223372036854775807) as band_hi
       from thresholds),
@@ -233,7 +233,7 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
       and sr.service_tier = g.service_tier and sr.region = g.region and sr.region <> ''
     left join slots s on s.provider = g.provider and s.model = r.model and s.service_tier = g.service_tier
       and s.region = coalesce(sr.region, '')
-      and g.at_ts >= s.valid_from and g.at_ts < s.valid_to and g.at_input_tokens >= s.band_lo and g.at_input_tokens < s.band_hi
+      and g.at_ts >= s.valid_from and g.at_ts < s.valid_to and g.at_input_tokens > s.band_lo and g.at_input_tokens <= s.band_hi
     left join keys k on k.gateway_key_id = g.gateway_key_id
     left join team_owner o on o.team = coalesce(g.team, k.team)`.execute(db);
   // Fresh statistics so the aggregates below plan on the real row count.

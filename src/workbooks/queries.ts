@@ -845,7 +845,8 @@ async function priceTopRequests(db: Db, versions: string[], candidates: Candidat
         from rate_card_line rl
         where rl.provider = r.provider and rl.model = r.model and rl.service_tier = r.service_tier and rl.token_category = q.category
           and rl.card_version_id = any(${versions}::bigint[])
-          and rl.region in ('', r.region) and rl.min_input_tokens <= r.input_tokens
+          -- a long-context line applies above its threshold, as in pricing
+          and rl.region in ('', r.region) and (rl.min_input_tokens = 0 or rl.min_input_tokens < r.input_tokens)
           and rl.effective_from <= r.ts and (rl.effective_to is null or rl.effective_to > r.ts)
         order by rl.min_input_tokens desc, (rl.region <> '') desc, rl.card_version_id desc
         limit 1) m

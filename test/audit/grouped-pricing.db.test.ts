@@ -32,13 +32,14 @@ describeEachBackend('evidence audit of records that share everything but the pri
       record('P4', { ts: '2026-05-16T00:00:00Z', region: 'eu' }), // the region's line: 0.1M × 4.00 = 0.40
       record('P5', { ts: '2026-05-10T00:00:00Z', response_model: 'house-model' }), // no alias yet: unpriced
       record('P6', { ts: '2026-05-21T00:00:00Z', response_model: 'house-model' }), // aliased: 0.1M × 3.00 = 0.30
+      record('P7', { ts: '2026-05-16T00:00:00Z', input_tokens: 200_000 }), // at the threshold, not above it: 0.2M × 3.00 = 0.60
     ]);
     report = await auditPeriod(store().db, { period: parsePeriod('2026-05') });
   });
 
   test('each record is priced with the line in effect at its time, size and region, alias applied', () => {
-    assert.equal(report.records, '6');
-    assert.equal(report.priced_cost, '2.75');
+    assert.equal(report.records, '7');
+    assert.equal(report.priced_cost, '3.35');
     assert.equal(report.unpriced_records, '1');
   });
 

@@ -9,7 +9,8 @@ import { insertLedgerRecords, insertRateCard, ledgerRecord, rateCardLine, type L
 
 // The top-requests list picks candidates by a cost bound and prices only those. It must list
 // exactly what pricing every record of the team would list. The month below is built so the
-// bound is loose where it can be: a long-context band above most records' size, a region with
+// bound is loose where it can be: a long-context band above most records' size (and records
+// exactly at its threshold, which do not pay it), a region with
 // its own price, a price cut mid-month, batch and unknown tiers, an alias, an unpriced model,
 // a team known only from its gateway key, equal costs, and records that cost nothing.
 
@@ -43,7 +44,7 @@ async function topRequestsByPricingEveryRecord(db: Kysely<Database>, runId: stri
       select distinct on (q.rn, q.category) q.rn, q.category, q.quantity, rl.unit_price, rl.card_version_id
       from quantities q
       join rate_card_line rl on rl.provider = q.provider and rl.model = q.model and rl.service_tier = q.service_tier
-        and rl.token_category = q.category and rl.region in ('', q.region) and rl.min_input_tokens <= q.input_tokens
+        and rl.token_category = q.category and rl.region in ('', q.region) and (rl.min_input_tokens = 0 or rl.min_input_tokens < q.input_tokens)
         and rl.effective_from <= q.ts and (rl.effective_to is null or rl.effective_to > q.ts)
         and rl.card_version_id in (select card_version_id from versions)
       order by q.rn, q.category, rl.min_input_tokens desc, (rl.region <> '') desc, rl.card_version_id desc),
@@ -81,8 +82,9 @@ function month(): LedgerRecordInput[] {
   for (let i = 0; i < 600; i++) {
     const day = 1 + Math.floor(next() * 31);
     const ts = new Date(Date.UTC(2026, 4, day, Math.floor(next() * 24), Math.floor(next() * 60), i % 60)).toISOString();
-    const kind = pick(['base', 'base', 'near-band', 'long', 'region', 'batch', 'unknown-tier', 'alias', 'unpriced', 'tie', 'key', 'other-team'] as const);
-    const input = kind === 'near-band' ? 150_000 + Math.floor(next() * 49_000) : kind === 'long' ? 200_001 + Math.floor(next() * 100_000) : Math.floor(next() * 20_000);
+    const kind = pick(['base', 'base', 'near-band', 'at-band', 'long', 'region', 'batch', 'unknown-tier', 'alias', 'unpriced', 'tie', 'key', 'other-team'] as const);
+    // at the threshold is not above it: the base price applies
+    const input = kind === 'near-band' ? 150_000 + Math.floor(next() * 49_000) : kind === 'at-band' ? 200_000 : kind === 'long' ? 200_001 + Math.floor(next() * 100_000) : Math.floor(next() * 20_000);
     const cached = kind === 'tie' ? 0 : Math.floor(input * next() * 0.5);
     records.push(
       ledgerRecord({
