@@ -28,6 +28,11 @@ create table ledger_file_rollup (
   has_cache_write_5m boolean not null,
   has_cache_write_1h boolean not null,
   has_output         boolean not null,
+  -- the evidence audit's checks that need more than one column of a record (src/audit)
+  conversation_only  boolean not null,
+  bad_token_counts   boolean not null,
+  unlinked_retry     boolean not null,
+  no_correlation_id  boolean not null,
   -- the cuts the group was made within: time cut (0 at ingest) and input-size cut against the
   -- long-context thresholds known at the time (see ledger-rollup.ts)
   time_cut           integer not null,
@@ -36,6 +41,7 @@ create table ledger_file_rollup (
   last_ts            timestamptz not null,
   min_input_tokens   bigint not null,
   max_input_tokens   bigint not null,
+  max_attempt        integer,
   records            bigint not null,
   q_uncached         numeric not null,
   q_cached_input     numeric not null,

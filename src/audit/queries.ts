@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { periodBounds, type Period } from '../period.ts';
-import { unionOverDayRanges, withPlannerSettings } from '../db/planner-settings.ts';
+import { executeOn, GROUP_READING_SETTINGS, withPlannerSettings } from '../db/planner-settings.ts';
+import { selectPeriodGroups } from '../ingest/ledger-rollup.ts';
 import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
 import { CHECKLIST_FIELDS } from './checklist.ts';
 
@@ -121,15 +122,17 @@ function keyOwnersRelation(keyOwners: KeyOwner[] | undefined): RawBuilder<unknow
  * Materialises the period's ledger as groups of records with what the audit needs: the checklist
  * columns, the owner from the tag or the key map, and the group's cost priced with the rate card
  * line in effect at its records' timestamps (alias applied; per 1M tokens, per request for
- * `request`). A temporary table dropped at the end of the transaction: the month is scanned once
- * and every aggregate reads groups (thousands), not records (millions).
+ * `request`). A temporary table dropped at the end of the transaction: every aggregate reads
+ * groups (thousands), not records (millions).
  *
- * Two levels: the records are grouped on raw columns only (no join per record; see
- * groupKeyColumns), then each group resolves its aliases and price slot through one of its records
- * (every record of a group gets the same answer). The card is cut into price slots (per provider,
- * model and tier: a time segment in which no line changes × a region × a long-context band, with
- * each category's line side by side). Within a group a category's price is one number, so the sum
- * of its records' quantities times the price is exactly the sum of their costs.
+ * Two levels: the record groups of the ledger roll-up (src/ingest/ledger-rollup.ts, built at
+ * ingest; selectPeriodGroups re-reads from the records the days where a price or alias boundary
+ * or a threshold falls inside a group), regrouped on the audit's key (groupKeyColumns); then each
+ * group resolves its aliases and price slot through one of its records (every record of a group
+ * gets the same answer). The card is cut into price slots (per provider, model and tier: a time
+ * segment in which no line changes × a region × a long-context band, with each category's line
+ * side by side). Within a group a category's price is one number, so the sum of its records'
+ * quantities times the price is exactly the sum of their costs.
  */
 async function createAuditTable(db: Db, table: string, period: Period, keyOwners: KeyOwner[] | undefined): Promise<void> {
   const { start, end } = periodBounds(period);
@@ -152,18 +155,20 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
   const key = groupKeyColumns(bounds);
   const keyNames = key.map(([name]) => name);
   const keyRefs = sql.join(keyNames.map((name) => sql.id(name)));
-  // The month in day ranges, one per parallel worker, grouped side by side under a Parallel Append
-  // (PostgreSQL would leave a GROUP BY this wide to the leader alone), then regrouped: a group's
-  // records can fall in several ranges.
-  const groupRange = (rangeFrom: string, rangeTo: string) => sql`
-      select ${sql.join(key.map(([name, expression]) => sql`${expression} as ${sql.id(name)}`))},
-             count(*) as records, min(l.ts) as at_ts, min(l.input_tokens) as at_input_tokens, max(l.attempt) as max_attempt,
-             sum(${sql.raw(UNCACHED)}) as q_input, sum(l.cache_read_input_tokens) as q_cached_input,
-             sum(l.cache_write_5m_input_tokens) as q_cache_write_5m, sum(l.cache_write_1h_input_tokens) as q_cache_write_1h,
-             sum(l.output_tokens) as q_output
-      from ${periodRecords(rangeFrom, rangeTo, bounds)}
-      group by ${sql.join(keyNames.map((_, i) => sql.raw(String(i + 1))))}`;
-  const byRange = await unionOverDayRanges(db, from, to, groupRange);
+  // The month's record groups from the ledger roll-up (re-read from the records only where a
+  // price, alias or threshold boundary falls inside a group: selectPeriodGroups), then regrouped
+  // on the audit's key.
+  const periodGroups = await selectPeriodGroups(executeOn(db), bounds.ledgerFileIds, from, to, { segments: bounds.segmentBounds, bands: bounds.bandBounds });
+  const fromGroup: Record<string, RawBuilder<unknown>> = {
+    region: sql`coalesce(r.region, '')`,
+    segment: sql`width_bucket(r.first_ts, ${bounds.segmentBounds}::timestamptz[])`,
+    band: sql`width_bucket(r.min_input_tokens - 1, ${bounds.bandBounds}::bigint[])`,
+  };
+  const byRange = sql`
+      select ${sql.join(keyNames.map((name) => sql`${fromGroup[name] ?? sql.ref(`r.${name}`)} as ${sql.id(name)}`))},
+             r.records, r.first_ts as at_ts, r.min_input_tokens as at_input_tokens, r.max_attempt,
+             r.q_uncached as q_input, r.q_cached_input, r.q_cache_write_5m, r.q_cache_write_1h, r.q_output
+      from (${periodGroups}) r`;
   await sql`
     create temp table ${sql.id(table)} on commit drop as
     with keys as (${keyOwnersRelation(keyOwners)}),
@@ -241,27 +246,13 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
 }
 
 /**
- * Planner settings for the audit's two passes over the month, measured on PostgreSQL 15 (README,
- * "Evidence audit", Performance): the planner cannot estimate the groups of a 24-column GROUP BY
- * (it assumes one per record), so it sorts the month on disk for a GroupAggregate (4.3 s at 1M)
- * where hashing into memory takes 1 s; with sorts priced out, JIT would compile for the inflated
- * cost. SET LOCAL: restored after the audit, and the transaction's end drops them anyway.
- */
-const AUDIT_PLANNER_SETTINGS: Readonly<Record<string, string>> = {
-  work_mem: '256MB',
-  enable_sort: 'off',
-  enable_mergejoin: 'off',
-  jit: 'off',
-};
-
-/**
  * Runs `fn` with the period's audit table in place, inside a transaction (the caller's, or one of
  * its own, repeatable read so that the grouping and the sample pass see the same records and card)
  * so the temporary table lives on one connection.
  */
 export async function withAuditTable<T>(db: Db, input: { period: Period; keyOwners?: KeyOwner[] }, fn: (db: Db, table: string) => Promise<T>): Promise<T> {
   const work = async (trx: Db) =>
-    withPlannerSettings(trx, AUDIT_PLANNER_SETTINGS, async () => {
+    withPlannerSettings(trx, GROUP_READING_SETTINGS, async () => {
       const table = `audit_group_${crypto.randomBytes(4).toString('hex')}`;
       await createAuditTable(trx, table, input.period, input.keyOwners);
       const result = await fn(trx, table);

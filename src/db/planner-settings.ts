@@ -48,6 +48,13 @@ export const MONTH_GROUPING_SETTINGS: Readonly<Record<string, string>> = {
   jit: 'on',
 };
 
+/**
+ * For statements that read record groups rather than records (pricing, the evidence audit): the
+ * same plans, without JIT, which would spend more time compiling than it saves on tens of
+ * thousands of groups (10M-record month: priced in 3.0 s with it, 1.8 s without).
+ */
+export const GROUP_READING_SETTINGS: Readonly<Record<string, string>> = { ...MONTH_GROUPING_SETTINGS, jit: 'off' };
+
 /** How many parallel workers the server starts per query (at least 1: PGlite starts none). */
 export const selectParallelWorkers = (): RawBuilder<{ workers: number }> => sql<{ workers: number }>`
   select greatest(1, least(current_setting('max_parallel_workers_per_gather')::int, current_setting('max_parallel_workers')::int))::int as workers`;

@@ -19,12 +19,22 @@ export const KNOWN_LONG_CONTEXT_THRESHOLDS: readonly string[] = ['128000', '2000
 
 const UNCACHED = sql.raw(`(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens)`);
 
+/** The audit's checks that need more than one column of a record (src/audit). */
+const AUDIT_FLAGS = sql.raw(
+  `(l.conversation_id is not null and l.team is null and l.service is null and l.workflow is null) as conversation_only, ` +
+    `((l.input_tokens + l.output_tokens = 0 and l.status = 'ok') or l.cache_read_input_tokens + l.cache_write_5m_input_tokens + l.cache_write_1h_input_tokens > l.input_tokens ` +
+    `or l.reasoning_output_tokens > l.output_tokens) as bad_token_counts, ` +
+    `coalesce(l.attempt > 1 and l.original_request_id is null, false) as unlinked_retry, ` +
+    `(btrim(l.request_id) = '' or (l.provider_response_id is null and l.trace_id is null)) as no_correlation_id`,
+);
+
 /** The columns of ledger_file_rollup, in the order selectLedgerRollup returns them. */
 export const ROLLUP_COLUMNS = sql.raw(
   'ingested_file_id, day, provider, response_model, requested_model, service_tier, region, team, service, workflow, ' +
     'cost_center, environment, gateway_key_id, status, is_retry, price_card_version, has_estimate, ' +
-    'has_input, negative_uncached, has_cached_input, has_cache_write_5m, has_cache_write_1h, has_output, time_cut, size_cut, ' +
-    'first_ts, last_ts, min_input_tokens, max_input_tokens, records, ' +
+    'has_input, negative_uncached, has_cached_input, has_cache_write_5m, has_cache_write_1h, has_output, ' +
+    'conversation_only, bad_token_counts, unlinked_retry, no_correlation_id, time_cut, size_cut, ' +
+    'first_ts, last_ts, min_input_tokens, max_input_tokens, max_attempt, records, ' +
     'q_uncached, q_cached_input, q_cache_write_5m, q_cache_write_1h, q_output, q_reasoning, gateway_cost',
 );
 
@@ -54,12 +64,14 @@ export function selectLedgerRollup(fileIds: readonly string[], from: string, to:
            l.cache_write_5m_input_tokens > 0 as has_cache_write_5m,
            l.cache_write_1h_input_tokens > 0 as has_cache_write_1h,
            l.output_tokens > 0 as has_output,
+           ${AUDIT_FLAGS},
            width_bucket(l.ts, ${cuts.times}::timestamptz[]) as time_cut,
            width_bucket(l.input_tokens - 1, ${cuts.sizes}::bigint[]) as size_cut,
            min(l.ts) as first_ts,
            max(l.ts) as last_ts,
            min(l.input_tokens) as min_input_tokens,
            max(l.input_tokens) as max_input_tokens,
+           max(l.attempt) as max_attempt,
            count(*) as records,
            sum(${UNCACHED}) as q_uncached,
            sum(l.cache_read_input_tokens) as q_cached_input,
@@ -71,13 +83,49 @@ export function selectLedgerRollup(fileIds: readonly string[], from: string, to:
     from ledger_record l
     where l.ts >= ${from}::timestamptz and l.ts < ${to}::timestamptz
       and l.ingested_file_id = any(${fileIds}::bigint[])
-    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25`;
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29`;
 }
 
 /** The records of `fileIds` over [start, end), cut into one day range per parallel worker. */
 export async function selectLedgerRollupInParallel(execute: Execute, fileIds: readonly string[], start: string, end: string, cuts: RollupCuts): Promise<RawBuilder<unknown>> {
   const [row] = await execute(selectParallelWorkers());
   return unionOverRanges(start, end, Number(row!.workers), (from, to) => selectLedgerRollup(fileIds, from, to, cuts));
+}
+
+/**
+ * Where a period's records must be cut: at each instant of `segments` (a record at the instant
+ * falls after it) and above each input size of `bands` (width_bucket(input_tokens - 1, bands)).
+ * Both sorted ascending.
+ */
+export interface PeriodCuts {
+  segments: readonly string[];
+  bands: readonly string[];
+}
+
+/**
+ * The record groups of `fileIds` over the period [start, end), as rows of ledger_file_rollup in
+ * which no cut falls inside a group: every record of a group is in the same segment and band.
+ * The roll-up's groups serve where that holds; from the first to the last day where some group
+ * straddles a cut, the records are grouped again, cut exactly. Rolls up missing files first.
+ */
+export async function selectPeriodGroups(execute: Execute, fileIds: readonly string[], start: string, end: string, cuts: PeriodCuts): Promise<RawBuilder<unknown>> {
+  await rollUpMissingLedgerFiles(execute, fileIds);
+  const segmentOf = (column: string) => sql`width_bucket(${sql.ref(column)}, ${cuts.segments}::timestamptz[])`;
+  const bandOf = (column: string) => sql`width_bucket(${sql.ref(column)} - 1, ${cuts.bands}::bigint[])`;
+  const dayOf = (instant: string) => sql`(${instant}::timestamptz at time zone 'UTC')::date`;
+  const inPeriod = sql`ingested_file_id = any(${fileIds}::bigint[]) and day >= ${dayOf(start)} and day < ${dayOf(end)}`;
+  const [straddled] = await execute(sql<{ first_day: string | null; last_day: string | null }>`
+    select min(day)::text as first_day, max(day)::text as last_day
+    from ledger_file_rollup
+    where ${inPeriod}
+      and (${segmentOf('first_ts')} <> ${segmentOf('last_ts')} or ${bandOf('min_input_tokens')} <> ${bandOf('max_input_tokens')})`);
+  if (!straddled!.first_day || !straddled!.last_day) return sql`select ${ROLLUP_COLUMNS} from ledger_file_rollup where ${inPeriod}`;
+  const from = dayStart(straddled!.first_day, 0);
+  const to = dayStart(straddled!.last_day, 1);
+  const regrouped = await selectLedgerRollupInParallel(execute, fileIds, from, to, { times: cuts.segments, sizes: cuts.bands });
+  return sql`
+    select ${ROLLUP_COLUMNS} from ledger_file_rollup where ${inPeriod} and (day < ${dayOf(from)} or day >= ${dayOf(to)})
+    union all ${regrouped}`;
 }
 
 /** The ingest-time cuts: no time cut (the day is one) and every known long-context threshold. */

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { MONTH_GROUPING_SETTINGS, withPlannerSettings } from '../db/planner-settings.ts';
+import { GROUP_READING_SETTINGS, withPlannerSettings } from '../db/planner-settings.ts';
 import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
 import { periodBounds, type Period } from '../period.ts';
 import {
@@ -11,12 +11,6 @@ import {
   insertPricingWorkTable,
   selectPricingCounts,
 } from './queries.ts';
-
-/**
- * Pricing groups the roll-up's groups (tens of thousands), not records: JIT would spend more time
- * compiling than it saves (10M-record month: 3.0 s priced with it, 1.8 s without).
- */
-const PRICING_SETTINGS = { ...MONTH_GROUPING_SETTINGS, jit: 'off' };
 
 export interface PricingCounts {
   records: string;
@@ -40,7 +34,7 @@ export async function priceLedger(db: Kysely<Database>, input: { runId: string; 
   await insertRunPriceCard(db, scope);
   try {
     const ledgerFileIds = await loadedLedgerFileIds(db);
-    await withPlannerSettings(db, PRICING_SETTINGS, async () => {
+    await withPlannerSettings(db, GROUP_READING_SETTINGS, async () => {
       await insertPricingWorkTable(db, scope, ledgerFileIds);
       await insertCostCubeAndGatewayEstimates(db, scope);
     });

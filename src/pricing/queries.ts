@@ -3,7 +3,7 @@ import type { Database } from '../db/schema.ts';
 import type { PricingCounts } from './price-ledger.ts';
 import type { CardLine } from './rules.ts';
 import { executeOn } from '../db/planner-settings.ts';
-import { dayStart, rollUpMissingLedgerFiles, ROLLUP_COLUMNS, selectLedgerRollupInParallel } from '../ingest/ledger-rollup.ts';
+import { selectPeriodGroups } from '../ingest/ledger-rollup.ts';
 
 type Db = Kysely<Database>;
 
@@ -137,7 +137,6 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope, ledger
   const table = workTable(scope);
   const execute = executeOn(db);
   await sql`drop table if exists ${table}`.execute(db);
-  await rollUpMissingLedgerFiles(execute, ledgerFileIds);
   const { rows } = await sql<{ segment_bounds: string[]; band_bounds: string[] }>`
     select (select coalesce(array_agg(b::text order by b), '{}')
             from (select valid_from as b from run_price_card where run_id = ${runId}::bigint
@@ -149,22 +148,9 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope, ledger
             from (select band_lo as b from run_price_card where run_id = ${runId}::bigint
                   union select band_hi from run_price_card where run_id = ${runId}::bigint) x) as band_bounds`.execute(db);
   const { segment_bounds: segmentBounds, band_bounds: bandBounds } = rows[0]!;
+  const groups = await selectPeriodGroups(execute, ledgerFileIds, start, end, { segments: segmentBounds, bands: bandBounds });
   const segmentOf = (column: string) => sql`width_bucket(${sql.ref(column)}, ${segmentBounds}::timestamptz[])`;
   const bandOf = (column: string) => sql`width_bucket(${sql.ref(column)} - 1, ${bandBounds}::bigint[])`;
-  const periodDay = (instant: string) => sql`(${instant}::timestamptz at time zone 'UTC')::date`;
-  const inPeriod = sql`ingested_file_id = any(${ledgerFileIds}::bigint[]) and day >= ${periodDay(start)} and day < ${periodDay(end)}`;
-  const { rows: cut } = await sql<{ first_day: string | null; last_day: string | null }>`
-    select min(day)::text as first_day, max(day)::text as last_day
-    from ledger_file_rollup
-    where ${inPeriod}
-      and (${segmentOf('first_ts')} <> ${segmentOf('last_ts')} or ${bandOf('min_input_tokens')} <> ${bandOf('max_input_tokens')})`.execute(db);
-  const reread = cut[0]!.first_day && cut[0]!.last_day ? { from: dayStart(cut[0]!.first_day, 0), to: dayStart(cut[0]!.last_day, 1) } : null;
-  const rolledUp = sql`
-    select ${ROLLUP_COLUMNS} from ledger_file_rollup
-    where ${inPeriod} ${reread ? sql`and (day < ${periodDay(reread.from)} or day >= ${periodDay(reread.to)})` : sql``}`;
-  const groups = reread
-    ? sql`${rolledUp} union all ${await selectLedgerRollupInParallel(execute, ledgerFileIds, reread.from, reread.to, { times: segmentBounds, sizes: bandBounds })}`
-    : rolledUp;
   const firstLevel = sql`
     select r.day, r.provider, r.response_model, r.requested_model,
            r.service_tier, r.region, r.team, r.service, r.workflow, r.cost_center, r.environment, r.gateway_key_id, r.status,

@@ -17,6 +17,9 @@ describeEachBackend('evidence audit of records that share everything but the pri
       rateCardLine({ token_category: 'input', unit_price: '3.00', effective_from: '2026-05-15T00:00:00Z' }),
       rateCardLine({ token_category: 'input', unit_price: '5.00', min_input_tokens: '200000' }),
       rateCardLine({ token_category: 'input', unit_price: '4.00', region: 'eu' }),
+      // a price change at noon: records of one group on both sides of it
+      rateCardLine({ model: 'noon-model', token_category: 'input', unit_price: '1.00', effective_to: '2026-05-12T12:00:00Z' }),
+      rateCardLine({ model: 'noon-model', token_category: 'input', unit_price: '2.00', effective_from: '2026-05-12T12:00:00Z' }),
     ]);
     // an alias that takes effect in the middle of the month: before it, the name has no card
     await store()
@@ -33,13 +36,15 @@ describeEachBackend('evidence audit of records that share everything but the pri
       record('P5', { ts: '2026-05-10T00:00:00Z', response_model: 'house-model' }), // no alias yet: unpriced
       record('P6', { ts: '2026-05-21T00:00:00Z', response_model: 'house-model' }), // aliased: 0.1M × 3.00 = 0.30
       record('P7', { ts: '2026-05-16T00:00:00Z', input_tokens: 200_000 }), // at the threshold, not above it: 0.2M × 3.00 = 0.60
+      record('N1', { ts: '2026-05-12T11:00:00Z', response_model: 'noon-model' }), // 0.1M × 1.00 = 0.10
+      record('N2', { ts: '2026-05-12T13:00:00Z', response_model: 'noon-model' }), // 0.1M × 2.00 = 0.20
     ]);
     report = await auditPeriod(store().db, { period: parsePeriod('2026-05') });
   });
 
   test('each record is priced with the line in effect at its time, size and region, alias applied', () => {
-    assert.equal(report.records, '7');
-    assert.equal(report.priced_cost, '3.35');
+    assert.equal(report.records, '9');
+    assert.equal(report.priced_cost, '3.65');
     assert.equal(report.unpriced_records, '1');
   });
 
