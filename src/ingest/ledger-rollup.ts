@@ -157,6 +157,9 @@ export async function rollUpLedgerFiles(execute: Execute, fileIds: readonly stri
     select f.id, coalesce((select sum(s.records) from ${scratch} s where s.ingested_file_id = f.id), 0)
     from unnest(${fileIds}::bigint[]) as f (id)`);
   await execute(sql`drop table ${scratch}`);
+  // Without statistics the planner takes the roll-up for a one-row table and prices its groups
+  // through nested loops (0.8 s instead of 0.2 s for a 10M-record month).
+  await execute(sql`analyze ledger_file_rollup`);
 }
 
 // Any stable 64-bit number: two runs that find the same file missing roll it up once.

@@ -109,7 +109,6 @@ export async function ingestFile(store: Store, options: IngestOptions): Promise<
           for (const month of q.monthPartitions(new Date(`${result.first_day}T00:00:00Z`), new Date(`${result.last_day}T00:00:00Z`))) {
             await runner.exec(`analyze ${month.name}`);
           }
-          await runner.exec('analyze ledger_file_rollup');
         }
         return result;
       } catch (error) {
