@@ -267,7 +267,11 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     // the file's records as groups for pricing; the slack covers wall-clock days off by one
     const execute: Execute = (query) => runner.query(query);
     const stored = counts.stored > 0 && scope.first && scope.last;
-    await rollUpLedgerFiles(execute, [fileId], stored ? dayStart(scope.first!, -1) : '2000-01-01T00:00:00.000Z', stored ? dayStart(scope.last!, 2) : '2000-01-01T00:00:00.000Z');
+    const grouped = await rollUpLedgerFiles(execute, [fileId], stored ? dayStart(scope.first!, -1) : '2000-01-01T00:00:00.000Z', stored ? dayStart(scope.last!, 2) : '2000-01-01T00:00:00.000Z');
+    // Pricing trusts the roll-up: a record it missed would silently go unpriced.
+    if (grouped !== BigInt(counts.stored)) {
+      throw new Error(`internal error: the roll-up of ${source.path} holds ${grouped} records but ${counts.stored} were stored; nothing was loaded. Please report this with the file.`);
+    }
     phase('roll-up');
   }
   const duplicate = counts.valid - counts.stored;
