@@ -3,7 +3,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { periodBounds, type Period } from '../period.ts';
 import { executeOn, GROUP_READING_SETTINGS, withPlannerSettings } from '../db/planner-settings.ts';
-import { selectPeriodGroups } from '../ingest/ledger-rollup.ts';
+import { RECORD_FLAGS, selectPeriodGroups } from '../ingest/ledger-rollup.ts';
 import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
 import { CHECKLIST_FIELDS } from './checklist.ts';
 
@@ -37,8 +37,6 @@ const MISSING_SQL: Record<(typeof CHECKLIST_FIELDS)[number]['field'], string> = 
 
 const PRODUCTION = "('production', 'prod')";
 
-const UNCACHED = '(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens)';
-
 /**
  * What a ledger record is grouped on, as SQL over `l` (a ledger_record row): every raw column the
  * checklist, the findings and the price depend on, the per-field "missing" booleans that need
@@ -62,18 +60,15 @@ function groupKeyColumns(bounds: ScanBounds): [string, RawBuilder<unknown>][] {
     ['environment', sql`l.environment`],
     ['gateway_key_id', sql`l.gateway_key_id`],
     ['price_card_version', sql`l.price_card_version`],
-    ['conversation_only', sql`(l.conversation_id is not null and l.team is null and l.service is null and l.workflow is null)`],
-    [
-      'bad_token_counts',
-      sql`((l.input_tokens + l.output_tokens = 0 and l.status = 'ok') or l.cache_read_input_tokens + l.cache_write_5m_input_tokens + l.cache_write_1h_input_tokens > l.input_tokens or l.reasoning_output_tokens > l.output_tokens)`,
-    ],
-    ['unlinked_retry', sql`coalesce(l.attempt > 1 and l.original_request_id is null, false)`],
-    ['no_correlation_id', sql`(btrim(l.request_id) = '' or (l.provider_response_id is null and l.trace_id is null))`],
-    ['has_input', sql.raw(`${UNCACHED} > 0`)],
-    ['has_cached_input', sql`l.cache_read_input_tokens > 0`],
-    ['has_cache_write_5m', sql`l.cache_write_5m_input_tokens > 0`],
-    ['has_cache_write_1h', sql`l.cache_write_1h_input_tokens > 0`],
-    ['has_output', sql`l.output_tokens > 0`],
+    ['conversation_only', RECORD_FLAGS.conversation_only],
+    ['bad_token_counts', RECORD_FLAGS.bad_token_counts],
+    ['unlinked_retry', RECORD_FLAGS.unlinked_retry],
+    ['no_correlation_id', RECORD_FLAGS.no_correlation_id],
+    ['has_input', RECORD_FLAGS.has_input],
+    ['has_cached_input', RECORD_FLAGS.has_cached_input],
+    ['has_cache_write_5m', RECORD_FLAGS.has_cache_write_5m],
+    ['has_cache_write_1h', RECORD_FLAGS.has_cache_write_1h],
+    ['has_output', RECORD_FLAGS.has_output],
     ['segment', sql`width_bucket(l.ts, ${bounds.segmentBounds}::timestamptz[])`],
     ['band', sql`width_bucket(l.input_tokens - 1, ${bounds.bandBounds}::bigint[])`],
   ];

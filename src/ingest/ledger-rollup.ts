@@ -19,14 +19,23 @@ export const KNOWN_LONG_CONTEXT_THRESHOLDS: readonly string[] = ['128000', '2000
 
 const UNCACHED = sql.raw(`(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens)`);
 
-/** The audit's checks that need more than one column of a record (src/audit). */
-const AUDIT_FLAGS = sql.raw(
-  `(l.conversation_id is not null and l.team is null and l.service is null and l.workflow is null) as conversation_only, ` +
-    `((l.input_tokens + l.output_tokens = 0 and l.status = 'ok') or l.cache_read_input_tokens + l.cache_write_5m_input_tokens + l.cache_write_1h_input_tokens > l.input_tokens ` +
-    `or l.reasoning_output_tokens > l.output_tokens) as bad_token_counts, ` +
-    `coalesce(l.attempt > 1 and l.original_request_id is null, false) as unlinked_retry, ` +
-    `(btrim(l.request_id) = '' or (l.provider_response_id is null and l.trace_id is null)) as no_correlation_id`,
-);
+/**
+ * What a record is grouped on beyond its raw columns, as SQL over `l` (a ledger_record row): the
+ * token categories it has tokens in, and the evidence audit's checks that need more than one
+ * column. The audit's sample pass computes the same expressions to find a record's group.
+ */
+export const RECORD_FLAGS = {
+  has_input: sql`${UNCACHED} > 0`,
+  negative_uncached: sql`${UNCACHED} < 0`,
+  has_cached_input: sql`l.cache_read_input_tokens > 0`,
+  has_cache_write_5m: sql`l.cache_write_5m_input_tokens > 0`,
+  has_cache_write_1h: sql`l.cache_write_1h_input_tokens > 0`,
+  has_output: sql`l.output_tokens > 0`,
+  conversation_only: sql`(l.conversation_id is not null and l.team is null and l.service is null and l.workflow is null)`,
+  bad_token_counts: sql`((l.input_tokens + l.output_tokens = 0 and l.status = 'ok') or l.cache_read_input_tokens + l.cache_write_5m_input_tokens + l.cache_write_1h_input_tokens > l.input_tokens or l.reasoning_output_tokens > l.output_tokens)`,
+  unlinked_retry: sql`coalesce(l.attempt > 1 and l.original_request_id is null, false)`,
+  no_correlation_id: sql`(btrim(l.request_id) = '' or (l.provider_response_id is null and l.trace_id is null))`,
+} as const;
 
 /** The columns of ledger_file_rollup, in the order selectLedgerRollup returns them. */
 export const ROLLUP_COLUMNS = sql.raw(
@@ -58,13 +67,7 @@ export function selectLedgerRollup(fileIds: readonly string[], from: string, to:
            (coalesce(l.attempt, 1) > 1 or (l.original_request_id is not null and l.original_request_id <> l.request_id)) as is_retry,
            l.price_card_version,
            l.gateway_cost_usd is not null as has_estimate,
-           ${UNCACHED} > 0 as has_input,
-           ${UNCACHED} < 0 as negative_uncached,
-           l.cache_read_input_tokens > 0 as has_cached_input,
-           l.cache_write_5m_input_tokens > 0 as has_cache_write_5m,
-           l.cache_write_1h_input_tokens > 0 as has_cache_write_1h,
-           l.output_tokens > 0 as has_output,
-           ${AUDIT_FLAGS},
+           ${sql.join(Object.entries(RECORD_FLAGS).map(([name, flag]) => sql`${flag} as ${sql.id(name)}`))},
            width_bucket(l.ts, ${cuts.times}::timestamptz[]) as time_cut,
            width_bucket(l.input_tokens - 1, ${cuts.sizes}::bigint[]) as size_cut,
            min(l.ts) as first_ts,
