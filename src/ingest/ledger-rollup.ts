@@ -1,8 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { MONTH_GROUPING_SETTINGS, selectParallelWorkers, unionOverRanges, withPlannerSettings, type Execute } from '../db/planner-settings.ts';
 
-export type { Execute };
-
 // The ledger roll-up (sql/migrations/0102_ledger_rollup.sql): a file's records grouped once, at
 // ingest, by UTC day and every column pricing depends on, with the time and input-size range of
 // each group. Pricing a month then reads tens of thousands of groups instead of millions of
@@ -15,7 +13,7 @@ export type { Execute };
  * so a long-context tier never straddles a group. A card imported later with another threshold
  * still prices exactly, by re-reading the days it cuts.
  */
-export const KNOWN_LONG_CONTEXT_THRESHOLDS: readonly string[] = ['128000', '200000', '256000', '272000', '512000'];
+const KNOWN_LONG_CONTEXT_THRESHOLDS: readonly string[] = ['128000', '200000', '256000', '272000', '512000'];
 
 const UNCACHED = sql.raw(`(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens)`);
 
@@ -52,13 +50,13 @@ export const ROLLUP_COLUMNS = sql.raw(
  * falls after the cut) and above each input size of `sizes` (a record with more input tokens
  * than the size falls above it, as a long-context price applies). Both sorted ascending.
  */
-export interface RollupCuts {
+interface RollupCuts {
   times: readonly string[];
   sizes: readonly string[];
 }
 
 /** The records of `fileIds` with ts in [from, to), grouped into rows of ledger_file_rollup. */
-export function selectLedgerRollup(fileIds: readonly string[], from: string, to: string, cuts: RollupCuts): RawBuilder<unknown> {
+function selectLedgerRollup(fileIds: readonly string[], from: string, to: string, cuts: RollupCuts): RawBuilder<unknown> {
   return sql`
     select l.ingested_file_id,
            (l.ts at time zone 'UTC')::date as day,
@@ -90,7 +88,7 @@ export function selectLedgerRollup(fileIds: readonly string[], from: string, to:
 }
 
 /** The records of `fileIds` over [start, end), cut into one day range per parallel worker. */
-export async function selectLedgerRollupInParallel(execute: Execute, fileIds: readonly string[], start: string, end: string, cuts: RollupCuts): Promise<RawBuilder<unknown>> {
+async function selectLedgerRollupInParallel(execute: Execute, fileIds: readonly string[], start: string, end: string, cuts: RollupCuts): Promise<RawBuilder<unknown>> {
   const [row] = await execute(selectParallelWorkers());
   return unionOverRanges(start, end, Number(row!.workers), (from, to) => selectLedgerRollup(fileIds, from, to, cuts));
 }
@@ -132,7 +130,7 @@ export async function selectPeriodGroups(execute: Execute, fileIds: readonly str
 }
 
 /** The ingest-time cuts: no time cut (the day is one) and every known long-context threshold. */
-export async function ingestCuts(execute: Execute): Promise<RollupCuts> {
+async function ingestCuts(execute: Execute): Promise<RollupCuts> {
   const [row] = await execute(sql<{ sizes: string[] }>`
     select array(select distinct t from (
       select unnest(${KNOWN_LONG_CONTEXT_THRESHOLDS}::bigint[]) as t
@@ -142,15 +140,14 @@ export async function ingestCuts(execute: Execute): Promise<RollupCuts> {
 
 /**
  * Rolls up the records of `fileIds` with ts in [from, to) (the files' whole extent) and marks the
- * files rolled up. Returns how many records the groups hold. Runs in the caller's transaction: the roll-up lands with the records or not at
- * all. The groups are built by CREATE TABLE AS, which PostgreSQL runs in parallel (INSERT ...
- * SELECT it does not), then inserted.
+ * files rolled up (a file rolled up twice fails on the mark's primary key). Returns how many
+ * records the groups hold. Runs in the caller's transaction: the roll-up lands with the records or
+ * not at all. The groups are built by CREATE TABLE AS, which PostgreSQL runs in parallel (INSERT
+ * ... SELECT it does not), then inserted.
  */
 export async function rollUpLedgerFiles(execute: Execute, fileIds: readonly string[], from: string, to: string): Promise<bigint> {
   if (fileIds.length === 0) return 0n;
   const scratch = sql.raw(`ledger_rollup_scratch_${fileIds[0]!.replace(/\D/g, '')}`);
-  await execute(sql`delete from ledger_file_rollup where ingested_file_id = any(${fileIds}::bigint[])`);
-  await execute(sql`delete from ledger_rolled_up_file where ingested_file_id = any(${fileIds}::bigint[])`);
   const groups = await selectLedgerRollupInParallel(execute, fileIds, from, to, await ingestCuts(execute));
   await execute(sql`drop table if exists ${scratch}`);
   await withPlannerSettings(execute, MONTH_GROUPING_SETTINGS, () => execute(sql`create unlogged table ${scratch} as ${groups}`));
@@ -173,20 +170,24 @@ const ROLLUP_LOCK_KEY = 7_342_102;
 /**
  * Rolls up the files among `fileIds` that are not rolled up yet (loaded before the roll-up
  * existed, or written without the loader), over their whole time extent. Returns their ids.
+ * The lock is taken only when a file is missing (it lasts until the caller's transaction ends,
+ * so taking it on every run would serialise all runs), and the files are looked up again under it.
  */
 export async function rollUpMissingLedgerFiles(execute: Execute, fileIds: readonly string[]): Promise<string[]> {
+  const missing = () =>
+    execute(sql<{ id: string }>`
+      select f.id::text as id from unnest(${fileIds}::bigint[]) as f (id)
+      where not exists (select 1 from ledger_rolled_up_file r where r.ingested_file_id = f.id)
+      order by f.id`);
+  if ((await missing()).length === 0) return [];
   await execute(sql`select pg_advisory_xact_lock(${ROLLUP_LOCK_KEY})`);
-  const [missing] = await execute(sql<{ ids: string[]; first_day: string | null; last_day: string | null }>`
-    with m as (
-      select f.id from unnest(${fileIds}::bigint[]) as f (id)
-      where not exists (select 1 from ledger_rolled_up_file r where r.ingested_file_id = f.id))
-    select array(select id::text from m order by id) as ids,
-           (select (min(ts) at time zone 'UTC')::date from ledger_record where ingested_file_id in (select id from m))::text as first_day,
-           (select (max(ts) at time zone 'UTC')::date from ledger_record where ingested_file_id in (select id from m))::text as last_day`);
-  const { ids, first_day: firstDay, last_day: lastDay } = missing!;
+  const ids = (await missing()).map((row) => row.id);
   if (ids.length === 0) return [];
-  const from = dayStart(firstDay ?? '2000-01-01', 0);
-  await rollUpLedgerFiles(execute, ids, from, lastDay ? dayStart(lastDay, 1) : from);
+  const [extent] = await execute(sql<{ first_day: string | null; last_day: string | null }>`
+    select (min(ts) at time zone 'UTC')::date::text as first_day, (max(ts) at time zone 'UTC')::date::text as last_day
+    from ledger_record where ingested_file_id = any(${ids}::bigint[])`);
+  const from = dayStart(extent!.first_day ?? '2000-01-01', 0);
+  await rollUpLedgerFiles(execute, ids, from, extent!.last_day ? dayStart(extent!.last_day, 1) : from);
   return ids;
 }
 

@@ -13,7 +13,8 @@ import { createRunner, type Runner } from './runner.ts';
 import { hashFile, openSource, readHead, statSource, type SourceFile } from './source.ts';
 import { loadScreenedLedger, screenableMonth } from './screened-ledger.ts';
 import * as q from './queries.ts';
-import { dayStart, rollUpLedgerFiles, type Execute } from './ledger-rollup.ts';
+import { dayStart, rollUpLedgerFiles } from './ledger-rollup.ts';
+import type { Execute } from '../db/planner-settings.ts';
 
 export interface IngestOptions {
   kind: IngestKind;
@@ -266,8 +267,10 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
   if (options.kind === 'ledger') {
     // the file's records as groups for pricing; the slack covers wall-clock days off by one
     const execute: Execute = (query) => runner.query(query);
-    const stored = counts.stored > 0 && scope.first && scope.last;
-    const grouped = await rollUpLedgerFiles(execute, [fileId], stored ? dayStart(scope.first!, -1) : '2000-01-01T00:00:00.000Z', stored ? dayStart(scope.last!, 2) : '2000-01-01T00:00:00.000Z');
+    // nothing stored: an empty range, so the file is marked rolled up with no groups
+    const none = '2000-01-01T00:00:00.000Z';
+    const [from, to] = counts.stored > 0 && scope.first && scope.last ? [dayStart(scope.first, -1), dayStart(scope.last, 2)] : [none, none];
+    const grouped = await rollUpLedgerFiles(execute, [fileId], from, to);
     // Pricing trusts the roll-up: a record it missed would silently go unpriced.
     if (grouped !== BigInt(counts.stored)) {
       throw new Error(`internal error: the roll-up of ${source.path} holds ${grouped} records but ${counts.stored} were stored; nothing was loaded. Please report this with the file.`);

@@ -27,8 +27,9 @@ const PRICE_REGION = sql.raw(
 );
 
 /**
- * The month's grouping is one big aggregate: with the default 4MB it spills to disk and sorts.
- * SET LOCAL lasts only for the run's transaction (outside one it is a no-op).
+ * The run's stages hash month-sized inputs (record groups, the causes' per-range rankings): with
+ * the default 4MB they spill to disk and sort. SET LOCAL lasts only for the run's transaction
+ * (outside one it is a no-op).
  */
 export async function raiseWorkMemForRun(db: Db): Promise<void> {
   await sql`select set_config('work_mem', '256MB', true)`.execute(db);
