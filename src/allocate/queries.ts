@@ -1,14 +1,21 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { periodDays, type Period } from '../period.ts';
+import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
 
 type Db = Kysely<Database>;
 
-// Invoice lines of the period from files still loaded (a replaced file's lines no longer count).
+// Invoice lines of the period from files still loaded (a replaced file's lines no longer count),
+// each model resolved to its canonical name on the line's day exactly as the variance stage does
+// (src/pricing/model-names.ts): an invoice that names `gpt-4.1` meets the ledger's
+// `gpt-4.1-2025-04-14` in the same cell, instead of falling to the bucket as unmatched.
 const periodLines = (period: Period) => {
   const { first, last } = periodDays(period);
   return sql`
-    select il.* from invoice_line il join ingested_file f on f.id = il.ingested_file_id
+    select il.id, il.ingested_file_id, il.source_line, il.provider, il.invoice_id, il.charge_date, il.provider_model,
+           case when il.model is null then null else ${canonicalModelOnDaySql(sql`il.provider`, sql`il.model`, sql`il.charge_date`)} end as model,
+           il.token_category, il.service_tier, il.region, il.quantity, il.amount, il.currency, il.line_type, il.sku, il.mapping_rule, il.account_ref
+    from invoice_line il join ingested_file f on f.id = il.ingested_file_id
     where f.status = 'loaded' and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date`;
 };
 

@@ -6,6 +6,8 @@ import { executeOn, GROUP_READING_SETTINGS, withPlannerSettings } from '../db/pl
 import { RECORD_FLAGS, selectPeriodGroups } from '../ingest/ledger-rollup.ts';
 import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
 import { CHECKLIST_FIELDS } from './checklist.ts';
+import { categoryCostSql, priceSlots, pricingRegionSql, slotOfRecord } from '../pricing/price-slots.ts';
+import { SERVICE_TIERS } from '../pricing/rules.ts';
 
 /** A gateway key owner row, from the imported key map or from an --owners file. */
 export interface KeyOwner {
@@ -65,6 +67,7 @@ function groupKeyColumns(bounds: ScanBounds): [string, RawBuilder<unknown>][] {
     ['unlinked_retry', RECORD_FLAGS.unlinked_retry],
     ['no_correlation_id', RECORD_FLAGS.no_correlation_id],
     ['has_input', RECORD_FLAGS.has_input],
+    ['negative_uncached', RECORD_FLAGS.negative_uncached],
     ['has_cached_input', RECORD_FLAGS.has_cached_input],
     ['has_cache_write_5m', RECORD_FLAGS.has_cache_write_5m],
     ['has_cache_write_1h', RECORD_FLAGS.has_cache_write_1h],
@@ -133,18 +136,21 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
   const { start, end } = periodBounds(period);
   const from = start.toISOString();
   const to = end.toISOString();
-  const slotColumns = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'request']
-    .map((c) => `max(unit_price) filter (where token_category = '${c}') as ${c}_price, max(card_version) filter (where token_category = '${c}') as ${c}_version`)
-    .join(', ');
-  const categories = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output'];
-  // Each category's cost exactly as quantity × price / 1M (the multiplication by 10^-6 is exact),
-  // none when the group has no tokens in it or no line prices it.
-  const cost = sql.raw(
-    [...categories.map((c) => `coalesce(case when g.has_${c} then g.q_${c} * s.${c}_price * 0.000001 end, 0)`), 'coalesce(g.records * s.request_price, 0)'].join(' + '),
+  const categories = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output'] as const;
+  // Each category's cost by the one price rule (src/pricing/price-slots.ts), none when the group
+  // has no tokens in it or no line prices it.
+  const cost = sql.join(
+    [
+      ...categories.map((c) => sql`coalesce(case when g.has_${sql.raw(c)} then ${categoryCostSql(c, 's', sql.raw(`g.q_${c}`), c === 'output' ? sql`g.q_reasoning` : undefined)} end, 0)`),
+      sql`coalesce(${categoryCostSql('request', 's', sql`g.records`)}, 0)`,
+    ],
+    sql` + `,
   );
+  // A record pricing cannot price at all (unknown tier, more cache tokens than input) costs 0, as in the run.
+  const unpricedRecord = sql.raw(`(g.negative_uncached or g.service_tier not in (${SERVICE_TIERS.map((t) => `'${t}'`).join(', ')}))`);
   const unpriced = sql.raw(categories.map((c) => `(g.has_${c} and s.${c}_price is null)`).join(' or '));
-  const versions = sql.raw(
-    `array(select distinct v from unnest(array[${[...categories.map((c) => `case when g.has_${c} then s.${c}_version end`), 's.request_version'].join(', ')}]) as v where v is not null order by v)`,
+  const versionIds = sql.raw(
+    `array[${[...categories.map((c) => `case when g.has_${c} then s.${c}_version_id end`), 's.request_version_id'].join(', ')}]`,
   );
   const bounds = await selectScanBounds(db, from, to);
   const key = groupKeyColumns(bounds);
@@ -162,55 +168,29 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
   const byRange = sql`
       select ${sql.join(keyNames.map((name) => sql`${fromGroup[name] ?? sql.ref(`r.${name}`)} as ${sql.id(name)}`))},
              r.records, r.first_ts as at_ts, r.min_input_tokens as at_input_tokens, r.max_attempt,
-             r.q_uncached as q_input, r.q_cached_input, r.q_cache_write_5m, r.q_cache_write_1h, r.q_output
+             r.q_uncached as q_input, r.q_cached_input, r.q_cache_write_5m, r.q_cache_write_1h, r.q_output, r.q_reasoning
       from (${periodGroups}) r`;
+  const slot = slotOfRecord({
+    slots: sql`slots`,
+    provider: sql`g.provider`,
+    writtenModel: sql`g.response_model`,
+    canonicalModel: sql`r.model`,
+    serviceTier: sql`g.service_tier`,
+    // the audit groups carry the record's region and its response model, so the Bedrock geo rule applies as in pricing
+    region: pricingRegionSql(sql`g.provider`, sql`g.response_model`, sql`g.region`),
+    at: sql`g.at_ts`,
+    inputTokens: sql`g.at_input_tokens`,
+  }, 'as');
   await sql`
     create temp table ${sql.id(table)} on commit drop as
     with keys as (${keyOwnersRelation(keyOwners)}),
-    lines as materialized (
-      select cl.provider, cl.model, cl.service_tier, cl.token_category, cl.region, cl.min_input_tokens, cl.unit_price,
-             cl.effective_from, cl.effective_to, cv.card_version
-      from rate_card_line cl join rate_card_version cv on cv.id = cl.card_version_id
-      where cl.retired_by_version_id is null
-        and cl.effective_from < ${to}::timestamptz and (cl.effective_to is null or cl.effective_to > ${from}::timestamptz)),
-    bounds as (
-      select provider, model, service_tier, greatest(effective_from, ${from}::timestamptz) as b from lines
-      union
-      select provider, model, service_tier, least(coalesce(effective_to, 'infinity'), ${to}::timestamptz) from lines),
-    segments as (
-      select provider, model, service_tier, b as valid_from, lead(b) over (partition by provider, model, service_tier order by b) as valid_to
-      from bounds),
-    regions as (
-      select provider, model, service_tier, region from lines union select provider, model, service_tier, '' from lines),
-    thresholds as (
-      select provider, model, service_tier, min_input_tokens as t from lines union select provider, model, service_tier, 0 from lines),
-    bands as (
-      -- a line applies above its threshold (min_input_tokens < input tokens), as in pricing
-      select provider, model, service_tier, case when t = 0 then -9223372036854775808 else t end as band_lo,
-             coalesce(lead(t) over (partition by provider, model, service_tier order by t), 9223372036854775807) as band_hi
-      from thresholds),
-    picked as (
-      select distinct on (g.provider, g.model, g.service_tier, r.region, b.band_lo, g.valid_from, l.token_category)
-             g.provider, g.model, g.service_tier, r.region, b.band_lo, b.band_hi, g.valid_from, g.valid_to,
-             l.token_category, l.unit_price, l.card_version
-      from segments g
-      join regions r on (r.provider, r.model, r.service_tier) = (g.provider, g.model, g.service_tier)
-      join bands b on (b.provider, b.model, b.service_tier) = (g.provider, g.model, g.service_tier)
-      join lines l on l.provider = g.provider and l.model = g.model and l.service_tier = g.service_tier
-        and l.region in ('', r.region) and l.min_input_tokens <= greatest(b.band_lo, 0)
-        and l.effective_from <= g.valid_from and coalesce(l.effective_to, 'infinity') >= g.valid_to
-      where g.valid_to is not null
-      order by g.provider, g.model, g.service_tier, r.region, b.band_lo, g.valid_from, l.token_category, l.region desc, l.min_input_tokens desc),
-    slots as (
-      select provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to, ${sql.raw(slotColumns)}
-      from picked group by provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to),
-    slot_regions as (select distinct provider, model, service_tier, region from slots),
+    slots as materialized (${priceSlots(from, to)}),
     grouped as (
       select ${keyRefs},
              sum(records)::bigint as records, min(at_ts) as at_ts, min(at_input_tokens) as at_input_tokens, max(max_attempt) as max_attempt,
              sum(q_input) as q_input, sum(q_cached_input) as q_cached_input,
              sum(q_cache_write_5m) as q_cache_write_5m, sum(q_cache_write_1h) as q_cache_write_1h,
-             sum(q_output) as q_output
+             sum(q_output) as q_output, sum(q_reasoning) as q_reasoning
       from (${byRange}) by_range
       group by ${keyRefs})
     select g.*,
@@ -219,21 +199,19 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
            k.gateway_key_id is not null as key_known, k.team as key_team, k.service as key_service, k.environment as key_environment,
            coalesce(g.team, k.team) as effective_team,
            o.cost_center as team_cost_center,
-           ${cost} as cost, ${unpriced} as unpriced, ${versions} as card_versions
+           case when ${unpricedRecord} then 0 else ${cost} end as cost, (${unpricedRecord} or ${unpriced}) as unpriced,
+           array(select distinct cv.card_version from rate_card_version cv where cv.id = any(${versionIds}) order by 1) as card_versions
     from grouped g
-    left join model_alias ma on ma.provider = g.provider and ma.alias = g.response_model
+    left join model_alias ma on ma.provider = g.provider and ma.alias = model_spelling(g.provider, g.response_model)
       and g.at_ts >= ma.effective_from and (ma.effective_to is null or g.at_ts < ma.effective_to)
-    left join model_alias mr on mr.provider = g.provider and mr.alias = g.requested_model
+    left join model_alias mr on mr.provider = g.provider and mr.alias = model_spelling(g.provider, g.requested_model)
       and g.at_ts >= mr.effective_from and (mr.effective_to is null or g.at_ts < mr.effective_to)
     cross join lateral (
-      select coalesce(ma.model, g.response_model) as model,
-             case when g.requested_model is null or btrim(g.requested_model) = '' then null else coalesce(mr.model, g.requested_model) end as requested_canonical) r
-    -- the group's own region when the card has lines for it, else the every-region slot
-    left join slot_regions sr on sr.provider = g.provider and sr.model = r.model
-      and sr.service_tier = g.service_tier and sr.region = g.region and sr.region <> ''
-    left join slots s on s.provider = g.provider and s.model = r.model and s.service_tier = g.service_tier
-      and s.region = coalesce(sr.region, '')
-      and g.at_ts >= s.valid_from and g.at_ts < s.valid_to and g.at_input_tokens > s.band_lo and g.at_input_tokens <= s.band_hi
+      select coalesce(ma.model, model_spelling(g.provider, g.response_model)) as model,
+             case when g.requested_model is null or btrim(g.requested_model) = '' then null
+                  else coalesce(mr.model, model_spelling(g.provider, g.requested_model)) end as requested_canonical) r
+    ${slot.joins}
+    left join slots s on s.slot_id = ${slot.slotId}
     left join keys k on k.gateway_key_id = g.gateway_key_id
     left join team_owner o on o.team = coalesce(g.team, k.team)`.execute(db);
   // Fresh statistics so the aggregates below plan on the real row count.

@@ -175,12 +175,13 @@ export async function selectSampleIds(db: Db, input: { runId: string; period: Pe
                case when b.is_fallback then 'fallback' end,
                case when u.model is not null then 'unpriced' end], null)) as kind
       from (
-        select l.provider, (l.ts at time zone 'UTC')::date as day, coalesce(am.model, l.response_model) as model, l.request_id, l.status,
-               l.requested_model is not null and coalesce(aq.model, l.requested_model) <> coalesce(am.model, l.response_model) as is_fallback
+        select l.provider, (l.ts at time zone 'UTC')::date as day, coalesce(am.model, model_spelling(l.provider, l.response_model)) as model, l.request_id, l.status,
+               l.requested_model is not null
+                 and coalesce(aq.model, model_spelling(l.provider, l.requested_model)) <> coalesce(am.model, model_spelling(l.provider, l.response_model)) as is_fallback
         from ledger_record l
-        left join ${aliasesInPeriod} am on am.provider = l.provider and am.alias = l.response_model
+        left join ${aliasesInPeriod} am on am.provider = l.provider and am.alias = model_spelling(l.provider, l.response_model)
           and l.ts >= am.valid_from and l.ts < am.valid_to
-        left join ${aliasesInPeriod} aq on aq.provider = l.provider and aq.alias = l.requested_model
+        left join ${aliasesInPeriod} aq on aq.provider = l.provider and aq.alias = model_spelling(l.provider, l.requested_model)
           and l.ts >= aq.valid_from and l.ts < aq.valid_to
         where l.ts >= ${rangeFrom}::timestamptz and l.ts < ${rangeTo}::timestamptz
           and l.ingested_file_id = any(${input.ledgerFileIds}::bigint[])

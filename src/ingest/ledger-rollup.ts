@@ -195,3 +195,9 @@ export async function rollUpMissingLedgerFiles(execute: Execute, fileIds: readon
 export function dayStart(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString();
 }
+
+/** The (provider, response model) names the loaded files' records use in [firstDay, lastDay], from the roll-up. */
+export function periodModelNames(fileIds: readonly string[], firstDay: string, lastDay: string): RawBuilder<unknown> {
+  return sql`select distinct provider, response_model from ledger_file_rollup
+    where ingested_file_id = any(${fileIds}::bigint[]) and day >= ${firstDay}::date and day <= ${lastDay}::date`;
+}

@@ -1,9 +1,10 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { PricingCounts } from './price-ledger.ts';
-import type { CardLine } from './rules.ts';
+import type { AliasLine, CardLine } from './rules.ts';
 import { executeOn } from '../db/planner-settings.ts';
 import { selectPeriodGroups } from '../ingest/ledger-rollup.ts';
+import { priceSlots, pricingRegionSql, slotOfRecord, SLOT_CATEGORIES } from './price-slots.ts';
 
 type Db = Kysely<Database>;
 
@@ -20,11 +21,6 @@ export interface PricingScope {
 const workTable = (scope: PricingScope) => sql.raw(`pricing_work_${scope.runId}`);
 
 const TIERS = sql.raw(`('standard', 'batch', 'flex', 'priority')`);
-// Bedrock cross-region inference profiles carry their own price (see rules.pricingRegion).
-const PRICE_REGION = sql.raw(
-  `case when l.provider = 'aws.bedrock' and l.response_model ~ '^(us|eu|apac|jp|au|ca|global|us-gov)\\.[a-z0-9-]+\\.' ` +
-    `then split_part(l.response_model, '.', 1) else coalesce(l.region, '') end`,
-);
 
 /**
  * The run's stages hash month-sized inputs (record groups, the causes' per-range rankings): with
@@ -42,75 +38,11 @@ export async function raiseWorkMemForRun(db: Db): Promise<void> {
  */
 export async function insertRunPriceCard(db: Db, scope: PricingScope): Promise<void> {
   const { runId, start, end } = scope;
-  const pick = (category: string) => sql.raw(
-    `max(unit_price) filter (where token_category = '${category}'), max(line_id) filter (where token_category = '${category}'), ` +
-      `max(card_version_id) filter (where token_category = '${category}')`,
-  );
+  const columns = SLOT_CATEGORIES.flatMap((c) => [`${c}_price`, `${c}_line_id`, `${c}_version_id`]).join(', ');
   await sql`
-    insert into run_price_card (
-      run_id, slot_id, provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to,
-      input_price, input_line_id, input_version_id,
-      cached_input_price, cached_input_line_id, cached_input_version_id,
-      cache_write_5m_price, cache_write_5m_line_id, cache_write_5m_version_id,
-      cache_write_1h_price, cache_write_1h_line_id, cache_write_1h_version_id,
-      output_price, output_line_id, output_version_id,
-      reasoning_output_price, reasoning_output_line_id, reasoning_output_version_id,
-      request_price, request_line_id, request_version_id)
-    with l as materialized (
-      select * from rate_card_line
-      where retired_by_version_id is null
-        and effective_from < ${end}::timestamptz and coalesce(effective_to, 'infinity') > ${start}::timestamptz
-    ),
-    bounds as (
-      select provider, model, service_tier, greatest(effective_from, ${start}::timestamptz) as b from l
-      union
-      select provider, model, service_tier, least(coalesce(effective_to, 'infinity'), ${end}::timestamptz) from l
-    ),
-    segments as (
-      select provider, model, service_tier, b as valid_from,
-             lead(b) over (partition by provider, model, service_tier order by b) as valid_to
-      from bounds
-    ),
-    regions as (
-      select provider, model, service_tier, region from l
-      union
-      select provider, model, service_tier, '' from l
-    ),
-    thresholds as (
-      select provider, model, service_tier, min_input_tokens as t from l
-      union
-      select provider, model, service_tier, 0 from l
-    ),
-    bands as (
-      select provider, model, service_tier, case when t = 0 then -1 else t end as band_lo,
-             coalesce(lead(t) over (partition by provider, model, service_tier order by t), 9223372036854775807) as band_hi
-      from thresholds
-    ),
-    slots as (
-      select s.provider, s.model, s.service_tier, r.region, b.band_lo, b.band_hi, s.valid_from, s.valid_to
-      from segments s
-      join regions r on (r.provider, r.model, r.service_tier) = (s.provider, s.model, s.service_tier)
-      join bands b on (b.provider, b.model, b.service_tier) = (s.provider, s.model, s.service_tier)
-      where s.valid_to is not null
-    ),
-    picked as (
-      select distinct on (s.provider, s.model, s.service_tier, s.region, s.band_lo, s.valid_from, l.token_category)
-             s.*, l.token_category, l.unit_price, l.id as line_id, l.card_version_id
-      from slots s
-      join l on l.provider = s.provider and l.model = s.model and l.service_tier = s.service_tier
-            and (l.region = s.region or l.region = '')
-            and l.min_input_tokens <= greatest(s.band_lo, 0)
-            and l.effective_from <= s.valid_from and coalesce(l.effective_to, 'infinity') >= s.valid_to
-      order by s.provider, s.model, s.service_tier, s.region, s.band_lo, s.valid_from, l.token_category,
-               (l.region = s.region) desc, l.min_input_tokens desc
-    )
-    select ${runId}::bigint,
-           (row_number() over (order by provider, model, service_tier, region, band_lo, valid_from))::int,
-           provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to,
-           ${pick('input')}, ${pick('cached_input')}, ${pick('cache_write_5m')}, ${pick('cache_write_1h')},
-           ${pick('output')}, ${pick('reasoning_output')}, ${pick('request')}
-    from picked
-    group by provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to`.execute(db);
+    insert into run_price_card (run_id, slot_id, provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to, ${sql.raw(columns)})
+    select ${runId}::bigint, slot_id, provider, model, service_tier, region, band_lo, band_hi, valid_from, valid_to, ${sql.raw(columns)}
+    from (${priceSlots(start, end)}) s`.execute(db);
   // Fresh statistics so the planner hashes the (small) card instead of guessing its size.
   await sql`analyze run_price_card`.execute(db);
 }
@@ -163,19 +95,32 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope, ledger
            r.min_input_tokens as at_input_tokens,
            r.records, r.q_uncached, r.q_cached_input, r.q_cache_write_5m, r.q_cache_write_1h, r.q_output, r.q_reasoning, r.gateway_cost
     from (${groups}) r`;
-  const slotIs = (column: string) => sql.raw(`case when cs.slot_id is not null then cs.${column} else cg.${column} end`);
+  // The canonical model: the one resolution (resolve_model), joined set-based.
+  const canonical = sql`coalesce(am.model, model_spelling(l.provider, l.response_model))`;
+  const slot = slotOfRecord({
+    slots: sql`run_price_card`,
+    where: (s) => sql`${s}.run_id = ${runId}::bigint`,
+    provider: sql`l.provider`,
+    writtenModel: sql`l.response_model`,
+    canonicalModel: canonical,
+    serviceTier: sql`l.service_tier`,
+    region: pricingRegionSql(sql`l.provider`, sql`l.response_model`, sql`l.region`),
+    at: sql`l.at_ts`,
+    inputTokens: sql`l.at_input_tokens`,
+  }, 'ps');
+  const slotIs = (column: string) => sql.raw(`ps.${column}`);
   await sql`
     create unlogged table ${table} as
     with g as (${firstLevel})
     select l.day,
            l.provider,
-           coalesce(am.model, l.response_model) as model,
-           coalesce(aq.model, l.requested_model) as requested_model,
+           ${canonical} as model,
+           coalesce(aq.model, model_spelling(l.provider, l.requested_model)) as requested_model,
            l.service_tier, l.region, l.team, l.service, l.workflow, l.cost_center, l.environment, l.gateway_key_id, l.status,
            l.is_retry,
            l.price_card_version,
            l.has_estimate,
-           coalesce(cs.slot_id, cg.slot_id) as slot_id,
+           ${slot.slotId} as slot_id,
            case when l.service_tier not in ${TIERS} then 'unknown_tier'
                 when l.negative_uncached then 'negative_uncached_input' end as record_reason,
            sum(l.records)::bigint as records,
@@ -199,19 +144,13 @@ export async function insertPricingWorkTable(db: Db, scope: PricingScope, ledger
            sum(l.gateway_cost) as gateway_cost
     from g l
     left join model_alias am
-      on am.provider = l.provider and am.alias = l.response_model
+      on am.provider = l.provider and am.alias = model_spelling(l.provider, l.response_model)
      and am.effective_from <= l.at_ts and (am.effective_to is null or l.at_ts < am.effective_to)
     left join model_alias aq
-      on aq.provider = l.provider and aq.alias = l.requested_model
+      on aq.provider = l.provider and aq.alias = model_spelling(l.provider, l.requested_model)
      and aq.effective_from <= l.at_ts and (aq.effective_to is null or l.at_ts < aq.effective_to)
-    left join run_price_card cs
-      on cs.run_id = ${runId}::bigint and cs.provider = l.provider and cs.model = coalesce(am.model, l.response_model)
-     and cs.service_tier = l.service_tier and cs.region = ${PRICE_REGION} and cs.region <> ''
-     and l.at_ts >= cs.valid_from and l.at_ts < cs.valid_to and l.at_input_tokens > cs.band_lo and l.at_input_tokens <= cs.band_hi
-    left join run_price_card cg
-      on cg.run_id = ${runId}::bigint and cg.provider = l.provider and cg.model = coalesce(am.model, l.response_model)
-     and cg.service_tier = l.service_tier and cg.region = ''
-     and l.at_ts >= cg.valid_from and l.at_ts < cg.valid_to and l.at_input_tokens > cg.band_lo and l.at_input_tokens <= cg.band_hi
+    ${slot.joins}
+    left join run_price_card ps on ps.run_id = ${runId}::bigint and ps.slot_id = ${slot.slotId}
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18`.execute(db);
 }
 
@@ -255,7 +194,8 @@ export async function insertCostCubeAndGatewayEstimates(db: Db, scope: PricingSc
           when w.record_reason is not null then w.record_reason
           when w.slot_id is null then
             case when exists (select 1 from rate_card_line r
-                              where r.provider = w.provider and r.model = w.model and r.retired_by_version_id is null)
+                              where r.provider = w.provider and r.retired_by_version_id is null
+                                and (r.model = w.model or resolve_model(r.provider, r.model, r.effective_from) = w.model))
                  then 'no_card_in_effect' else 'no_card_for_model' end
           when c.missing then 'no_price_for_category'
         end as reason
@@ -510,9 +450,9 @@ export interface LedgerCardGap {
 export async function selectLedgerCardGaps(db: Db, range: { start: string | null; end: string | null }): Promise<LedgerCardGap[]> {
   const { rows } = await sql<LedgerCardGap>`
     with records as (
-      select l.provider, coalesce(a.model, l.response_model) as model, l.service_tier, l.ts
+      select l.provider, coalesce(a.model, model_spelling(l.provider, l.response_model)) as model, l.service_tier, l.ts, l.response_model
       from ledger_record l
-      left join model_alias a on a.provider = l.provider and a.alias = l.response_model
+      left join model_alias a on a.provider = l.provider and a.alias = model_spelling(l.provider, l.response_model)
         and a.effective_from <= l.ts and (a.effective_to is null or l.ts < a.effective_to)
       where (${range.start}::timestamptz is null or l.ts >= ${range.start}::timestamptz)
         and (${range.end}::timestamptz is null or l.ts < ${range.end}::timestamptz)
@@ -524,8 +464,11 @@ export async function selectLedgerCardGaps(db: Db, range: { start: string | null
            min(r.ts) as first_seen, max(r.ts) as last_seen, count(*)::text as records
     from records r
     where not exists (
+      -- priced by the one rule's names: the record's own spelling, or its canonical model directly or through an alias
       select 1 from rate_card_line c
-      where c.provider = r.provider and c.model = r.model and c.service_tier = r.service_tier
+      where c.provider = r.provider and c.service_tier = r.service_tier
+        and (model_spelling(c.provider, c.model) in (r.model, model_spelling(r.provider, r.response_model))
+             or resolve_model(c.provider, c.model, r.ts) = r.model)
         and c.retired_by_version_id is null and c.effective_from <= r.ts and (c.effective_to is null or r.ts < c.effective_to))
     group by 1, 2, 3, 4
     order by count(*) desc, 1, 2, 3`.execute(db);
@@ -716,4 +659,13 @@ export async function selectAliases(db: Db, filter: { provider?: string; source?
 export async function selectResolvedModel(db: Db, provider: string, name: string, at: Date): Promise<string> {
   const { rows } = await sql<{ model: string }>`select resolve_model(${provider}, ${name}, ${at}::timestamptz) as model`.execute(db);
   return rows[0]!.model;
+}
+
+/** Every alias with its range, e.g. to resolve names in TypeScript (rules.canonicalModel). */
+export async function selectAliasLines(db: Db): Promise<AliasLine[]> {
+  const { rows } = await sql<{ provider: string; alias: string; model: string; effective_from: Date | string; effective_to: Date | null }>`
+    select provider, alias, model, effective_from, effective_to from model_alias order by provider, alias, effective_from`.execute(db);
+  // '-infinity' comes back as a string (or an invalid Date) on some drivers
+  const from = (v: Date | string) => (v instanceof Date && !Number.isNaN(v.getTime()) ? v : new Date(-8.64e15));
+  return rows.map((r) => ({ provider: r.provider, alias: r.alias, model: r.model, effective_from: from(r.effective_from), effective_to: r.effective_to }));
 }

@@ -68,7 +68,9 @@ export interface PricedRecord {
   cost: Decimal;
 }
 
-const BEDROCK_GEO = /^(us|eu|apac|jp|au|ca|global|us-gov)\.[a-z0-9-]+\./;
+/** Bedrock cross-region inference profile prefixes (`us.anthropic.…`): each carries its own price. */
+export const BEDROCK_GEO_PREFIXES = ['us', 'eu', 'apac', 'jp', 'au', 'ca', 'global', 'us-gov'] as const;
+const BEDROCK_GEO = new RegExp(`^(${BEDROCK_GEO_PREFIXES.join('|')})\\.[a-z0-9-]+\\.`);
 
 /**
  * The region a record is priced in: a Bedrock cross-region inference profile (`us.anthropic...`)
@@ -94,8 +96,8 @@ const inEffect = (line: CardLine, at: Date) =>
  * has lines for that region (else the all-regions line), and the highest long-context tier the
  * record's input exceeds (a request above the threshold pays that tier for all its tokens).
  */
-function pickLine(candidates: CardLine[], category: CardCategory, region: string, input: Decimal): CardLine | undefined {
-  let best: CardLine | undefined;
+function pickLine(candidates: PricedLine[], category: CardCategory, region: string, input: Decimal): PricedLine | undefined {
+  let best: PricedLine | undefined;
   for (const line of candidates) {
     if (line.token_category !== category) continue;
     if (line.region !== region && line.region !== '') continue;
@@ -107,13 +109,84 @@ function pickLine(candidates: CardLine[], category: CardCategory, region: string
     }
     const bestSpecific = best.region !== '' ? 1 : 0;
     const specific = line.region !== '' ? 1 : 0;
-    if (specific > bestSpecific || (specific === bestSpecific && threshold.greaterThan(best.min_input_tokens))) best = line;
+    if (specific !== bestSpecific) {
+      if (specific > bestSpecific) best = line;
+      continue;
+    }
+    if (!threshold.equals(best.min_input_tokens)) {
+      if (threshold.greaterThan(best.min_input_tokens)) best = line;
+      continue;
+    }
+    // a line written for the name over one reached through an alias, then the newest version and line
+    if (line.via_alias !== best.via_alias) {
+      if (!line.via_alias) best = line;
+      continue;
+    }
+    if (BigInt(line.card_version_id) !== BigInt(best.card_version_id)) {
+      if (BigInt(line.card_version_id) > BigInt(best.card_version_id)) best = line;
+      continue;
+    }
+    if (BigInt(line.id) > BigInt(best.id)) best = line;
   }
   return best;
 }
 
-/** Prices one record against the card lines (retired lines already left out). */
-export function priceRecord(record: RecordToPrice, lines: readonly CardLine[]): PricedRecord {
+/** An effective-dated alias: `alias` under `provider` means `model` in [effective_from, effective_to). */
+export interface AliasLine {
+  provider: string;
+  alias: string;
+  model: string;
+  effective_from: Date;
+  effective_to: Date | null;
+}
+
+/** How a provider spells a snapshot before aliases apply (SQL: model_spelling, migration 0302). */
+export function modelSpelling(provider: string, name: string): string {
+  if (provider === 'gcp.vertex_ai' && /@[0-9]{8}$/.test(name)) return name.replace(/(-v[0-9]+)?@([0-9]{8})$/, '-$2');
+  return name;
+}
+
+const aliasInEffect = (a: AliasLine, at: Date) =>
+  a.effective_from.getTime() <= at.getTime() && (a.effective_to === null || at.getTime() < a.effective_to.getTime());
+
+/** The canonical model of a name at an instant (SQL: resolve_model). */
+export function canonicalModel(provider: string, name: string, at: Date, aliases: readonly AliasLine[]): string {
+  const spelled = modelSpelling(provider, name);
+  const hit = aliases
+    .filter((a) => a.provider === provider && a.alias === spelled && aliasInEffect(a, at))
+    .sort((x, y) => y.effective_from.getTime() - x.effective_from.getTime())[0];
+  return hit?.model ?? spelled;
+}
+
+/** A card line under the name it prices (price-slots.ts cardLinesByPriceName). */
+interface PricedLine extends CardLine {
+  via_alias: boolean;
+}
+
+/** Lines under their own (spelled) name, plus under the canonical model an alias maps that name to, for the overlap. */
+function linesByPriceName(lines: readonly CardLine[], aliases: readonly AliasLine[]): PricedLine[] {
+  const out: PricedLine[] = [];
+  for (const line of lines) {
+    const model = modelSpelling(line.provider, line.model);
+    out.push({ ...line, model, via_alias: false });
+    for (const a of aliases) {
+      if (a.provider !== line.provider || a.alias !== model || a.model === model) continue;
+      const from = Math.max(line.effective_from.getTime(), a.effective_from.getTime());
+      const to = Math.min(line.effective_to?.getTime() ?? Infinity, a.effective_to?.getTime() ?? Infinity);
+      if (from >= to) continue;
+      out.push({ ...line, model: a.model, effective_from: new Date(from), effective_to: to === Infinity ? null : new Date(to), via_alias: true });
+    }
+  }
+  return out;
+}
+
+/**
+ * Prices one record against the card lines (retired lines already left out): the lines written
+ * for the name the record used when the card has any for its tier at its time, else those of its
+ * canonical model (written for it, or reached through an alias).
+ */
+export function priceRecord(record: RecordToPrice, cardLines: readonly CardLine[], aliases: readonly AliasLine[] = []): PricedRecord {
+  const lines = linesByPriceName(cardLines, aliases);
   const input = new Decimal(record.input_tokens);
   const uncached = uncachedInput(record);
   const output = new Decimal(record.output_tokens);
@@ -128,15 +201,18 @@ export function priceRecord(record: RecordToPrice, lines: readonly CardLine[]): 
   };
 
   let recordReason: UnpricedReason | null = null;
-  const modelLines = lines.filter((l) => l.provider === record.provider && l.model === record.model);
+  const written = modelSpelling(record.provider, record.response_model);
+  const forTierNow = (name: string) =>
+    lines.filter((l) => l.provider === record.provider && l.model === name && l.service_tier === record.service_tier && inEffect(l, record.ts));
+  const priceName = forTierNow(written).length > 0 ? written : record.model;
   const region = pricingRegion(record.provider, record.response_model, record.region);
-  const candidates = modelLines.filter(
-    (l) => l.service_tier === record.service_tier && inEffect(l, record.ts) && (l.region === region || l.region === ''),
+  const candidates = forTierNow(priceName).filter((l) => l.region === region || l.region === '');
+  const cardKnowsModel = cardLines.some(
+    (l) => l.provider === record.provider && (l.model === record.model || canonicalModel(l.provider, l.model, l.effective_from, aliases) === record.model),
   );
   if (!(SERVICE_TIERS as readonly string[]).includes(record.service_tier)) recordReason = 'unknown_tier';
   else if (uncached.isNegative()) recordReason = 'negative_uncached_input';
-  else if (modelLines.length === 0) recordReason = 'no_card_for_model';
-  else if (!CARD_CATEGORIES.some((c) => pickLine(candidates, c, region, input))) recordReason = 'no_card_in_effect';
+  else if (candidates.length === 0 && forTierNow(priceName).length === 0) recordReason = cardKnowsModel ? 'no_card_in_effect' : 'no_card_for_model';
 
   const categories: PricedCategory[] = [];
   for (const category of COST_CATEGORIES) {
@@ -178,7 +254,7 @@ export function priceRecord(record: RecordToPrice, lines: readonly CardLine[]): 
 }
 
 /** The version a record's request row shows when the card has no per-call fee: its input line's, else output's. */
-function requestVersion(candidates: CardLine[], region: string, input: Decimal): string | null {
+function requestVersion(candidates: PricedLine[], region: string, input: Decimal): string | null {
   return pickLine(candidates, 'input', region, input)?.card_version_id ?? pickLine(candidates, 'output', region, input)?.card_version_id ?? null;
 }
 

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Period } from '../period.ts';
 import { periodDays } from '../period.ts';
-import type { ModelResolver } from './model-resolver.ts';
+import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
 import type { ToleranceRule } from './tolerance.ts';
 
 type Db = Kysely<Database>;
@@ -18,13 +18,13 @@ type Db = Kysely<Database>;
  * (Qi − Ql)·p when the whole ledger quantity is priced at p, and the two add up to the variance
  * exactly. Without any price p the whole variance is volume.
  */
-export async function insertVarianceCells(db: Db, input: { runId: string; period: Period; tolerances: ToleranceRule[]; resolveModel: ModelResolver }): Promise<number> {
+export async function insertVarianceCells(db: Db, input: { runId: string; period: Period; tolerances: ToleranceRule[] }): Promise<number> {
   const { first, last } = periodDays(input.period);
   const fallback = input.tolerances.find((t) => t.provider === null);
   if (!fallback) throw new Error('tolerance rules need a default (provider null)');
   const providerRules = input.tolerances.filter((t) => t.provider !== null);
   const rules = providerRules.length > 0 ? sql`values ${sql.join(providerRules.map((t) => sql`(${t.provider}::text, ${t.percent}::numeric, ${t.amount}::numeric)`))}` : sql`select null::text, null::numeric, null::numeric where false`;
-  const invoiceModel = input.resolveModel(sql`i.provider`, sql`i.model`, sql`i.charge_date`);
+  const invoiceModel = canonicalModelOnDaySql(sql`i.provider`, sql`i.model`, sql`i.charge_date`);
   const result = await sql`
     with rules (provider, pct, amt) as (${rules}),
     inv as (

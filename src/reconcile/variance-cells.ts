@@ -2,12 +2,10 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Period } from '../period.ts';
 import type { Settings } from '../settings.ts';
-import { loadModelResolver } from './model-resolver.ts';
 import { insertVarianceCells } from './queries.ts';
 import { toleranceRules } from './tolerance.ts';
 
 /** Fills run_variance_cell for `runId` from invoice_line and run_cost_cube. */
 export async function computeVarianceCells(db: Kysely<Database>, input: { runId: string; period: Period; settings: Settings }): Promise<void> {
-  const resolveModel = await loadModelResolver(db);
-  await insertVarianceCells(db, { runId: input.runId, period: input.period, tolerances: toleranceRules(input.settings), resolveModel });
+  await insertVarianceCells(db, { runId: input.runId, period: input.period, tolerances: toleranceRules(input.settings) });
 }

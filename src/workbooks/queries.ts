@@ -3,6 +3,11 @@ import type { Database } from '../db/schema.ts';
 import { Decimal } from '../money.ts';
 import { periodBounds, periodDays, type Period } from '../period.ts';
 import { withPlannerSettings } from '../db/planner-settings.ts';
+import { canonicalModelSql } from '../pricing/model-names.ts';
+import { categoryCostSql, pricingRegionSql, slotOfRecord } from '../pricing/price-slots.ts';
+import { SERVICE_TIERS } from '../pricing/rules.ts';
+import { periodModelNames } from '../ingest/ledger-rollup.ts';
+import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
 
 // The stored results of a run, rolled up for the workbooks. Every query reads one run's tables;
 // large lists are read in keyset pages so a month never sits in memory at once.
@@ -586,9 +591,7 @@ export async function selectTopRequestsOfTeams(
 ): Promise<Map<string, { rows: TopRequestRow[]; total: string }>> {
   const result = new Map<string, { rows: TopRequestRow[]; total: string }>();
   if (teams.length === 0) return result;
-  const versions = (await sql<{ id: string }>`
-    select distinct card_version_id::text as id from run_cost_cube where run_id = ${runId}::bigint and card_version_id is not null`.execute(db)).rows.map((r) => r.id);
-  const bounds = await selectCostBounds(db, versions);
+  const bounds = await selectCostBounds(db, runId, period);
   let size = Math.max(limit * 2, 100);
   let pending = [...new Set(teams)];
   while (pending.length > 0) {
@@ -596,7 +599,7 @@ export async function selectTopRequestsOfTeams(
     const incomplete: string[] = [];
     for (const team of pending) {
       const candidates = found.get(team) ?? { candidates: [], total: '0', outsideBound: null };
-      const rows = await priceTopRequests(db, versions, candidates.candidates, limit);
+      const rows = await priceTopRequests(db, runId, candidates.candidates, limit);
       const last = rows[rows.length - 1];
       const complete = candidates.outsideBound === null || (rows.length === limit && last !== undefined && new Decimal(last.cost).greaterThan(candidates.outsideBound));
       if (complete) result.set(team, { rows, total: candidates.total });
@@ -635,7 +638,7 @@ async function withHashJoins<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T
   return db.isTransaction ? run(db) : db.transaction().setIsolationLevel('repeatable read').execute(run);
 }
 
-/** The highest price of each category per provider, model name (canonical or alias) and tier on the card versions. */
+/** The highest price of each category per provider, model name as records write it, and tier, over the run's price slots. */
 interface CostBound {
   provider: string;
   name: string;
@@ -648,22 +651,29 @@ interface CostBound {
   request_price: string;
 }
 
-async function selectCostBounds(db: Db, versions: string[]): Promise<CostBound[]> {
+/**
+ * Bounds per name the period's records use: over the slots of every name it can price under
+ * (its own spelling, and each canonical model an alias maps it to during the period), so the
+ * bound is never below the price the one price rule picks.
+ */
+async function selectCostBounds(db: Db, runId: string, period: Period): Promise<CostBound[]> {
+  const { first, last } = periodDays(period);
   const { rows } = await sql<CostBound>`
-    with lines as (select provider, model, service_tier, token_category, unit_price from rate_card_line where card_version_id = any(${versions}::bigint[])),
-    names as (
-      select distinct provider, model, model as name from lines
+    with names as (${periodModelNames(await loadedLedgerFileIds(db), first, last)}),
+    targets as (
+      select provider, response_model as name, model_spelling(provider, response_model) as model from names
       union
-      select distinct l.provider, l.model, a.alias from lines l join model_alias a on a.provider = l.provider and a.model = l.model)
-    select n.provider, n.name, l.service_tier,
-           coalesce(max(l.unit_price) filter (where l.token_category = 'input'), 0)::text as input_price,
-           coalesce(max(l.unit_price) filter (where l.token_category = 'cached_input'), 0)::text as cached_input_price,
-           coalesce(max(l.unit_price) filter (where l.token_category = 'cache_write_5m'), 0)::text as cache_write_5m_price,
-           coalesce(max(l.unit_price) filter (where l.token_category = 'cache_write_1h'), 0)::text as cache_write_1h_price,
-           coalesce(max(l.unit_price) filter (where l.token_category = 'output'), 0)::text as output_price,
-           coalesce(max(l.unit_price) filter (where l.token_category = 'request'), 0)::text as request_price
-    from names n join lines l on l.provider = n.provider and l.model = n.model
-    group by n.provider, n.name, l.service_tier`.execute(db);
+      select n.provider, n.response_model, a.model from names n
+      join model_alias a on a.provider = n.provider and a.alias = model_spelling(n.provider, n.response_model))
+    select t.provider, t.name, s.service_tier,
+           coalesce(max(s.input_price), 0)::text as input_price,
+           coalesce(max(s.cached_input_price), 0)::text as cached_input_price,
+           coalesce(max(s.cache_write_5m_price), 0)::text as cache_write_5m_price,
+           coalesce(max(s.cache_write_1h_price), 0)::text as cache_write_1h_price,
+           coalesce(max(greatest(s.output_price, s.reasoning_output_price)), 0)::text as output_price,
+           coalesce(max(s.request_price), 0)::text as request_price
+    from targets t join run_price_card s on s.run_id = ${runId}::bigint and s.provider = t.provider and s.model = t.model
+    group by t.provider, t.name, s.service_tier`.execute(db);
   return rows;
 }
 
@@ -803,13 +813,26 @@ function lowestStep(steps: { step: number; records: number }[], wanted: number):
 }
 
 /**
- * Prices the candidate records exactly, one index lookup on the card per record and category, and
- * keeps the top `limit`. The records come with the columns the scan read, so the ledger is not
- * visited again record by record.
+ * Prices the candidate records exactly by the one price rule (src/pricing/price-slots.ts) against
+ * the run's own price slots, so a request costs here what it cost in the run, and keeps the top
+ * `limit`. The records come with the columns the scan read, so the ledger is not visited again.
  */
-async function priceTopRequests(db: Db, versions: string[], candidates: CandidateRecord[], limit: number): Promise<TopRequestRow[]> {
+async function priceTopRequests(db: Db, runId: string, candidates: CandidateRecord[], limit: number): Promise<TopRequestRow[]> {
   if (candidates.length === 0) return [];
   const column = (name: keyof CandidateRecord) => candidates.map((c) => c[name]);
+  const slot = slotOfRecord({
+    slots: sql`run_price_card`,
+    where: (s) => sql`${s}.run_id = ${runId}::bigint`,
+    provider: sql`r.provider`,
+    writtenModel: sql`r.response_model`,
+    canonicalModel: sql`r.model`,
+    serviceTier: sql`r.service_tier`,
+    region: pricingRegionSql(sql`r.provider`, sql`r.response_model`, sql`r.region`),
+    at: sql`r.ts`,
+    inputTokens: sql`r.input_tokens`,
+  }, 'tr');
+  const cost = (category: Parameters<typeof categoryCostSql>[0], quantity: string) =>
+    sql`coalesce(case when ${sql.raw(quantity)} > 0 then ${categoryCostSql(category, 'p', sql.raw(quantity), category === 'output' ? sql`r.reasoning_output_tokens` : undefined)} end, 0)`;
   const { rows } = await sql<TopRequestRow>`
     with chosen as (
       select * from unnest(
@@ -821,38 +844,27 @@ async function priceTopRequests(db: Db, versions: string[], candidates: Candidat
       as l (request_id, ts, provider_response_id, provider, response_model, service, workflow, status, attempt, service_tier, region,
             input_tokens, cache_read_input_tokens, cache_write_5m_input_tokens, cache_write_1h_input_tokens, output_tokens, reasoning_output_tokens)),
     recs as (
-      select l.request_id, l.provider_response_id, l.ts, l.provider, coalesce(a.model, l.response_model) as model,
-             l.service, l.workflow, l.status, l.attempt, l.service_tier, coalesce(l.region, '') as region, l.input_tokens,
-             l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens as uncached,
-             l.cache_read_input_tokens, l.cache_write_5m_input_tokens, l.cache_write_1h_input_tokens, l.output_tokens, l.reasoning_output_tokens
-      from chosen l
-      left join model_alias a on a.provider = l.provider and a.alias = l.response_model
-        and a.effective_from <= l.ts and (a.effective_to is null or a.effective_to > l.ts))
+      select l.*, ${canonicalModelSql(sql`l.provider`, sql`l.response_model`, sql`l.ts`)} as model,
+             l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens as uncached
+      from chosen l),
+    priced as (
+      select r.*, p.input_version_id, p.output_version_id, p.request_version_id,
+             -- a record the run could not price (unknown tier, negative uncached input) costs 0 there too
+             case when r.service_tier not in ${sql.raw(`(${SERVICE_TIERS.map((t) => `'${t}'`).join(', ')})`)} or r.uncached < 0 then 0
+                  else ${cost('input', 'r.uncached')} + ${cost('cached_input', 'r.cache_read_input_tokens')}
+                     + ${cost('cache_write_5m', 'r.cache_write_5m_input_tokens')} + ${cost('cache_write_1h', 'r.cache_write_1h_input_tokens')}
+                     + ${cost('output', 'r.output_tokens')} + coalesce(p.request_price, 0) end as cost
+      from recs r
+      ${slot.joins}
+      left join run_price_card p on p.run_id = ${runId}::bigint and p.slot_id = ${slot.slotId})
     select r.request_id, r.provider_response_id, r.ts, r.provider, r.model, r.service, r.workflow, r.status, r.attempt,
            r.uncached::text as input_tokens, r.cache_read_input_tokens::text as cached_input_tokens,
            r.cache_write_5m_input_tokens::text as cache_write_5m_tokens, r.cache_write_1h_input_tokens::text as cache_write_1h_tokens,
            r.output_tokens::text, r.reasoning_output_tokens::text as reasoning_tokens, v.card_version,
-           coalesce(p.cost, 0)::text as cost
-    from recs r
-    cross join lateral (
-      select sum(case when q.category = 'request' then q.quantity * m.unit_price else q.quantity * m.unit_price / 1000000 end) as cost,
-             max(m.card_version_id) as card_version_id
-      from (values
-        ('input', r.uncached), ('cached_input', r.cache_read_input_tokens), ('cache_write_5m', r.cache_write_5m_input_tokens),
-        ('cache_write_1h', r.cache_write_1h_input_tokens), ('output', r.output_tokens), ('request', 1::bigint)) q(category, quantity)
-      cross join lateral (
-        select rl.unit_price, rl.card_version_id
-        from rate_card_line rl
-        where rl.provider = r.provider and rl.model = r.model and rl.service_tier = r.service_tier and rl.token_category = q.category
-          and rl.card_version_id = any(${versions}::bigint[])
-          -- a long-context line applies above its threshold, as in pricing
-          and rl.region in ('', r.region) and (rl.min_input_tokens = 0 or rl.min_input_tokens < r.input_tokens)
-          and rl.effective_from <= r.ts and (rl.effective_to is null or rl.effective_to > r.ts)
-        order by rl.min_input_tokens desc, (rl.region <> '') desc, rl.card_version_id desc
-        limit 1) m
-      where q.quantity > 0) p
-    left join rate_card_version v on v.id = p.card_version_id
-    order by coalesce(p.cost, 0) desc, r.ts, r.request_id
+           r.cost::text as cost
+    from priced r
+    left join rate_card_version v on v.id = coalesce(r.input_version_id, r.output_version_id, r.request_version_id)
+    order by r.cost desc, r.ts, r.request_id
     limit ${limit}`.execute(db);
   return rows;
 }

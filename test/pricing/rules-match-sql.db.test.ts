@@ -6,13 +6,20 @@ import { describeEachBackend } from '../support/db.ts';
 import type { Store } from '../../src/db/connection.ts';
 import { insertLedgerRecords, insertRateCard, ledgerRecord, rateCardLine, type LedgerRecordInput } from '../support/builders.ts';
 import { priceRecord } from '../../src/pricing/rules.ts';
-import { selectCardLines, selectResolvedModel } from '../../src/pricing/queries.ts';
+import { selectAliasLines, selectCardLines, selectResolvedModel } from '../../src/pricing/queries.ts';
 import { Decimal } from '../../src/money.ts';
 import { priceRun } from './helpers.ts';
+import { withAuditTable } from '../../src/audit/queries.ts';
+import { selectTopRequestsOfTeams } from '../../src/workbooks/queries.ts';
+import { parsePeriod } from '../../src/period.ts';
 
-// The pure rules (used to explain one record) and the set-based SQL must agree to the last digit.
+// The one price rule: the pure rules (the oracle, used to explain one record) and every SQL
+// consumer of the price — the run's pricing, the evidence audit (src/audit/queries.ts) and the
+// dispute workbook's Top requests (src/workbooks/queries.ts) — agree to the last digit on random
+// records, on both engines. A new consumer of the price belongs in assertSqlMatchesRules.
 
-const MODELS = ['prop-a', 'prop-b', 'prop-unpriced', 'us.anthropic.prop-c-v1:0'];
+// prop-d-2026 is priced only by lines the card wrote for its alias prop-d (a pricing page's undated name)
+const MODELS = ['prop-a', 'prop-b', 'prop-unpriced', 'us.anthropic.prop-c-v1:0', 'prop-d', 'prop-d-2026'];
 
 const recordArb = fc.record({
   model: fc.constantFrom(...MODELS),
@@ -31,6 +38,7 @@ const recordArb = fc.record({
 describeEachBackend('priceRecord matches priceLedger', (store) => {
   test('random records priced by the rules and by SQL agree exactly', async () => {
     await sql`insert into model_alias (provider, alias, model, source) values ('aws.bedrock', 'us.anthropic.prop-c-v1:0', 'prop-c', 'test')`.execute(store().db);
+    await sql`insert into model_alias (provider, alias, model, source) values ('openai', 'prop-d', 'prop-d-2026', 'test')`.execute(store().db);
     await insertRateCard(store(), 'prop-v1', [
       rateCardLine({ model: 'prop-a', token_category: 'input', unit_price: '2.5', effective_to: '2026-05-16T06:00:00Z' }),
       rateCardLine({ model: 'prop-a', token_category: 'output', unit_price: '10' }),
@@ -48,6 +56,11 @@ describeEachBackend('priceRecord matches priceLedger', (store) => {
       rateCardLine({ provider: 'aws.bedrock', model: 'prop-c', token_category: 'input', unit_price: '3' }),
       rateCardLine({ provider: 'aws.bedrock', model: 'prop-c', token_category: 'input', unit_price: '3.3', region: 'us' }),
       rateCardLine({ provider: 'aws.bedrock', model: 'prop-c', token_category: 'output', unit_price: '15' }),
+      rateCardLine({ model: 'prop-d', token_category: 'input', unit_price: '0.8' }),
+      rateCardLine({ model: 'prop-d', token_category: 'input', unit_price: '1.6', min_input_tokens: '200000' }),
+      rateCardLine({ model: 'prop-d', token_category: 'output', unit_price: '3.2' }),
+      rateCardLine({ model: 'prop-d', token_category: 'reasoning_output', unit_price: '1.1' }),
+      rateCardLine({ model: 'prop-d', token_category: 'cached_input', unit_price: '0.2' }),
     ]);
     await insertRateCard(store(), 'prop-v2', [rateCardLine({ model: 'prop-a', token_category: 'input', unit_price: '2', effective_from: '2026-05-16T06:00:00Z' })]);
     const samples = fc.sample(recordArb, { numRuns: 60, seed: 42 });
@@ -132,6 +145,7 @@ async function assertSqlMatchesRules(store: Store, records: LedgerRecordInput[],
     from run_cost_cube where run_id = ${runId}::bigint and team = any(${[...new Set(records.map((r) => r[key]!))]}) group by team`.execute(store.db);
   const sqlByTeam = new Map(rows.map((r) => [r.team, r]));
   const lines = await selectCardLines(store.db);
+  const aliases = await selectAliasLines(store.db);
   const expected = new Map<string, { cost: Decimal; reasons: Set<string> }>();
   for (const record of records) {
     const ts = new Date(record.ts);
@@ -144,16 +158,26 @@ async function assertSqlMatchesRules(store: Store, records: LedgerRecordInput[],
         cache_write_1h_input_tokens: String(record.cache_write_1h_input_tokens ?? 0), reasoning_output_tokens: String(record.reasoning_output_tokens ?? 0),
       },
       lines,
+      aliases,
     );
     const group = expected.get(record[key]!) ?? { cost: new Decimal(0), reasons: new Set<string>() };
     group.cost = group.cost.plus(priced.cost);
     for (const c of priced.categories) if (c.unpriced_reason !== null) group.reasons.add(c.unpriced_reason);
     expected.set(record[key]!, group);
   }
+  // Every consumer of the price: the run's cube, the evidence audit and the dispute workbook's Top requests.
+  const period = parsePeriod('2026-05');
+  const audit = await withAuditTable(store.db, { period }, async (db, table) =>
+    new Map((await sql<{ team: string; cost: string }>`select effective_team as team, sum(cost)::text as cost from ${sql.id(table)} group by 1`.execute(db)).rows.map((r) => [r.team, r.cost])));
+  const teams = [...expected.keys()];
+  const top = await selectTopRequestsOfTeams(store.db, runId, period, teams, 100_000);
   for (const [team, group] of expected) {
     const fromSql = sqlByTeam.get(team);
     assert.ok(fromSql, `no cube rows for ${team}`);
     assert.ok(new Decimal(fromSql.cost).equals(group.cost), `${team}: sql ${fromSql.cost} vs rules ${group.cost.toFixed()}`);
     assert.equal(fromSql.reasons, [...group.reasons].sort().join(',') || null, `${team} reasons`);
+    assert.ok(new Decimal(audit.get(team) ?? '0').equals(group.cost), `${team}: audit ${audit.get(team)} vs rules ${group.cost.toFixed()}`);
+    const listed = (top.get(team)?.rows ?? []).reduce((sum, row) => sum.plus(row.cost), new Decimal(0));
+    assert.ok(listed.equals(group.cost), `${team}: top requests ${listed.toFixed()} vs rules ${group.cost.toFixed()}`);
   }
 }

@@ -6,6 +6,10 @@ import { parsePeriod, periodBounds, type Period } from '../../src/period.ts';
 import { selectTopRequests, type TopRequestRow } from '../../src/workbooks/queries.ts';
 import { describeEachBackend } from '../support/db.ts';
 import { insertLedgerRecords, insertRateCard, ledgerRecord, rateCardLine, type LedgerRecordInput } from '../support/builders.ts';
+import { canonicalModel, priceRecord } from '../../src/pricing/rules.ts';
+import { selectAliasLines, selectCardLines } from '../../src/pricing/queries.ts';
+import { Decimal } from '../../src/money.ts';
+import { priceRun } from '../pricing/helpers.ts';
 
 // The top-requests list picks candidates by a cost bound and prices only those. It must list
 // exactly what pricing every record of the team would list. The month below is built so the
@@ -16,52 +20,42 @@ import { insertLedgerRecords, insertRateCard, ledgerRecord, rateCardLine, type L
 
 const PERIOD: Period = parsePeriod('2026-05');
 
-/** The reference: every record of the team priced line by line (the query this replaced). */
-async function topRequestsByPricingEveryRecord(db: Kysely<Database>, runId: string, period: Period, team: string, limit: number): Promise<{ rows: TopRequestRow[]; total: string }> {
-  const { start, end } = periodBounds(period);
-  const { rows } = await sql<TopRequestRow & { total: string }>`
-    with versions as (select distinct card_version_id from run_cost_cube where run_id = ${runId}::bigint and card_version_id is not null),
-    recs as (
-      select l.request_id, l.provider_response_id, l.ts, l.provider, coalesce(a.model, l.response_model) as model,
-             l.service, l.workflow, l.status, l.attempt, l.service_tier, coalesce(l.region, '') as region, l.input_tokens,
-             l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens as uncached,
-             l.cache_read_input_tokens, l.cache_write_5m_input_tokens, l.cache_write_1h_input_tokens, l.output_tokens, l.reasoning_output_tokens,
-             row_number() over (order by l.ts, l.request_id, l.ingested_file_id, l.source_line) as rn
-      from ledger_record l
-      join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
-      left join gateway_key_owner g on g.gateway_key_id = l.gateway_key_id
-      left join model_alias a on a.provider = l.provider and a.alias = l.response_model
-        and a.effective_from <= l.ts and (a.effective_to is null or a.effective_to > l.ts)
-      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
-        and coalesce(l.team, g.team) = ${team}),
-    quantities as (
-      select r.rn, r.provider, r.model, r.service_tier, r.region, r.input_tokens, r.ts, q.category, q.quantity
-      from recs r cross join lateral (values
-        ('input', r.uncached), ('cached_input', r.cache_read_input_tokens), ('cache_write_5m', r.cache_write_5m_input_tokens),
-        ('cache_write_1h', r.cache_write_1h_input_tokens), ('output', r.output_tokens), ('request', 1::bigint)) q(category, quantity)
-      where q.quantity > 0),
-    priced as (
-      select distinct on (q.rn, q.category) q.rn, q.category, q.quantity, rl.unit_price, rl.card_version_id
-      from quantities q
-      join rate_card_line rl on rl.provider = q.provider and rl.model = q.model and rl.service_tier = q.service_tier
-        and rl.token_category = q.category and rl.region in ('', q.region) and (rl.min_input_tokens = 0 or rl.min_input_tokens < q.input_tokens)
-        and rl.effective_from <= q.ts and (rl.effective_to is null or rl.effective_to > q.ts)
-        and rl.card_version_id in (select card_version_id from versions)
-      order by q.rn, q.category, rl.min_input_tokens desc, (rl.region <> '') desc, rl.card_version_id desc),
-    costs as (
-      select rn, sum(case when category = 'request' then quantity * unit_price else quantity * unit_price / 1000000 end) as cost,
-             max(card_version_id) as card_version_id
-      from priced group by rn)
-    select r.request_id, r.provider_response_id, r.ts, r.provider, r.model, r.service, r.workflow, r.status, r.attempt,
-           r.uncached::text as input_tokens, r.cache_read_input_tokens::text as cached_input_tokens,
-           r.cache_write_5m_input_tokens::text as cache_write_5m_tokens, r.cache_write_1h_input_tokens::text as cache_write_1h_tokens,
-           r.output_tokens::text, r.reasoning_output_tokens::text as reasoning_tokens, v.card_version,
-           coalesce(c.cost, 0)::text as cost, count(*) over ()::text as total
-    from recs r left join costs c on c.rn = r.rn left join rate_card_version v on v.id = c.card_version_id
-    order by coalesce(c.cost, 0) desc, r.ts, r.request_id
-    limit ${limit}`.execute(db);
-  const total = rows[0]?.total ?? '0';
-  return { rows: rows.map(({ total: _total, ...row }) => row), total };
+/**
+ * The reference: every record of the team priced by the TypeScript oracle of the one price rule
+ * (src/pricing/rules.ts priceRecord, alias resolution by rules.canonicalModel), ranked by cost,
+ * then time and request id — not by a copy of the workbook's SQL.
+ */
+interface ReferenceRow {
+  request_id: string;
+  model: string;
+  cost: string;
+  card_version: string | null;
+  input_tokens: string;
+}
+
+async function topRequestsByPricingEveryRecord(db: Kysely<Database>, records: LedgerRecordInput[], team: string, keyTeams: Map<string, string>, limit: number): Promise<{ rows: ReferenceRow[]; total: string }> {
+  const lines = await selectCardLines(db);
+  const aliases = await selectAliasLines(db);
+  const versions = new Map((await db.selectFrom('rate_card_version').select(['id', 'card_version']).execute()).map((v) => [String(v.id), v.card_version]));
+  const own = records.filter((r) => (r.team ?? keyTeams.get(r.gateway_key_id ?? '')) === team);
+  const priced = own.map((r) => {
+    const ts = new Date(r.ts);
+    const model = canonicalModel(r.provider, r.response_model, ts, aliases);
+    const result = priceRecord({
+      ts, provider: r.provider, model, response_model: r.response_model, service_tier: r.service_tier ?? 'standard', region: r.region ?? null,
+      input_tokens: String(r.input_tokens), output_tokens: String(r.output_tokens), cache_read_input_tokens: String(r.cache_read_input_tokens ?? 0),
+      cache_write_5m_input_tokens: String(r.cache_write_5m_input_tokens ?? 0), cache_write_1h_input_tokens: String(r.cache_write_1h_input_tokens ?? 0),
+      reasoning_output_tokens: String(r.reasoning_output_tokens ?? 0),
+    }, lines, aliases);
+    const version = result.categories.find((c) => c.card_version_id !== null)?.card_version_id ?? null;
+    const uncached = Number(r.input_tokens) - Number(r.cache_read_input_tokens ?? 0) - Number(r.cache_write_5m_input_tokens ?? 0) - Number(r.cache_write_1h_input_tokens ?? 0);
+    return { r, ts, model, cost: result.cost, version: version === null ? null : versions.get(version) ?? null, uncached };
+  });
+  priced.sort((x, y) => y.cost.comparedTo(x.cost) || x.ts.getTime() - y.ts.getTime() || (x.r.request_id < y.r.request_id ? -1 : x.r.request_id > y.r.request_id ? 1 : 0));
+  return {
+    total: String(own.length),
+    rows: priced.slice(0, limit).map((p) => ({ request_id: p.r.request_id, model: p.model, cost: p.cost.toFixed(), card_version: p.version, input_tokens: String(p.uncached) })),
+  };
 }
 
 /** A small deterministic generator (mulberry32), so the month is the same on every run. */
@@ -106,6 +100,7 @@ function month(): LedgerRecordInput[] {
 
 describeEachBackend('top requests of a team', (store) => {
   let runId: string;
+  const records = month();
 
   before(async () => {
     const cut = '2026-05-15T00:00:00Z';
@@ -126,25 +121,20 @@ describeEachBackend('top requests of a team', (store) => {
       rateCardLine({ token_category: 'input', unit_price: '99.00', effective_from: '2025-01-01T00:00:00Z', effective_to: '2026-01-01T00:00:00Z' }),
     ]);
     await sql`insert into gateway_key_owner (gateway_key_id, team, source) values ('k-support', 'support', 'test')`.execute(store().db);
-    await insertLedgerRecords(store(), month());
-    const { rows } = await sql<{ id: string }>`insert into run (period, status) values ('2026-05', 'succeeded') returning id::text`.execute(store().db);
-    runId = rows[0]!.id;
-    await store()
-      .db.insertInto('run_cost_cube')
-      .values({
-        run_id: runId, day: '2026-05-10', provider: 'openai', model: 'gpt-4o-2024-08-06', requested_model: null, service_tier: 'standard',
-        token_category: 'request', team: 'support', service: null, workflow: null, cost_center: null, environment: null, gateway_key_id: null,
-        status: 'ok', is_retry: false, owner_source: 'tag', card_version_id: versionId, unpriced_reason: null, records: '1', quantity: '1', cost: '0',
-      })
-      .execute();
+    await insertLedgerRecords(store(), records);
+    void versionId;
+    runId = (await priceRun(store(), '2026-05')).runId;
   });
 
   for (const limit of [1, 3, 25, 120, 400, 1000]) {
     test(`the ${limit} most expensive requests are exactly those of pricing every record`, async () => {
-      const expected = await topRequestsByPricingEveryRecord(store().db, runId, PERIOD, 'support', limit);
+      const expected = await topRequestsByPricingEveryRecord(store().db, records, 'support', new Map([['k-support', 'support']]), limit);
       const actual = await selectTopRequests(store().db, runId, PERIOD, 'support', limit);
       assert.ok(expected.rows.length > 0);
-      assert.deepEqual(actual, expected);
+      assert.equal(actual.total, expected.total);
+      const shape = (rows: readonly Pick<TopRequestRow, 'request_id' | 'model' | 'cost' | 'card_version' | 'input_tokens'>[]) =>
+        rows.map((row) => `${row.request_id} ${row.model} uncached=${row.input_tokens} ${new Decimal(row.cost).toFixed()} ${row.card_version ?? '-'}`);
+      assert.deepEqual(shape(actual.rows), shape(expected.rows));
     });
   }
 
