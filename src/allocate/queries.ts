@@ -19,6 +19,126 @@ const periodLines = (period: Period) => {
     where f.status = 'loaded' and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date`;
 };
 
+/**
+ * The run's priced ledger as the allocation's basis, with what the causes found applied
+ * (issue "Allocation follows the evidence"): one row per cell and owner with its priced cost and
+ * a `weight` its share of the cell's invoice amount follows.
+ * - Offsetting shifts (`batch_tier`, `cache_pricing`): the quantity the invoice bills in a sibling
+ *   cell (batch instead of standard, 1-hour instead of 5-minute writes) moves there with its
+ *   owner: the owner group of the logged cell whose quantity matches the shifted quantity (within
+ *   2%), else every owner of that cell in proportion. Their dollars then follow those records
+ *   instead of falling to the bucket as unmatched, and the logged cell no longer charges them.
+ * - `retry_billing`: failed attempts the provider did not bill carry no weight (as much of them as
+ *   the cause found unbilled).
+ * - Unpriced records weigh their quantity at the cell's priced unit price, so the invoice amount
+ *   of their usage goes to their owners instead of to the priced records beside them.
+ */
+const MATCH_TOLERANCE = '0.02'; // an owner group within 2% of the shifted quantity is the one that moved
+const basisCube = (runId: string) => sql`
+    cube_raw as (
+      select provider, model, token_category, service_tier, day, team, cost_center, service, workflow,
+             (is_retry or status = 'error') as retry, status = 'error' as failed, (unpriced_reason is null) as priced,
+             sum(cost) as cost, sum(quantity) as quantity
+      from run_cost_cube where run_id = ${runId}::bigint
+      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+    ),
+    cell_causes as (
+      select provider, model, token_category, service_tier, day, cause, sum(amount) as amount, sum(coalesce(quantity, 0)) as quantity
+      from run_variance_cell_cause
+      where run_id = ${runId}::bigint and effect = 'volume' and cause in ('batch_tier', 'cache_pricing', 'retry_billing')
+      group by 1, 2, 3, 4, 5, 6
+    ),
+    shifts as (
+      select s.provider, s.model, s.day, s.token_category as s_cat, s.service_tier as s_tier,
+             d.token_category as d_cat, d.service_tier as d_tier, s.quantity as q
+      from cell_causes s
+      join cell_causes d on d.cause = s.cause and d.provider = s.provider and d.model = s.model and d.day = s.day and d.amount < 0
+       and ((s.cause = 'batch_tier' and d.token_category = s.token_category and d.service_tier <> s.service_tier)
+         or (s.cause = 'cache_pricing' and d.service_tier = s.service_tier and d.token_category <> s.token_category))
+      where s.cause in ('batch_tier', 'cache_pricing') and s.amount > 0 and s.quantity > 0
+    ),
+    shift_owners as (
+      select sh.provider, sh.model, sh.day, sh.s_cat, sh.s_tier, sh.d_cat, sh.d_tier, sh.q,
+             c.team, c.cost_center, c.service, c.workflow, sum(c.quantity) as oq
+      from shifts sh
+      join cube_raw c on c.provider = sh.provider and c.model = sh.model and c.day = sh.day
+       and c.token_category = sh.d_cat and c.service_tier = sh.d_tier and not c.failed
+      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+    ),
+    shift_best as (
+      select distinct on (provider, model, day, s_cat, s_tier, d_cat, d_tier)
+             provider, model, day, s_cat, s_tier, d_cat, d_tier, team, cost_center, service, workflow,
+             abs(oq - q) <= q * ${MATCH_TOLERANCE}::numeric as matches
+      from shift_owners
+      order by provider, model, day, s_cat, s_tier, d_cat, d_tier, abs(oq - q), team, service, workflow
+    ),
+    shift_fraction as (
+      select o.provider, o.model, o.day, o.s_cat, o.s_tier, o.d_cat, o.d_tier, o.team, o.cost_center, o.service, o.workflow,
+             case when b.matches then
+                    case when (o.team, o.cost_center, o.service, o.workflow) is not distinct from (b.team, b.cost_center, b.service, b.workflow)
+                         then least(o.q / nullif(o.oq, 0), 1) else 0 end
+                  else least(o.q / nullif(sum(o.oq) over w, 0), 1) end as f
+      from shift_owners o
+      join shift_best b using (provider, model, day, s_cat, s_tier, d_cat, d_tier)
+      window w as (partition by o.provider, o.model, o.day, o.s_cat, o.s_tier, o.d_cat, o.d_tier)
+    ),
+    moved as (
+      -- the part of each logged row that the invoice bills in the sibling cell ...
+      select c.provider, c.model, f.s_cat as token_category, f.s_tier as service_tier, c.day, c.team, c.cost_center, c.service, c.workflow,
+             c.retry, c.failed, c.priced, c.cost * f.f as cost, c.quantity * f.f as quantity, -f.f as keep_delta, c.token_category as from_cat, c.service_tier as from_tier
+      from cube_raw c
+      join shift_fraction f on f.provider = c.provider and f.model = c.model and f.day = c.day and f.d_cat = c.token_category and f.d_tier = c.service_tier
+       and (f.team, f.cost_center, f.service, f.workflow) is not distinct from (c.team, c.cost_center, c.service, c.workflow)
+      where not c.failed and f.f > 0
+    ),
+    kept as (
+      -- ... and what stays in the logged cell
+      select c.provider, c.model, c.token_category, c.service_tier, c.day, c.team, c.cost_center, c.service, c.workflow, c.retry, c.failed, c.priced,
+             c.cost * greatest(1 + coalesce(m.delta, 0), 0) as cost, c.quantity * greatest(1 + coalesce(m.delta, 0), 0) as quantity
+      from cube_raw c
+      left join (
+        select provider, model, day, from_cat, from_tier, team, cost_center, service, workflow, retry, failed, priced, sum(keep_delta) as delta
+        from moved group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+      ) m on m.provider = c.provider and m.model = c.model and m.day = c.day and m.from_cat = c.token_category and m.from_tier = c.service_tier
+       and (m.team, m.cost_center, m.service, m.workflow, m.retry, m.failed, m.priced) is not distinct from (c.team, c.cost_center, c.service, c.workflow, c.retry, c.failed, c.priced)
+    ),
+    relocated as (
+      select provider, model, token_category, service_tier, day, team, cost_center, service, workflow, retry, failed, priced, cost, quantity from kept
+      union all
+      select provider, model, token_category, service_tier, day, team, cost_center, service, workflow, retry, failed, priced, cost, quantity from moved
+    ),
+    unbilled as (
+      -- per cell, the share of its failed attempts that retry_billing found the provider did not bill
+      select r.provider, r.model, r.token_category, r.service_tier, r.day,
+             least(cc.quantity / nullif(sum(r.quantity) filter (where r.failed), 0), 1) as share
+      from relocated r
+      join cell_causes cc on cc.cause = 'retry_billing' and (cc.provider, cc.model, cc.token_category, cc.service_tier, cc.day) = (r.provider, r.model, r.token_category, r.service_tier, r.day)
+      group by r.provider, r.model, r.token_category, r.service_tier, r.day, cc.quantity
+    ),
+    billed as (
+      select r.provider, r.model, r.token_category, r.service_tier, r.day, r.team, r.cost_center, r.service, r.workflow, r.retry, r.priced,
+             sum(r.cost * case when r.failed then 1 - coalesce(u.share, 0) else 1 end) as cost,
+             sum(r.quantity * case when r.failed then 1 - coalesce(u.share, 0) else 1 end) as quantity
+      from relocated r
+      left join unbilled u on (u.provider, u.model, u.token_category, u.service_tier, u.day) = (r.provider, r.model, r.token_category, r.service_tier, r.day)
+      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+    ),
+    cell_price as (
+      select provider, model, token_category, service_tier, day,
+             sum(cost) filter (where priced) / nullif(sum(quantity) filter (where priced), 0) as unit_price
+      from billed group by 1, 2, 3, 4, 5
+    ),
+    cube as (
+      select b.*, case when b.priced then b.cost else b.quantity * coalesce(p.unit_price, 0) end as weight
+      from billed b
+      left join cell_price p on (p.provider, p.model, p.token_category, p.service_tier, p.day) = (b.provider, b.model, b.token_category, b.service_tier, b.day)
+      where b.quantity > 0 or b.cost > 0
+    ),
+    cell as (
+      select provider, model, token_category, service_tier, day, sum(cost) as cost, sum(quantity) as quantity, sum(weight) as weight
+      from cube group by 1, 2, 3, 4, 5
+    )`;
+
 export interface UsageShareRow {
   provider: string;
   invoice_id: string;
@@ -68,17 +188,7 @@ async function selectUsageSharesHashed(db: Db, runId: string, period: Period): P
       select provider, model, token_category, service_tier, day, sum(amount) as amount, count(*) as invoices
       from inv group by 1, 2, 3, 4, 5
     ),
-    cube as (
-      select provider, model, token_category, service_tier, day, team, cost_center, service, workflow,
-             (is_retry or status = 'error') as retry, (unpriced_reason is null) as priced,
-             sum(cost) as cost, sum(quantity) as quantity
-      from run_cost_cube where run_id = ${runId}::bigint
-      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
-    ),
-    cell as (
-      select provider, model, token_category, service_tier, day, sum(cost) as cost, sum(quantity) as quantity
-      from cube group by 1, 2, 3, 4, 5
-    ),
+    ${basisCube(runId)},
     unexplained as (
       select provider, model, token_category, service_tier, day, sum(amount) as amount
       from run_variance_cause
@@ -92,8 +202,8 @@ async function selectUsageSharesHashed(db: Db, runId: string, period: Period): P
              case when ic.invoices = 1 then c.cost
                   when ic.amount <> 0 then c.cost * i.amount / ic.amount
                   else c.cost / ic.invoices end as basis,
-             case when w.cost > 0 then i.amount * c.cost / w.cost else i.amount * c.quantity / w.quantity end as share,
-             case when w.cost > 0 then coalesce(u.amount, 0) * c.cost / w.cost else coalesce(u.amount, 0) * c.quantity / w.quantity end as unexplained_share,
+             case when w.weight > 0 then i.amount * c.weight / w.weight else i.amount * c.quantity / w.quantity end as share,
+             case when w.weight > 0 then coalesce(u.amount, 0) * c.weight / w.weight else coalesce(u.amount, 0) * c.quantity / w.quantity end as unexplained_share,
              ic.invoices, ic.amount as cell_amount, i.amount as invoice_amount
       from inv i
       join inv_cell ic using (provider, model, token_category, service_tier, day)
@@ -130,10 +240,7 @@ export interface UnmatchedRow {
 export async function selectUnmatchedInvoiceAmounts(db: Db, runId: string, period: Period): Promise<UnmatchedRow[]> {
   const { rows } = await sql<UnmatchedRow>`
     with lines as (${periodLines(period)}),
-    cell as (
-      select provider, model, token_category, service_tier, day, sum(cost) as cost, sum(quantity) as quantity
-      from run_cost_cube where run_id = ${runId}::bigint group by 1, 2, 3, 4, 5
-    )
+    ${basisCube(runId)}
     select l.provider, l.invoice_id, l.model, sum(l.amount)::text as amount, 'no_ledger_records' as reason
     from lines l
     left join cell w on w.provider = l.provider and w.model = l.model and w.token_category = l.token_category

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sql } from 'kysely';
+import { describeEachBackend } from '../support/db.ts';
+import { insertInvoiceLines, insertLedgerRecords, insertRateCard, invoiceLine, ledgerRecord, rateCardLine, type InvoiceLineInput, type LedgerRecordInput } from '../support/builders.ts';
+import { runPeriod } from '../../src/run/run-period.ts';
+import { parsePeriod } from '../../src/period.ts';
+import { defaultPolicy } from '../../src/allocate/policy.ts';
+import { parseSettings } from '../../src/settings.ts';
+import { createLogger } from '../../src/log.ts';
+import { Decimal } from '../../src/money.ts';
+
+// A month with planted faults whose true owner is known by construction, and an invoice written
+// the way the provider billed it:
+// - growth's nightly batch job is logged as `standard` but billed at batch rates;
+// - research's 1-hour cache writes are logged as 5-minute writes, billed as 1-hour;
+// - research's failed attempts (HTTP 529) are logged and priced by the gateway, never billed;
+// - support's traffic is ordinary.
+// The truth of each team's charge is the invoice of the usage its records caused, computed here
+// from the list prices; misallocation = ½ Σ |charged − caused| must stay under 0.5% of the invoice.
+
+const log = createLogger({ logFormat: 'json', logLevel: 'error' });
+const DAYS = Array.from({ length: 20 }, (_, i) => `2026-05-${String(i + 1).padStart(2, '0')}`);
+const GPT = { model: 'gpt-4.1-2025-04-14', standard: { input: '2', output: '8' }, batch: { input: '1', output: '4' } };
+const CLAUDE = { model: 'claude-sonnet-4-5-20250929', input: '3', output: '15', cache_write_5m: '3.75', cache_write_1h: '6' };
+
+interface Month {
+  records: LedgerRecordInput[];
+  invoice: InvoiceLineInput[];
+  caused: Map<string, Decimal>;
+  total: Decimal;
+}
+
+function plantedMonth(): Month {
+  const records: LedgerRecordInput[] = [];
+  const invoice: InvoiceLineInput[] = [];
+  const caused = new Map<string, Decimal>();
+  let total = new Decimal(0);
+  const cause = (team: string, amount: Decimal) => caused.set(team, (caused.get(team) ?? new Decimal(0)).plus(amount));
+  for (const [d, day] of DAYS.entries()) {
+    // billed quantities per (provider, model, tier, category) and who caused them
+    const billed = new Map<string, { provider: string; model: string; tier: string; category: string; price: string; byTeam: Map<string, number> }>();
+    const bill = (provider: string, model: string, tier: string, category: string, price: string, team: string, quantity: number) => {
+      const key = `${provider}|${model}|${tier}|${category}`;
+      const line = billed.get(key) ?? { provider, model, tier, category, price, byTeam: new Map() };
+      line.byTeam.set(team, (line.byTeam.get(team) ?? 0) + quantity);
+      billed.set(key, line);
+    };
+    for (let i = 0; i < 4; i++) {
+      const ts = (h: number) => `${day}T${String(h).padStart(2, '0')}:${String(10 + i).padStart(2, '0')}:00Z`;
+      // support: ordinary standard traffic
+      const sIn = 20_000 + 300 * d + 50 * i;
+      const sOut = 2_000 + 40 * d;
+      records.push(ledgerRecord({ request_id: `sup-${day}-${i}`, ts: ts(9), response_model: GPT.model, input_tokens: sIn, output_tokens: sOut, team: 'support' }));
+      bill('openai', GPT.model, 'standard', 'input', GPT.standard.input, 'support', sIn);
+      bill('openai', GPT.model, 'standard', 'output', GPT.standard.output, 'support', sOut);
+      // research: standard traffic, plus a failed attempt before each success that was never billed
+      const rIn = 8_000 + 100 * d + 10 * i;
+      const rOut = 900 + 20 * i;
+      records.push(ledgerRecord({ request_id: `res-${day}-${i}`, ts: ts(11), response_model: GPT.model, input_tokens: rIn, output_tokens: rOut, team: 'research', attempt: 2, original_request_id: `res-${day}-${i}` }));
+      records.push(ledgerRecord({ request_id: `res-${day}-${i}`, ts: ts(10), response_model: GPT.model, input_tokens: rIn, output_tokens: rOut, team: 'research', attempt: 1, status: 'error', http_status: 529 }));
+      bill('openai', GPT.model, 'standard', 'input', GPT.standard.input, 'research', rIn);
+      bill('openai', GPT.model, 'standard', 'output', GPT.standard.output, 'research', rOut);
+      // growth: the nightly batch job, logged as standard, billed at batch rates
+      const gIn = 50_000 + 700 * d + 90 * i;
+      const gOut = 6_000 + 80 * d;
+      records.push(ledgerRecord({ request_id: `gro-${day}-${i}`, ts: ts(2), response_model: GPT.model, input_tokens: gIn, output_tokens: gOut, team: 'growth', workflow: 'nightly-batch' }));
+      bill('openai', GPT.model, 'batch', 'input', GPT.batch.input, 'growth', gIn);
+      bill('openai', GPT.model, 'batch', 'output', GPT.batch.output, 'growth', gOut);
+      // research on Anthropic: 1-hour cache writes logged as 5-minute writes
+      const cw = 30_000 + 500 * d;
+      const cIn = 1_000 + 10 * i;
+      const cOut = 700;
+      records.push(ledgerRecord({
+        request_id: `cache-${day}-${i}`, ts: ts(14), provider: 'anthropic', response_model: CLAUDE.model, input_tokens: cIn + cw,
+        cache_write_5m_input_tokens: cw, output_tokens: cOut, team: 'research',
+      }));
+      bill('anthropic', CLAUDE.model, 'standard', 'input', CLAUDE.input, 'research', cIn);
+      bill('anthropic', CLAUDE.model, 'standard', 'cache_write_1h', CLAUDE.cache_write_1h, 'research', cw);
+      bill('anthropic', CLAUDE.model, 'standard', 'output', CLAUDE.output, 'research', cOut);
+    }
+    for (const line of billed.values()) {
+      const quantity = [...line.byTeam.values()].reduce((a, b) => a + b, 0);
+      const amount = new Decimal(quantity).times(line.price).div(1_000_000).toDecimalPlaces(2);
+      total = total.plus(amount);
+      invoice.push(invoiceLine({
+        provider: line.provider, invoice_id: `INV-${line.provider}`, charge_date: day, provider_model: line.model, model: line.model,
+        token_category: line.category, service_tier: line.tier, quantity: String(quantity), amount: amount.toFixed(2),
+      }));
+      // the line's cents go to the teams whose records it bills, in proportion to their quantity
+      for (const [team, q] of line.byTeam) cause(team, amount.times(q).div(quantity));
+    }
+  }
+  return { records, invoice, caused, total };
+}
+
+describeEachBackend('allocation follows the evidence on a month with planted faults', (store) => {
+  test('batch, cache-write and unbilled retry dollars go to whoever caused them; misallocation under 0.5% of the invoice', async () => {
+    const month = plantedMonth();
+    await insertRateCard(store(), 'planted', [
+      rateCardLine({ model: GPT.model, token_category: 'input', unit_price: GPT.standard.input }),
+      rateCardLine({ model: GPT.model, token_category: 'output', unit_price: GPT.standard.output }),
+      rateCardLine({ model: GPT.model, service_tier: 'batch', token_category: 'input', unit_price: GPT.batch.input }),
+      rateCardLine({ model: GPT.model, service_tier: 'batch', token_category: 'output', unit_price: GPT.batch.output }),
+      ...(['input', 'output', 'cache_write_5m', 'cache_write_1h'] as const).map((c) => rateCardLine({ provider: 'anthropic', model: CLAUDE.model, token_category: c, unit_price: CLAUDE[c] })),
+    ]);
+    await insertLedgerRecords(store(), month.records);
+    await insertInvoiceLines(store(), month.invoice);
+    const run = await runPeriod(store(), { period: parsePeriod('2026-05'), trigger: 'manual', settings: parseSettings({}), policy: defaultPolicy, log });
+    const { rows } = await sql<{ team: string; component: string; amount: string }>`
+      select team, component, sum(amount)::text as amount from run_allocation where run_id = ${run.run_id}::bigint group by 1, 2 order by 1, 2`.execute(store().db);
+    const charged = new Map<string, Decimal>();
+    for (const r of rows) charged.set(r.team, (charged.get(r.team) ?? new Decimal(0)).plus(r.amount));
+    const allocated = [...charged.values()].reduce((a, b) => a.plus(b), new Decimal(0));
+    assert.equal(allocated.toFixed(2), month.total.toFixed(2), 'allocations sum to the invoice to the cent');
+    assert.deepEqual(rows.filter((r) => r.component === 'unmatched_invoice'), [], 'no billed dollar is left unmatched: the causes named its owner');
+    const teams = new Set([...charged.keys(), ...month.caused.keys()]);
+    let misallocated = new Decimal(0);
+    for (const team of teams) misallocated = misallocated.plus((charged.get(team) ?? new Decimal(0)).minus(month.caused.get(team) ?? 0).abs());
+    misallocated = misallocated.div(2);
+    const detail = [...teams].map((t) => `${t}: charged ${(charged.get(t) ?? new Decimal(0)).toFixed(2)} caused ${(month.caused.get(t) ?? new Decimal(0)).toFixed(2)}`).join('; ');
+    assert.ok(misallocated.lte(month.total.times('0.005')), `misallocated ${misallocated.toFixed(2)} of ${month.total.toFixed(2)} (${detail})`);
+    // a rerun gives identical numbers
+    const again = await runPeriod(store(), { period: parsePeriod('2026-05'), trigger: 'manual', settings: parseSettings({}), policy: defaultPolicy, log });
+    assert.equal(again.no_change, true);
+  });
+});
