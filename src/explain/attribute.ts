@@ -33,7 +33,7 @@ export const RULES: Record<Cause, string> = {
   model_alias: 'the invoice bills a model name the priced ledger never uses, offset by the same quantity under another model name (same provider, category, tier, day)',
   retry_billing: 'the ledger has more quantity than the invoice and holds failed attempts (status error) in the cell: logged and priced, not billed',
   streaming_partial:
-    'the invoice has more output than the ledger and the cell holds partial streams: missing output estimated as partial records × the average output of complete records, less what was logged',
+    "the invoice has more output than the ledger and the cell's day has partial streams (also those that logged no output at all): missing output estimated as each partial record × the average of its own workload's complete records, less what was logged",
   unpriced_model: 'the invoice bills quantity the ledger holds but could not price (no card for the model, category or tier)',
   ingestion_gap: "the ledger's hourly record count falls below a quarter of its usual level for that hour while the invoice bills usage that day",
   invoice_discount: 'discount and credit lines on the invoice, or invoice unit prices uniformly below the card across the provider',
@@ -75,8 +75,8 @@ export interface CellInput extends CellKey {
   unpriced: LedgerSlice;
   /** priced attempts with status error */
   failed: LedgerSlice;
-  /** priced records with status partial */
-  partial: LedgerSlice;
+  /** priced records with status partial; `expected`: what they would hold were they as large as their own workload's complete records */
+  partial: LedgerSlice & { expected?: Decimal };
   /** priced records with status ok */
   complete: LedgerSlice;
   /** priced records whose requested model differs from the model called */
@@ -98,6 +98,10 @@ export interface HourlyVolume {
   /** 'YYYY-MM-DDTHH' (UTC) */
   hour: string;
   records: number;
+  /** canonical model and tier of these records, with their tokens per category (absent: provider totals only) */
+  model?: string;
+  service_tier?: string;
+  quantities?: Partial<Record<string, Decimal>>;
 }
 
 /** Ledger request ids for evidence, per provider, day, model and kind. */
@@ -155,6 +159,8 @@ const GAP_SHARE = 0.25;
 const GAP_MIN_USUAL = 4;
 /** A gap takes at most this multiple of its estimated missing volume: records differ in size. */
 const GAP_SLACK = new Decimal('1.5');
+/** Partial streams take at most this multiple of their estimated missing volume: streams differ in size. */
+const PARTIAL_SLACK = new Decimal('1.5');
 /** Unit prices within this relative band of one another count as one uniform discount. */
 const UNIFORM_BAND = new Decimal('0.005');
 const SAMPLE_LIMIT = 10;
@@ -242,12 +248,53 @@ export function attributeVariance(input: AttributeInput): Attribution {
     taken.push({ cell, cause, effect: 'volume', amount, quantity: q.abs(), group, evidence });
     return q;
   };
+  /**
+   * Takes `quantity` (signed) even past what the cell has left: an estimate taken before the
+   * causes that net against it in the same cell (an ingestion gap on a day a batch job was also
+   * mislogged), which then find their own quantity instead of the net.
+   */
+  const takeEstimate = (cell: WorkCell, quantity: Decimal, cause: Cause, group: string, evidence: Evidence): Decimal => {
+    if (cell.unitPrice === null || quantity.isZero()) return ZERO;
+    const amount = quantity.times(cell.unitPrice).toDecimalPlaces(AMOUNT_SCALE);
+    cell.quantity = cell.quantity.minus(quantity);
+    cell.volume = cell.volume.minus(amount);
+    taken.push({ cell, cause, effect: 'volume', amount, quantity: quantity.abs(), group, evidence });
+    return quantity;
+  };
   const takePrice = (cell: WorkCell, cause: Cause, group: string, evidence: Evidence) => {
     if (cell.price.isZero()) return;
     taken.push({ cell, cause, effect: 'price', amount: cell.price, quantity: cell.input.invoice_quantity, group, evidence });
     cell.price = ZERO;
   };
   const lines = (cell: WorkCell) => cell.input.invoice_line_ids;
+
+  // 0. Ingestion gaps, estimated from the hours around them before anything nets against them:
+  //    each cell of the gap's provider and days misses its day's share of the records the gap
+  //    lost. What the estimate misses is trued up after the other causes (step 3).
+  const gaps = findIngestionGaps(input.hourly);
+  const cellHours = hourlyByCell(input.hourly);
+  const gapEstimates: { cell: WorkCell; gap: IngestionGap; estimate: Decimal; evidence: Evidence; group: string }[] = [];
+  for (const gap of gaps) {
+    for (const cell of cells) {
+      const c = cell.input;
+      if (c.provider !== gap.provider || !gap.days.has(c.day)) continue;
+      const share = gap.missingShare.get(c.day);
+      if (share === undefined || c.priced_quantity.isZero() || c.invoice_quantity.isZero()) continue;
+      // The cell's own volume in the gap's hours against the same hours on comparable days, else
+      // the day's share of records; whole tokens (a repeating fraction cut at 40 digits would
+      // break the exact tie-out of the cell).
+      const estimate = (cellGapEstimate(cellHours, gap, c) ?? c.priced_quantity.times(share)).toDecimalPlaces(0, Decimal.ROUND_DOWN);
+      const evidence: Evidence = {
+        records: new Decimal(gap.missingRecords),
+        samples: [],
+        invoiceLineIds: lines(cell),
+        detail: `ledger volume dropped ${gap.window} UTC (${gap.seen} records where about ${gap.usual} are usual on comparable days) while the invoice bills usage`,
+      };
+      const group = `gap|${gap.provider}|${gap.window}`;
+      takeEstimate(cell, estimate, 'ingestion_gap', group, evidence);
+      gapEstimates.push({ cell, gap, estimate, evidence, group });
+    }
+  }
 
   // 1. Offsetting shifts between sibling cells, before anything else can count them twice.
   const pairSiblings = (
@@ -299,26 +346,6 @@ export function attributeVariance(input: AttributeInput): Attribution {
       records: d.input.complete.records,
     }),
   );
-  for (const [a, b] of [
-    ['cache_write_5m', 'cache_write_1h'],
-    ['cached_input', 'input'],
-    ['cache_write_5m', 'input'],
-    ['cache_write_1h', 'input'],
-    ['cached_input', 'cache_write_5m'],
-    ['cached_input', 'cache_write_1h'],
-  ] as const) {
-    pairSiblings(
-      (c) => (c.token_category === a || c.token_category === b ? `${c.provider}|${c.model}|${c.service_tier}|${c.day}` : `-|${cellKeyText(c)}`),
-      'cache_pricing',
-      () => new Decimal(Infinity),
-      (s, d) => ({
-        group: `${s.input.provider}|${s.input.model}|${s.input.service_tier}|${s.input.token_category}<${d.input.token_category}`,
-        detail: `billed as ${s.input.token_category}, recorded by the ledger as ${d.input.token_category}`,
-        samples: [],
-        records: d.input.complete.records,
-      }),
-    );
-  }
   pairSiblings(
     (c) => `${c.provider}|${c.token_category}|${c.service_tier}|${c.day}`,
     'fallback_drift',
@@ -362,8 +389,9 @@ export function attributeVariance(input: AttributeInput): Attribution {
       });
     }
     if (cell.quantity.isPositive() && !cell.quantity.isZero() && !c.partial.records.isZero() && !c.complete.records.isZero()) {
-      const expected = c.complete.quantity.dividedBy(c.complete.records).times(c.partial.records);
-      const missing = expected.minus(c.partial.quantity);
+      const expected = c.partial.expected ?? c.complete.quantity.dividedBy(c.complete.records).times(c.partial.records);
+      // a partial stream's true size varies like any record's: up to PARTIAL_SLACK of the estimate
+      const missing = expected.times(PARTIAL_SLACK).minus(c.partial.quantity).toDecimalPlaces(0, Decimal.ROUND_DOWN);
       if (missing.isPositive() && !missing.isZero()) {
         takeVolume(cell, missing, 'streaming_partial', cellGroup(cell, 'partial'), {
           records: c.partial.records,
@@ -383,20 +411,51 @@ export function attributeVariance(input: AttributeInput): Attribution {
     }
   }
 
-  // 3. Time pattern: hours where the ledger's volume falls far below its own level.
-  for (const gap of findIngestionGaps(input.hourly)) {
+  // 3. Time pattern: the gap's estimate trued up. What is left in a gap cell with the gap's sign,
+  //    up to GAP_SLACK − 1 of the estimate, is the gap's too (records differ in size from the
+  //    day's average); an estimate above what the cell lacked gives the excess back.
+  for (const { cell, estimate, evidence, group } of gapEstimates) {
+    const room = estimate.times(GAP_SLACK.minus(1)).toDecimalPlaces(0, Decimal.ROUND_DOWN);
+    if (cell.quantity.isPositive()) takeVolume(cell, Decimal.min(cell.quantity, room), 'ingestion_gap', group, evidence);
+    else if (cell.quantity.isNegative()) takeVolume(cell, Decimal.max(cell.quantity, Decimal.min(room, estimate).neg()), 'ingestion_gap', group, evidence);
+  }
+  //    Cache categories pair after the gap's estimate is trued up, so an estimate a little above
+  //    one category's loss is not read as a cache shift into a sibling category.
+  for (const [a, b] of [
+    ['cache_write_5m', 'cache_write_1h'],
+    ['cached_input', 'input'],
+    ['cache_write_5m', 'input'],
+    ['cache_write_1h', 'input'],
+    ['cached_input', 'cache_write_5m'],
+    ['cached_input', 'cache_write_1h'],
+  ] as const) {
+    pairSiblings(
+      (c) => (c.token_category === a || c.token_category === b ? `${c.provider}|${c.model}|${c.service_tier}|${c.day}` : `-|${cellKeyText(c)}`),
+      'cache_pricing',
+      () => new Decimal(Infinity),
+      (s, d) => ({
+        group: `${s.input.provider}|${s.input.model}|${s.input.service_tier}|${s.input.token_category}<${d.input.token_category}`,
+        detail: `billed as ${s.input.token_category}, recorded by the ledger as ${d.input.token_category}`,
+        samples: [],
+        records: d.input.complete.records,
+      }),
+    );
+  }
+  //    A cell of a gap day the ledger has no hourly volume for (billed as 1-hour writes, logged as
+  //    5-minute ones) lacks at most the day's missing share of what the invoice bills there.
+  const estimated = new Set(gapEstimates.map((g) => g.cell));
+  for (const gap of gaps) {
     for (const cell of cells) {
       const c = cell.input;
-      if (c.provider !== gap.provider || !gap.days.has(c.day)) continue;
-      if (!cell.quantity.isPositive() || cell.quantity.isZero()) continue;
+      if (estimated.has(cell) || c.provider !== gap.provider || !gap.days.has(c.day) || !cell.quantity.isPositive()) continue;
       const share = gap.missingShare.get(c.day);
-      // whole tokens: a repeating fraction cut at 40 digits would break the exact tie-out of the cell
-      const cap = share === undefined || c.priced_quantity.isZero() ? cell.quantity : c.priced_quantity.times(share).times(GAP_SLACK).toDecimalPlaces(0, Decimal.ROUND_DOWN);
+      if (share === undefined) continue;
+      const cap = c.invoice_quantity.times(share).times(GAP_SLACK).toDecimalPlaces(0, Decimal.ROUND_DOWN);
       takeVolume(cell, Decimal.min(cell.quantity, cap), 'ingestion_gap', `gap|${gap.provider}|${gap.window}`, {
         records: new Decimal(gap.missingRecords),
         samples: [],
         invoiceLineIds: lines(cell),
-        detail: `ledger volume dropped ${gap.window} UTC (${gap.seen} records where about ${gap.usual} are usual) while the invoice bills usage`,
+        detail: `ledger volume dropped ${gap.window} UTC (${gap.seen} records where about ${gap.usual} are usual on comparable days) while the invoice bills usage`,
       });
     }
   }
@@ -576,6 +635,10 @@ export interface IngestionGap {
   seen: number;
   usual: number;
   missingRecords: number;
+  /** the gap's hours, 'YYYY-MM-DDTHH' */
+  hours: string[];
+  /** every day of the provider's ledger in the period */
+  allDays: string[];
 }
 
 function median(values: number[]): number {
@@ -590,6 +653,45 @@ function median(values: number[]): number {
  * windows of consecutive hours. Hours with no records at all count as zero, between the
  * provider's first and last day of data.
  */
+/** Per (provider, model, tier, category), the tokens of each hour. */
+function hourlyByCell(hourly: HourlyVolume[]): Map<string, Map<string, Decimal>> {
+  const out = new Map<string, Map<string, Decimal>>();
+  for (const h of hourly) {
+    if (h.model === undefined || h.service_tier === undefined || !h.quantities) continue;
+    for (const [category, q] of Object.entries(h.quantities)) {
+      if (!q) continue;
+      const key = `${h.provider}|${h.model}|${category}|${h.service_tier}`;
+      const m = out.get(key) ?? new Map<string, Decimal>();
+      m.set(h.hour, (m.get(h.hour) ?? ZERO).plus(q));
+      out.set(key, m);
+    }
+  }
+  return out;
+}
+
+/**
+ * What a cell lost in a gap: over the gap's hours of the cell's day, the cell's usual tokens at
+ * that hour (mean of the same hour on comparable days: weekdays apart from weekends) minus what
+ * it logged. Null when the ledger has no hourly detail for the cell.
+ */
+function cellGapEstimate(cellHours: Map<string, Map<string, Decimal>>, gap: IngestionGap, c: CellInput): Decimal | null {
+  const hours = cellHours.get(`${c.provider}|${c.model}|${c.token_category}|${c.service_tier}`);
+  if (!hours || gap.hours.length === 0) return null;
+  const weekend = (d: string) => [0, 6].includes(new Date(`${d}T00:00:00Z`).getUTCDay());
+  const comparable = gap.allDays.filter((d) => weekend(d) === weekend(c.day) && !gap.days.has(d));
+  const days = comparable.length >= 3 ? comparable : gap.allDays.filter((d) => !gap.days.has(d));
+  let missing = ZERO;
+  for (const hour of gap.hours) {
+    if (hour.slice(0, 10) !== c.day) continue;
+    const hh = hour.slice(11, 13);
+    // the mean, not the median: a sum of records of random sizes is steadier in the mean
+    const usual = days.reduce((sum, d) => sum.plus(hours.get(`${d}T${hh}`) ?? ZERO), ZERO).dividedBy(days.length);
+    const seen = hours.get(hour) ?? ZERO;
+    if (usual.greaterThan(seen)) missing = missing.plus(usual.minus(seen));
+  }
+  return missing;
+}
+
 export function findIngestionGaps(hourly: HourlyVolume[]): IngestionGap[] {
   const byProvider = new Map<string, Map<string, number>>();
   for (const h of hourly) {
@@ -606,13 +708,26 @@ export function findIngestionGaps(hourly: HourlyVolume[]): IngestionGap[] {
     const allDays: string[] = [];
     for (let t = firstDay; t <= lastDay; t += 86_400_000) allDays.push(new Date(t).toISOString().slice(0, 10));
     if (allDays.length < 3) continue;
-    const usual: number[] = [];
-    for (let hour = 0; hour < 24; hour++) {
-      usual.push(median(allDays.map((d) => counts.get(`${d}T${String(hour).padStart(2, '0')}`) ?? 0)));
-    }
+    // The usual level of an hour: its median on comparable days (weekdays apart from weekends,
+    // when each kind has enough days), so a weekday gap is not measured against weekend traffic.
+    const weekend = (d: string) => [0, 6].includes(new Date(`${d}T00:00:00Z`).getUTCDay());
+    const comparable = (d: string) => {
+      const same = allDays.filter((x) => weekend(x) === weekend(d));
+      return same.length >= 3 ? same : allDays;
+    };
+    const usualOf = new Map<string, number>();
+    const usualAt = (d: string, hour: number) => {
+      const key = `${weekend(d)}|${hour}`;
+      let value = usualOf.get(key);
+      if (value === undefined) {
+        value = median(comparable(d).map((x) => counts.get(`${x}T${String(hour).padStart(2, '0')}`) ?? 0));
+        usualOf.set(key, value);
+      }
+      return value;
+    };
     const dayTotals = new Map(allDays.map((d) => [d, 0]));
     for (const [h, n] of counts) dayTotals.set(h.slice(0, 10), (dayTotals.get(h.slice(0, 10)) ?? 0) + n);
-    let open: { start: number; end: number; seen: number; usual: number; perDay: Map<string, number> } | null = null;
+    let open: { start: number; end: number; seen: number; usual: number; perDay: Map<string, number>; hours: string[] } | null = null;
     const close = () => {
       if (!open) return;
       const from = new Date(open.start).toISOString();
@@ -626,17 +741,18 @@ export function findIngestionGaps(hourly: HourlyVolume[]): IngestionGap[] {
         const seenThatDay = dayTotals.get(d) ?? 0;
         if (seenThatDay > 0) missingShare.set(d, new Decimal(missing).dividedBy(seenThatDay));
       }
-      gaps.push({ provider, window, days: new Set(open.perDay.keys()), missingShare, seen: open.seen, usual: Math.round(open.usual), missingRecords: Math.round(open.usual - open.seen) });
+      gaps.push({ provider, window, days: new Set(open.perDay.keys()), missingShare, seen: open.seen, usual: Math.round(open.usual), missingRecords: Math.round(open.usual - open.seen), hours: open.hours, allDays });
       open = null;
     };
     for (const d of allDays) {
       for (let hour = 0; hour < 24; hour++) {
         const start = Date.parse(`${d}T${String(hour).padStart(2, '0')}:00:00Z`);
         const seen = counts.get(`${d}T${String(hour).padStart(2, '0')}`) ?? 0;
-        const expected = usual[hour]!;
+        const expected = usualAt(d, hour);
         if (expected >= GAP_MIN_USUAL && seen < expected * GAP_SHARE) {
-          open ??= { start, end: start, seen: 0, usual: 0, perDay: new Map() };
+          open ??= { start, end: start, seen: 0, usual: 0, perDay: new Map(), hours: [] };
           open.end = start + 3_600_000;
+          open.hours.push(`${d}T${String(hour).padStart(2, '0')}`);
           open.seen += seen;
           open.usual += expected;
           open.perDay.set(d, (open.perDay.get(d) ?? 0) + expected - seen);

@@ -4,6 +4,7 @@ import { money, toSql, ZERO } from '../money.ts';
 import type { Period } from '../period.ts';
 import { periodBounds, periodDays } from '../period.ts';
 import { unionOverDayRanges } from '../db/planner-settings.ts';
+import { canonicalModelSql } from '../pricing/model-names.ts';
 import { compareText, type CauseRow, type CellAttribution, type CellInput, type HourlyVolume, type ProviderLines, type SampleIds } from './attribute.ts';
 
 type Db = Kysely<Database>;
@@ -34,6 +35,7 @@ export async function selectCellInputs(db: Db, runId: string): Promise<CellInput
     failed_records: string | null;
     partial_quantity: string | null;
     partial_records: string | null;
+    partial_expected: string | null;
     complete_quantity: string | null;
     complete_records: string | null;
     fallbacks: { requested_model: string; quantity: string; records: string }[] | null;
@@ -52,6 +54,34 @@ export async function selectCellInputs(db: Db, runId: string): Promise<CellInput
       from run_cost_cube where run_id = ${runId}::bigint
       group by 1, 2, 3, 4, 5
     ),
+    -- Partial streams per (provider, model, tier, day) from their request rows, which every record
+    -- has: a stream cut off before its last chunk logs no output at all, so it has no output row.
+    partial_streams as (
+      select provider, model, service_tier, day, team, service, workflow, sum(records) as records
+      from run_cost_cube
+      where run_id = ${runId}::bigint and token_category = 'request' and unpriced_reason is null and status = 'partial'
+      group by 1, 2, 3, 4, 5, 6, 7
+    ),
+    -- what each owner's complete records of a cell average, so a partial stream is expected to be
+    -- as large as its own workload's complete ones (not the cell's mix of workloads)
+    complete_by_owner as (
+      select provider, model, token_category, service_tier, day, team, service, workflow,
+             sum(quantity) as quantity, sum(records) as records
+      from run_cost_cube
+      where run_id = ${runId}::bigint and token_category <> 'request' and unpriced_reason is null and status = 'ok'
+      group by 1, 2, 3, 4, 5, 6, 7, 8
+    ),
+    partial_expected as (
+      select c.provider, c.model, c.token_category, c.service_tier, c.day,
+             sum(p.records) as records,
+             sum(p.records * coalesce(o.quantity / nullif(o.records, 0), c.complete_quantity / nullif(c.complete_records, 0))) as expected
+      from cube c
+      join partial_streams p on (p.provider, p.model, p.service_tier, p.day) = (c.provider, c.model, c.service_tier, c.day)
+      left join complete_by_owner o on (o.provider, o.model, o.token_category, o.service_tier, o.day) = (c.provider, c.model, c.token_category, c.service_tier, c.day)
+        and (o.team, o.service, o.workflow) is not distinct from (p.team, p.service, p.workflow)
+      where c.token_category <> 'request'
+      group by 1, 2, 3, 4, 5
+    ),
     fallback as (
       select provider, model, token_category, service_tier, day,
              jsonb_agg(jsonb_build_object('requested_model', requested_model, 'quantity', quantity::text, 'records', records::text) order by requested_model) as fallbacks
@@ -68,11 +98,14 @@ export async function selectCellInputs(db: Db, runId: string): Promise<CellInput
            v.card_unit_price::text, v.volume_effect::text, v.price_effect::text, v.variance_amount::text,
            v.invoice_line_ids::text[] as invoice_line_ids,
            c.priced_quantity::text, c.unpriced_quantity::text, c.unpriced_records::text,
-           c.failed_quantity::text, c.failed_records::text, c.partial_quantity::text, c.partial_records::text,
+           c.failed_quantity::text, c.failed_records::text, c.partial_quantity::text,
+           case when v.token_category = 'request' then c.partial_records else coalesce(ps.records, c.partial_records) end::text as partial_records,
+           ps.expected::text as partial_expected,
            c.complete_quantity::text, c.complete_records::text, f.fallbacks
     from run_variance_cell v
     left join cube c using (provider, model, token_category, service_tier, day)
     left join fallback f using (provider, model, token_category, service_tier, day)
+    left join partial_expected ps using (provider, model, token_category, service_tier, day)
     where v.run_id = ${runId}::bigint
     order by v.provider, v.model, v.token_category, v.service_tier, v.day`.execute(db);
   return rows.map((r) => ({
@@ -93,7 +126,7 @@ export async function selectCellInputs(db: Db, runId: string): Promise<CellInput
     priced_quantity: num(r.priced_quantity),
     unpriced: { quantity: num(r.unpriced_quantity), records: num(r.unpriced_records) },
     failed: { quantity: num(r.failed_quantity), records: num(r.failed_records) },
-    partial: { quantity: num(r.partial_quantity), records: num(r.partial_records) },
+    partial: { quantity: num(r.partial_quantity), records: num(r.partial_records), ...(r.partial_expected === null ? {} : { expected: money(r.partial_expected) }) },
     complete: { quantity: num(r.complete_quantity), records: num(r.complete_records) },
     fallbacks: (r.fallbacks ?? []).map((f) => ({ requested_model: f.requested_model, quantity: money(f.quantity), records: money(f.records) })),
   }));
@@ -125,23 +158,37 @@ export async function selectProviderLines(db: Db, period: Period): Promise<Provi
 }
 
 /**
- * Ledger records per provider and UTC hour of the period (loaded files only): at most 744 rows
- * per provider. Hours are binned on the timestamp and formatted after grouping, so the month is
- * read once with no per-record text formatting.
+ * Ledger records and tokens per provider, canonical model, tier and UTC hour of the period
+ * (loaded files only). The month is grouped once on its raw columns; the few thousand groups then
+ * resolve their model names (src/pricing/model-names.ts) and are formatted.
  */
 export async function selectHourlyVolume(db: Db, input: { period: Period; ledgerFileIds: readonly string[] }): Promise<HourlyVolume[]> {
   const { start, end } = periodBounds(input.period);
-  const { rows } = await sql<{ provider: string; hour: string; records: string }>`
-    select provider, to_char(hour at time zone 'UTC', 'YYYY-MM-DD"T"HH24') as hour, records::text as records
+  const { rows } = await sql<{ provider: string; model: string; service_tier: string; hour: string; records: string } & Record<'input' | 'cached_input' | 'cache_write_5m' | 'cache_write_1h' | 'output', string>>`
+    select provider, ${canonicalModelSql(sql`provider`, sql`response_model`, sql`hour`)} as model, service_tier,
+           to_char(hour at time zone 'UTC', 'YYYY-MM-DD"T"HH24') as hour,
+           sum(records)::text as records, sum(input)::text as input, sum(cached_input)::text as cached_input,
+           sum(cache_write_5m)::text as cache_write_5m, sum(cache_write_1h)::text as cache_write_1h, sum(output)::text as output
     from (
-      select l.provider, date_bin('1 hour', l.ts, timestamptz '2000-01-01 00:00:00+00') as hour, count(*) as records
+      select l.provider, l.response_model, l.service_tier, date_bin('1 hour', l.ts, timestamptz '2000-01-01 00:00:00+00') as hour, count(*) as records,
+             sum(greatest(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens, 0)) as input,
+             sum(l.cache_read_input_tokens) as cached_input, sum(l.cache_write_5m_input_tokens) as cache_write_5m,
+             sum(l.cache_write_1h_input_tokens) as cache_write_1h, sum(l.output_tokens) as output
       from ledger_record l
       where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
         and l.ingested_file_id = any(${input.ledgerFileIds}::bigint[])
-      group by 1, 2
+      group by 1, 2, 3, 4
     ) h
-    order by 1, 2`.execute(db);
-  return rows.map((r) => ({ provider: r.provider, hour: r.hour, records: Number(r.records) }));
+    group by 1, 2, 3, 4
+    order by 1, 2, 3, 4`.execute(db);
+  return rows.map((r) => ({
+    provider: r.provider,
+    model: r.model,
+    service_tier: r.service_tier,
+    hour: r.hour,
+    records: Number(r.records),
+    quantities: { input: money(r.input), cached_input: money(r.cached_input), cache_write_5m: money(r.cache_write_5m), cache_write_1h: money(r.cache_write_1h), output: money(r.output) },
+  }));
 }
 
 /**
