@@ -44,6 +44,7 @@ export async function allocateInvoice(db: Kysely<Database>, input: { runId: stri
       model: u.model,
       retry: u.retry,
       priced: u.priced,
+      cause: u.cause,
       reconciled: u.reconciled,
       basis: money(u.basis),
       share: money(u.share),
@@ -75,6 +76,7 @@ export async function allocateInvoice(db: Kysely<Database>, input: { runId: stri
       basis: toSql(r.basis),
       amount: r.amount.toFixed(2),
       rule: r.rule,
+      cause: r.cause,
     })),
   );
   await saveTeamSummaries(

@@ -7,6 +7,16 @@ import { centralBucket, type AllocationPolicy } from './policy.ts';
  * (src/allocate/queries.ts); nothing here touches the database.
  */
 
+/** What a usage row's rule says when its dollars followed a cause's evidence. */
+const CAUSE_FOLLOWED: Readonly<Record<string, string>> = {
+  batch_tier: 'billed in another service tier than logged (batch_tier): the invoice line follows the records it bills',
+  cache_pricing: 'billed in another cache category than logged (cache_pricing): the invoice line follows the records it bills',
+  fallback_drift: 'billed as the model the request asked for (fallback_drift): the invoice line follows the requests that fell back',
+  model_alias: 'billed under another model name (model_alias): the invoice line follows the records of that model',
+  streaming_partial: 'usage of partial streams billed but not logged (streaming_partial): charged to the owners of those streams',
+  unpriced_model: 'records the card cannot price (unpriced_model), weighed at the cell price',
+};
+
 export type Component = 'usage' | 'retry' | 'untagged' | 'unmatched_invoice' | 'variance' | 'discount' | 'credit' | 'tax' | 'fee' | 'dispute';
 
 /** Cube records of one owner group priced into the cells of one invoice. */
@@ -23,6 +33,8 @@ export interface UsageShare {
   retry: boolean;
   /** every record of the group was priced */
   priced: boolean;
+  /** the cause whose evidence put these records in the cell (null: logged there) */
+  cause?: string | null;
   /** the group's cells are within tolerance (not breach) */
   reconciled: boolean;
   /** priced-ledger cost of the records (the part of it this invoice bills) */
@@ -85,6 +97,8 @@ export interface AllocationRow {
   workflow: string | null;
   model: string | null;
   component: Component;
+  /** the cause the row's dollars followed (null: charged where the ledger logged them) */
+  cause: string | null;
   /** full precision */
   basis: Decimal;
   /** before rounding */
@@ -139,6 +153,7 @@ interface Piece {
   exact: Decimal;
   basis: Decimal;
   rule: string;
+  cause: string | null;
   /** tagged spend charged to its own team: what untagged spend and discounts spread over */
   receiver: boolean;
   attributable: Decimal;
@@ -151,7 +166,7 @@ interface Piece {
 const invoiceKey = (provider: string, invoiceId: string) => `${provider}\u0000${invoiceId}`;
 
 function piece(base: Pick<Piece, 'provider' | 'invoiceId' | 'team' | 'costCenter' | 'service' | 'workflow' | 'model' | 'component' | 'exact' | 'rule'> & Partial<Piece>): Piece {
-  return { basis: ZERO, receiver: false, attributable: ZERO, varianceAbs: ZERO, ownBasis: ZERO, untagged: ZERO, unexplained: ZERO, ...base };
+  return { basis: ZERO, cause: null, receiver: false, attributable: ZERO, varianceAbs: ZERO, ownBasis: ZERO, untagged: ZERO, unexplained: ZERO, ...base };
 }
 
 /**
@@ -324,13 +339,14 @@ function allocateOneInvoice(
         workflow: u.workflow,
         model: u.model,
         component: u.retry ? 'retry' : 'usage',
+        cause: u.cause ?? null,
         exact: charged,
         basis: u.basis,
-        rule: u.retry
+        rule: (u.cause ? `${CAUSE_FOLLOWED[u.cause] ?? `following ${u.cause}`}; ` : '') + (u.retry
           ? toPlatform
             ? `retries and failed attempts of ${u.team} charged to the ${bucket} bucket (policy retries: platform)`
             : `retries and failed attempts charged to the team that made them (policy retries: owner); ${usageRule}`
-          : usageRule,
+          : usageRule),
         receiver: !toPlatform,
         attributable: !toPlatform && u.priced && u.reconciled ? charged : ZERO,
         varianceAbs: toPlatform ? ZERO : u.varianceAbs,
@@ -433,8 +449,8 @@ function applyDisputes(pieces: Piece[], disputes: AcceptedDispute[], policy: All
   return applications;
 }
 
-const rowKey = (p: Pick<Piece, 'team' | 'costCenter' | 'service' | 'workflow' | 'model' | 'component'>) =>
-  [p.team, p.costCenter ?? '', p.service ?? '', p.workflow ?? '', p.model ?? '', p.component].join('\u0000');
+const rowKey = (p: Pick<Piece, 'team' | 'costCenter' | 'service' | 'workflow' | 'model' | 'component' | 'cause'>) =>
+  [p.team, p.costCenter ?? '', p.service ?? '', p.workflow ?? '', p.model ?? '', p.component, p.cause ?? ''].join('\u0000');
 
 /**
  * Allocates every provider invoice of the period to owners under the policy, then rounds to the
@@ -490,6 +506,7 @@ export function allocate(input: AllocationInput): AllocationResult {
           workflow: p.workflow,
           model: p.model,
           component: p.component,
+          cause: p.cause,
           basis: p.basis,
           exact: p.exact,
           amount: ZERO,

@@ -34,78 +34,93 @@ const periodLines = (period: Period) => {
  *   of their usage goes to their owners instead of to the priced records beside them.
  */
 const MATCH_TOLERANCE = '0.02'; // an owner group within 2% of the shifted quantity is the one that moved
+const SHIFT_CAUSES = sql.raw(`('batch_tier', 'cache_pricing', 'fallback_drift', 'model_alias')`);
 const basisCube = (runId: string) => sql`
     cube_raw as (
       select provider, model, token_category, service_tier, day, team, cost_center, service, workflow,
-             (is_retry or status = 'error') as retry, status = 'error' as failed, (unpriced_reason is null) as priced,
-             sum(cost) as cost, sum(quantity) as quantity
+             requested_model, (is_retry or status = 'error') as retry, status = 'error' as failed, status = 'partial' as partial,
+             (unpriced_reason is null) as priced, null::text as cause,
+             sum(cost) as cost, sum(quantity) as quantity, sum(records) as records
       from run_cost_cube where run_id = ${runId}::bigint
-      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
     ),
     cell_causes as (
       select provider, model, token_category, service_tier, day, cause, sum(amount) as amount, sum(coalesce(quantity, 0)) as quantity
       from run_variance_cell_cause
-      where run_id = ${runId}::bigint and effect = 'volume' and cause in ('batch_tier', 'cache_pricing', 'retry_billing')
+      where run_id = ${runId}::bigint and effect = 'volume'
+        and (cause in ${SHIFT_CAUSES} or cause in ('retry_billing', 'streaming_partial'))
       group by 1, 2, 3, 4, 5, 6
     ),
     shifts as (
-      select s.provider, s.model, s.day, s.token_category as s_cat, s.service_tier as s_tier,
-             d.token_category as d_cat, d.service_tier as d_tier, s.quantity as q
+      -- s: the cell the invoice bills; d: the sibling cell the ledger logged the same usage in
+      select s.cause, s.provider, s.day, s.model as s_model, s.token_category as s_cat, s.service_tier as s_tier,
+             d.model as d_model, d.token_category as d_cat, d.service_tier as d_tier, s.quantity as q
       from cell_causes s
-      join cell_causes d on d.cause = s.cause and d.provider = s.provider and d.model = s.model and d.day = s.day and d.amount < 0
-       and ((s.cause = 'batch_tier' and d.token_category = s.token_category and d.service_tier <> s.service_tier)
-         or (s.cause = 'cache_pricing' and d.service_tier = s.service_tier and d.token_category <> s.token_category))
-      where s.cause in ('batch_tier', 'cache_pricing') and s.amount > 0 and s.quantity > 0
+      join cell_causes d on d.cause = s.cause and d.provider = s.provider and d.day = s.day and d.amount < 0
+       and ((s.cause = 'batch_tier' and d.model = s.model and d.token_category = s.token_category and d.service_tier <> s.service_tier)
+         or (s.cause = 'cache_pricing' and d.model = s.model and d.service_tier = s.service_tier and d.token_category <> s.token_category)
+         or (s.cause in ('fallback_drift', 'model_alias') and d.model <> s.model and d.token_category = s.token_category and d.service_tier = s.service_tier))
+      where s.cause in ${SHIFT_CAUSES} and s.amount > 0 and s.quantity > 0
     ),
     shift_owners as (
-      select sh.provider, sh.model, sh.day, sh.s_cat, sh.s_tier, sh.d_cat, sh.d_tier, sh.q,
+      select sh.cause, sh.provider, sh.day, sh.s_model, sh.s_cat, sh.s_tier, sh.d_model, sh.d_cat, sh.d_tier, sh.q,
              c.team, c.cost_center, c.service, c.workflow, sum(c.quantity) as oq
       from shifts sh
-      join cube_raw c on c.provider = sh.provider and c.model = sh.model and c.day = sh.day
-       and c.token_category = sh.d_cat and c.service_tier = sh.d_tier and not c.failed
-      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+      join cube_raw c on c.provider = sh.provider and c.day = sh.day
+       and c.model = sh.d_model and c.token_category = sh.d_cat and c.service_tier = sh.d_tier and not c.failed
+       -- a fallback's dollars follow the records that requested the billed model
+       and (sh.cause <> 'fallback_drift' or c.requested_model = sh.s_model)
+      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
     ),
     shift_best as (
-      select distinct on (provider, model, day, s_cat, s_tier, d_cat, d_tier)
-             provider, model, day, s_cat, s_tier, d_cat, d_tier, team, cost_center, service, workflow,
+      select distinct on (cause, provider, day, s_model, s_cat, s_tier, d_model, d_cat, d_tier)
+             cause, provider, day, s_model, s_cat, s_tier, d_model, d_cat, d_tier, team, cost_center, service, workflow,
              abs(oq - q) <= q * ${MATCH_TOLERANCE}::numeric as matches
       from shift_owners
-      order by provider, model, day, s_cat, s_tier, d_cat, d_tier, abs(oq - q), team, service, workflow
+      order by cause, provider, day, s_model, s_cat, s_tier, d_model, d_cat, d_tier, abs(oq - q), team, service, workflow
     ),
     shift_fraction as (
-      select o.provider, o.model, o.day, o.s_cat, o.s_tier, o.d_cat, o.d_tier, o.team, o.cost_center, o.service, o.workflow,
+      select o.cause, o.provider, o.day, o.s_model, o.s_cat, o.s_tier, o.d_model, o.d_cat, o.d_tier, o.team, o.cost_center, o.service, o.workflow,
              case when b.matches then
                     case when (o.team, o.cost_center, o.service, o.workflow) is not distinct from (b.team, b.cost_center, b.service, b.workflow)
                          then least(o.q / nullif(o.oq, 0), 1) else 0 end
                   else least(o.q / nullif(sum(o.oq) over w, 0), 1) end as f
       from shift_owners o
-      join shift_best b using (provider, model, day, s_cat, s_tier, d_cat, d_tier)
-      window w as (partition by o.provider, o.model, o.day, o.s_cat, o.s_tier, o.d_cat, o.d_tier)
+      join shift_best b using (cause, provider, day, s_model, s_cat, s_tier, d_model, d_cat, d_tier)
+      window w as (partition by o.cause, o.provider, o.day, o.s_model, o.s_cat, o.s_tier, o.d_model, o.d_cat, o.d_tier)
     ),
     moved as (
       -- the part of each logged row that the invoice bills in the sibling cell ...
-      select c.provider, c.model, f.s_cat as token_category, f.s_tier as service_tier, c.day, c.team, c.cost_center, c.service, c.workflow,
-             c.retry, c.failed, c.priced, c.cost * f.f as cost, c.quantity * f.f as quantity, -f.f as keep_delta, c.token_category as from_cat, c.service_tier as from_tier
+      select c.provider, f.s_model as model, f.s_cat as token_category, f.s_tier as service_tier, c.day, c.team, c.cost_center, c.service, c.workflow,
+             c.requested_model, c.retry, c.failed, c.partial, c.priced, f.cause,
+             c.cost * f.f as cost, c.quantity * f.f as quantity, c.records * f.f as records,
+             -f.f as keep_delta, c.model as from_model, c.token_category as from_cat, c.service_tier as from_tier
       from cube_raw c
-      join shift_fraction f on f.provider = c.provider and f.model = c.model and f.day = c.day and f.d_cat = c.token_category and f.d_tier = c.service_tier
+      join shift_fraction f on f.provider = c.provider and f.day = c.day
+       and f.d_model = c.model and f.d_cat = c.token_category and f.d_tier = c.service_tier
        and (f.team, f.cost_center, f.service, f.workflow) is not distinct from (c.team, c.cost_center, c.service, c.workflow)
+       and (f.cause <> 'fallback_drift' or c.requested_model = f.s_model)
       where not c.failed and f.f > 0
     ),
     kept as (
       -- ... and what stays in the logged cell
-      select c.provider, c.model, c.token_category, c.service_tier, c.day, c.team, c.cost_center, c.service, c.workflow, c.retry, c.failed, c.priced,
-             c.cost * greatest(1 + coalesce(m.delta, 0), 0) as cost, c.quantity * greatest(1 + coalesce(m.delta, 0), 0) as quantity
+      select c.provider, c.model, c.token_category, c.service_tier, c.day, c.team, c.cost_center, c.service, c.workflow,
+             c.requested_model, c.retry, c.failed, c.partial, c.priced, c.cause,
+             c.cost * greatest(1 + coalesce(m.delta, 0), 0) as cost, c.quantity * greatest(1 + coalesce(m.delta, 0), 0) as quantity,
+             c.records * greatest(1 + coalesce(m.delta, 0), 0) as records
       from cube_raw c
       left join (
-        select provider, model, day, from_cat, from_tier, team, cost_center, service, workflow, retry, failed, priced, sum(keep_delta) as delta
-        from moved group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
-      ) m on m.provider = c.provider and m.model = c.model and m.day = c.day and m.from_cat = c.token_category and m.from_tier = c.service_tier
-       and (m.team, m.cost_center, m.service, m.workflow, m.retry, m.failed, m.priced) is not distinct from (c.team, c.cost_center, c.service, c.workflow, c.retry, c.failed, c.priced)
+        select provider, day, from_model, from_cat, from_tier, team, cost_center, service, workflow, requested_model, retry, failed, partial, priced,
+               sum(keep_delta) as delta
+        from moved group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
+      ) m on m.provider = c.provider and m.day = c.day and m.from_model = c.model and m.from_cat = c.token_category and m.from_tier = c.service_tier
+       and (m.team, m.cost_center, m.service, m.workflow, m.requested_model, m.retry, m.failed, m.partial, m.priced)
+           is not distinct from (c.team, c.cost_center, c.service, c.workflow, c.requested_model, c.retry, c.failed, c.partial, c.priced)
     ),
     relocated as (
-      select provider, model, token_category, service_tier, day, team, cost_center, service, workflow, retry, failed, priced, cost, quantity from kept
+      select provider, model, token_category, service_tier, day, team, cost_center, service, workflow, retry, failed, partial, priced, cause, cost, quantity, records from kept
       union all
-      select provider, model, token_category, service_tier, day, team, cost_center, service, workflow, retry, failed, priced, cost, quantity from moved
+      select provider, model, token_category, service_tier, day, team, cost_center, service, workflow, retry, failed, partial, priced, cause, cost, quantity, records from moved
     ),
     unbilled as (
       -- per cell, the share of its failed attempts that retry_billing found the provider did not bill
@@ -116,21 +131,40 @@ const basisCube = (runId: string) => sql`
       group by r.provider, r.model, r.token_category, r.service_tier, r.day, cc.quantity
     ),
     billed as (
-      select r.provider, r.model, r.token_category, r.service_tier, r.day, r.team, r.cost_center, r.service, r.workflow, r.retry, r.priced,
+      select r.provider, r.model, r.token_category, r.service_tier, r.day, r.team, r.cost_center, r.service, r.workflow, r.retry, r.priced, r.cause,
              sum(r.cost * case when r.failed then 1 - coalesce(u.share, 0) else 1 end) as cost,
              sum(r.quantity * case when r.failed then 1 - coalesce(u.share, 0) else 1 end) as quantity
       from relocated r
       left join unbilled u on (u.provider, u.model, u.token_category, u.service_tier, u.day) = (r.provider, r.model, r.token_category, r.service_tier, r.day)
-      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
     ),
     cell_price as (
       select provider, model, token_category, service_tier, day,
              sum(cost) filter (where priced) / nullif(sum(quantity) filter (where priced), 0) as unit_price
       from billed group by 1, 2, 3, 4, 5
     ),
+    partial_owners as (
+      -- the partial streams of a cell's (provider, model, tier, day), from their request rows (a
+      -- stream cut off before its last chunk logged no tokens of the category at all)
+      select provider, model, service_tier, day, team, cost_center, service, workflow, retry, sum(records) as records,
+             sum(sum(records)) over (partition by provider, model, service_tier, day) as all_records
+      from relocated where partial and token_category = 'request'
+      group by 1, 2, 3, 4, 5, 6, 7, 8, 9
+    ),
+    partial_added as (
+      -- the usage streaming_partial found billed and not logged, on the owners of the partial streams
+      select cc.provider, cc.model, cc.token_category, cc.service_tier, cc.day, o.team, o.cost_center, o.service, o.workflow, o.retry,
+             true as priced, 'streaming_partial'::text as cause, 0::numeric as cost, cc.quantity * o.records / o.all_records as quantity
+      from cell_causes cc
+      join partial_owners o on (o.provider, o.model, o.service_tier, o.day) = (cc.provider, cc.model, cc.service_tier, cc.day)
+      where cc.cause = 'streaming_partial' and cc.amount > 0 and cc.quantity > 0
+    ),
     cube as (
-      select b.*, case when b.priced then b.cost else b.quantity * coalesce(p.unit_price, 0) end as weight
-      from billed b
+      select b.provider, b.model, b.token_category, b.service_tier, b.day, b.team, b.cost_center, b.service, b.workflow, b.retry, b.priced,
+             case when b.cause is null and not b.priced then 'unpriced_model' else b.cause end as cause,
+             b.cost, b.quantity,
+             case when b.priced and b.cause is distinct from 'streaming_partial' then b.cost else b.quantity * coalesce(p.unit_price, 0) end as weight
+      from (select * from billed union all select * from partial_added) b
       left join cell_price p on (p.provider, p.model, p.token_category, p.service_tier, p.day) = (b.provider, b.model, b.token_category, b.service_tier, b.day)
       where b.quantity > 0 or b.cost > 0
     ),
@@ -149,6 +183,8 @@ export interface UsageShareRow {
   model: string;
   retry: boolean;
   priced: boolean;
+  /** the cause whose evidence put these records in the cell (null: logged there) */
+  cause: string | null;
   reconciled: boolean;
   basis: string;
   share: string;
@@ -197,7 +233,7 @@ async function selectUsageSharesHashed(db: Db, runId: string, period: Period): P
       group by 1, 2, 3, 4, 5
     ),
     split as (
-      select i.provider, i.invoice_id, c.team, c.cost_center, c.service, c.workflow, c.model, c.retry, c.priced,
+      select i.provider, i.invoice_id, c.team, c.cost_center, c.service, c.workflow, c.model, c.retry, c.priced, c.cause,
              coalesce(v.status <> 'breach', false) as reconciled,
              case when ic.invoices = 1 then c.cost
                   when ic.amount <> 0 then c.cost * i.amount / ic.amount
@@ -217,14 +253,14 @@ async function selectUsageSharesHashed(db: Db, runId: string, period: Period): P
        and u.service_tier = i.service_tier and u.day = i.day
       where w.cost > 0 or w.quantity > 0
     )
-    select provider, invoice_id, team, cost_center, service, workflow, model, retry, priced, reconciled,
+    select provider, invoice_id, team, cost_center, service, workflow, model, retry, priced, cause, reconciled,
            sum(basis)::text as basis, sum(share)::text as share,
            sum(abs(share - basis))::text as variance_abs,
            sum(case when invoices = 1 or cell_amount = 0 then unexplained_share / invoices
                     else unexplained_share * invoice_amount / cell_amount end)::text as unexplained
     from split
-    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-    order by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10`.execute(db);
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+    order by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11`.execute(db);
   return rows;
 }
 
@@ -307,6 +343,7 @@ export interface AllocationRowText {
   basis: string;
   amount: string;
   rule: string;
+  cause: string | null;
 }
 
 /** Replaces the run's allocation rows in one statement. */
@@ -316,11 +353,11 @@ export async function saveAllocations(db: Db, runId: string, rows: AllocationRow
   for (let i = 0; i < rows.length; i += 5000) {
     const payload = JSON.stringify(rows.slice(i, i + 5000));
     await sql`
-      insert into run_allocation (run_id, provider, invoice_id, team, cost_center, service, workflow, model, component, basis, amount, rule)
+      insert into run_allocation (run_id, provider, invoice_id, team, cost_center, service, workflow, model, component, basis, amount, rule, cause)
       select ${runId}::bigint, v.provider, v.invoice_id, v.team, v.cost_center, v.service, v.workflow, v.model, v.component,
-             v.basis::numeric, v.amount::numeric, v.rule
+             v.basis::numeric, v.amount::numeric, v.rule, v.cause
       from jsonb_to_recordset(${payload}::jsonb) as v(provider text, invoice_id text, team text, cost_center text, service text,
-           workflow text, model text, component text, basis text, amount text, rule text)`.execute(db);
+           workflow text, model text, component text, basis text, amount text, rule text, cause text)`.execute(db);
   }
 }
 

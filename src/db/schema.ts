@@ -268,6 +268,7 @@ export interface RunAllocationTable {
   basis: Numeric;
   amount: Numeric;
   rule: Text;
+  cause: Text | null;
 }
 
 export interface RunTeamSummaryTable {
