@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { printResult, UserError, type RegisterCommands } from '../command-context.ts';
 import { isPeriod, parsePeriod, periodBounds } from '../period.ts';
 import { importAliases, importRateCard } from './import-card.ts';
+import { priceRequest, type PricedAttempt } from './price-request.ts';
 import { selectAliases, selectCardDiff, selectCardGaps, selectCardVersion, selectCardVersions, selectLedgerCardGaps } from './queries.ts';
 
 const day = (d: Date | string | null) => (d === null ? 'open' : typeof d === 'string' ? d : d.toISOString().replace('T00:00:00.000Z', '').replace('.000Z', 'Z'));
@@ -145,4 +146,34 @@ export const registerPricingCommands: RegisterCommands = (program, context) => {
         rows.map((r) => `${r.provider}\t${r.alias} -> ${r.model}\t${r.effective_from ? day(r.effective_from) : 'always'} .. ${day(r.effective_to)}\t${r.source}`).join('\n') || 'no aliases',
       );
     });
+  program
+    .command('price')
+    .description('the exact cost of one request, per token category, with the card line behind each price')
+    .requiredOption('--request <id>', 'the request id (its retries, which name it as their original, are shown too)')
+    .option('--attempt <n>', 'only this attempt (1 = the first)')
+    .option('--json', 'print JSON on stdout')
+    .action(async (flags: { request: string; attempt?: string; json?: boolean }) => {
+      const attempt = flags.attempt === undefined ? undefined : Number(flags.attempt);
+      if (attempt !== undefined && !(Number.isInteger(attempt) && attempt >= 1)) throw new UserError(`--attempt must be a whole number from 1 (got "${flags.attempt}")`, 'e.g. --attempt 2');
+      const store = await context.store();
+      const attempts = await priceRequest(store.db, flags.request, attempt);
+      if (attempts.length === 0) {
+        throw new UserError(`no ledger record for request "${flags.request}"${attempt ? ` attempt ${attempt}` : ''}`, 'check the id (recon ingest ledger loads records); ids are case-sensitive');
+      }
+      printResult(Boolean(flags.json), { request_id: flags.request, attempts }, () => attempts.map(describeAttempt).join('\n\n'));
+    });
 };
+
+function describeAttempt(a: PricedAttempt): string {
+  const head = `${a.request_id} attempt ${a.attempt ?? 1} at ${a.ts}: ${a.provider} ${a.response_model}` +
+    (a.canonical_model !== a.response_model ? ` (= ${a.canonical_model})` : '') +
+    ` ${a.service_tier}${a.pricing_region ? ` in ${a.pricing_region}` : ''}, ${a.status}, team ${a.owner.team ?? '(untagged)'}`;
+  const lines = a.categories.map((c) => {
+    if (c.unpriced_reason) return `  ${c.category.padEnd(15)} ${c.quantity.padStart(12)}  unpriced: ${c.unpriced_reason}`;
+    const unit = c.category === 'request' ? 'per request' : 'per 1M';
+    const price = c.unit_price === null ? 'no per-request fee' : `${c.unit_price} ${unit}`;
+    const range = c.line_id ? ` (card ${c.card_version} line ${c.line_id}, ${c.line_effective_from} .. ${c.line_effective_to ?? 'open'})` : '';
+    return `  ${c.category.padEnd(15)} ${c.quantity.padStart(12)}  x ${price} = ${c.cost}${range}`;
+  });
+  return [head, ...lines, `  cost ${a.cost} (exact, unrounded)`].join('\n');
+}
