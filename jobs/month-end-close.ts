@@ -18,6 +18,8 @@ export async function monthEndCloseJob(context: JobContext, period: Period, log:
   const outcome = await runPeriod(context.store, {
     period,
     trigger: 'month-end',
+    // a close posts numbers: a month missing its ledger, invoice, card or owners fails the job instead
+    requireComplete: true,
     settings: context.settings,
     policy: context.policy,
     log,

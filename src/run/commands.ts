@@ -32,6 +32,7 @@ export function formatOutcome(o: RunOutcome): string {
     `  records ${o.counts.records}, unpriced ${o.counts.unpriced}, untagged ${o.counts.untagged}, rejected rows ${o.counts.rejected}`,
     `  cells over tolerance ${o.cells_over_tolerance.total} (review ${o.cells_over_tolerance.review}, breach ${o.cells_over_tolerance.breach})`,
     ...o.causes.map((c) => `    cause ${c.cause.padEnd(24)} ${c.amount.padStart(14)}`),
+    ...(o.warnings ?? []).map((w) => `  warning: ${w.message}\n    next: ${w.next}`),
   ];
   return lines.join('\n');
 }
@@ -57,6 +58,7 @@ function runView(r: RunRow) {
     ledger_total: summary.ledger_total ?? null,
     variance: summary.variance ?? null,
     no_change: summary.no_change ?? null,
+    warnings: summary.warnings ?? [],
   };
 }
 
@@ -77,8 +79,9 @@ export const registerRunCommands: RegisterCommands = (program, context) => {
     .option('--reopen', 'rerun a closed period (requires --reason); recorded on the run and the period')
     .option('--reason <text>', 'why a closed period is reopened')
     .option('--policy <file>', 'allocation policy file (JSON or YAML); default RECON_POLICY_FILE or the built-in policy')
+    .option('--require-complete', 'fail, recording nothing, when the month has no ledger, invoice, rate card in effect or owners (the month-end close uses it)')
     .addOption(new Option('--pause-before-commit <ms>', 'fault injection for tests: wait inside the transaction').hideHelp())
-    .action(async (options: { period?: string; json?: boolean; reopen?: boolean; reason?: string; policy?: string; pauseBeforeCommit?: string }) => {
+    .action(async (options: { period?: string; json?: boolean; reopen?: boolean; reason?: string; policy?: string; requireComplete?: boolean; pauseBeforeCommit?: string }) => {
       const period = periodArgument(options.period);
       if (options.reopen && !options.reason?.trim()) {
         throw new UserError('--reopen needs --reason "…"', `say why the closed period is rerun, e.g. --reopen --reason "late Anthropic credit note"`);
@@ -94,6 +97,7 @@ export const registerRunCommands: RegisterCommands = (program, context) => {
         policy,
         log: context.log,
         reopen: options.reopen ? { reason: options.reason!.trim() } : undefined,
+        requireComplete: Boolean(options.requireComplete),
         pauseBeforeCommitMs: options.pauseBeforeCommit ? Number(options.pauseBeforeCommit) : undefined,
       });
       printResult(Boolean(options.json), outcome, () => formatOutcome(outcome));
@@ -117,6 +121,7 @@ export const registerRunCommands: RegisterCommands = (program, context) => {
                   new Date(r.started_at).toISOString(),
                   r.invoice_total !== null ? `invoice ${r.invoice_total} ledger ${r.ledger_total} variance ${r.variance}` : '',
                   r.no_change ? 'no change' : '',
+                  r.warnings.length ? `incomplete: ${r.warnings.map((w) => w.code).join(', ')}` : '',
                   r.reopen_reason ? `reopened: ${r.reopen_reason}` : '',
                   r.error ? `error: ${r.error}` : '',
                 ]

@@ -319,6 +319,9 @@ export interface SummaryFigures {
   cells_review: string;
   cells_breach: string;
   allocations: { team: string; amount: string }[];
+  invoice_lines: string;
+  card_lines_in_effect: string;
+  owners: string;
 }
 
 /** Stored results of a run, rolled up for its summary, in one round trip per table. */
@@ -335,7 +338,13 @@ export async function selectSummaryFigures(db: Db, runId: string, period: Period
       (select coalesce(sum(c.records), 0)::text from run_cost_cube c where c.run_id = ${runId}::bigint and c.token_category = 'request' and c.team is null) as untagged,
       (select count(*)::text from rejected_row r where r.ingested_file_id in (${sql.join(ids.map((id) => sql`${id}::bigint`))})) as rejected,
       (select count(*)::text from run_variance_cell v where v.run_id = ${runId}::bigint and v.status = 'review') as cells_review,
-      (select count(*)::text from run_variance_cell v where v.run_id = ${runId}::bigint and v.status = 'breach') as cells_breach`.execute(db);
+      (select count(*)::text from run_variance_cell v where v.run_id = ${runId}::bigint and v.status = 'breach') as cells_breach,
+      (select count(*)::text from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+        where f.status = 'loaded' and i.charge_date between ${first}::date and ${last}::date) as invoice_lines,
+      (select count(*)::text from rate_card_line l where l.retired_by_version_id is null
+        and l.effective_from < (${last}::date + 1)::timestamp at time zone 'UTC'
+        and (l.effective_to is null or l.effective_to > ${first}::date::timestamp at time zone 'UTC')) as card_lines_in_effect,
+      ((select count(*) from team_owner) + (select count(*) from gateway_key_owner))::text as owners`.execute(db);
   const allocations = await sql<{ team: string; amount: string }>`
     select team, sum(amount)::text as amount from run_allocation where run_id = ${runId}::bigint group by team order by team`.execute(db);
   return { ...rows[0]!, allocations: allocations.rows };

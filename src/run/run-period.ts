@@ -58,6 +58,8 @@ export interface RunPeriodOptions {
   reconcile?: Reconcile;
   /** called once the run row exists (the HTTP service answers with the id before the run ends) */
   onStarted?: (runId: string) => void;
+  /** refuse to record a run whose month is incomplete (see completeness.ts): the month-end close */
+  requireComplete?: boolean;
   /** fault injection for the kill -9 test: wait this long at the start of the run's transaction */
   pauseBeforeCommitMs?: number;
 }
@@ -134,6 +136,12 @@ export async function runPeriod(store: Store, options: RunPeriodOptions): Promis
           figures,
           variance.causes,
         );
+        if (options.requireComplete && summary.warnings.length > 0) {
+          throw new UserError(
+            `period ${period} is not complete, so run ${id} was not recorded (--require-complete): ${summary.warnings.map((w) => w.message).join('; ')}`,
+            summary.warnings.map((w) => w.next).join('; then '),
+          );
+        }
         const previous = await selectPreviousSucceededRun(trx, period, id);
         const result: RunOutcome = {
           ...summary,

@@ -1,5 +1,6 @@
 import { money, toCents, ZERO, sum } from '../money.ts';
 import type { SummaryFigures } from './queries.ts';
+import { runWarnings, type RunWarning } from './completeness.ts';
 
 /** The `recon run --json` summary of a run (money as decimal strings, rounded to the cent). */
 export interface RunSummary {
@@ -21,6 +22,8 @@ export interface RunSummary {
   inputs_hash: string;
   results_hash: string;
   reopen_reason: string | null;
+  /** why the month cannot be charged back as it stands (no ledger, invoice, card or owners); empty when complete */
+  warnings: RunWarning[];
 }
 
 /**
@@ -59,5 +62,14 @@ export function buildRunSummary(
     inputs_hash: run.inputsHash,
     results_hash: run.resultsHash,
     reopen_reason: run.reopenReason,
+    warnings: runWarnings({
+      period: run.period,
+      records: BigInt(figures.records),
+      unpriced: BigInt(figures.unpriced),
+      untagged: BigInt(figures.untagged),
+      invoiceLines: BigInt(figures.invoice_lines),
+      cardLinesInEffect: BigInt(figures.card_lines_in_effect),
+      owners: BigInt(figures.owners),
+    }),
   };
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Store } from '../../src/db/connection.ts';
+import { insertRunPriceCard } from '../../src/pricing/queries.ts';
 import { insertInvoiceLines, insertLedgerRecords, insertRateCard, invoiceLine, ledgerRecord, rateCardLine } from '../support/builders.ts';
 
 // A small, hand-checked month as the run stages would have stored it: one OpenAI invoice of
@@ -76,6 +77,9 @@ export async function insertWorkbookMonth(store: Store): Promise<MonthFixture> {
       })),
     )
     .execute();
+
+  // the price slots the run used, written by pricing's own statement (the Top requests sheet prices from them)
+  await insertRunPriceCard(store.db, { runId, start: '2026-05-01T00:00:00Z', end: '2026-06-01T00:00:00Z' });
 
   const cell = { run_id: runId, provider: 'openai', model: 'gpt-4o-2024-08-06', service_tier: 'standard', day: '2026-05-10' };
   await store.db
