@@ -53,7 +53,7 @@ export async function allocateInvoice(db: Kysely<Database>, input: { runId: stri
     })),
     unmatched: unmatched.map((m) => ({ provider: m.provider, invoiceId: m.invoice_id, model: m.model, amount: money(m.amount), reason: m.reason })),
     adjustments: adjustments.map((a) => ({ provider: a.provider, invoiceId: a.invoice_id, lineType: a.line_type, amount: money(a.amount) })),
-    disputes: disputes.map((d) => ({ id: d.id, team: d.team, amount: money(d.amount), reason: d.reason })),
+    disputes: disputes.map((d) => ({ id: d.id, team: d.team, amount: money(d.amount), reason: d.reason, receivingTeam: d.receiving_team })),
   });
 
   const missingKeys = new Map(keysWithoutOwner.map((k) => [k.team, k.keys]));

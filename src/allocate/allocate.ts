@@ -75,6 +75,8 @@ export interface AcceptedDispute {
   team: string;
   amount: Decimal;
   reason: string;
+  /** the team that takes the amount; null or absent: the policy's platform bucket */
+  receivingTeam?: string | null;
 }
 
 export interface AllocationInput {
@@ -409,11 +411,20 @@ function allocateOneInvoice(
   return pieces;
 }
 
-/** Accepted disputes move their amount off the team, capped at what the team was charged, under the untagged policy. */
+/**
+ * Accepted disputes move their amount from the disputing team to the team the dispute names
+ * (default: the policy's platform bucket), per invoice in proportion to what the team is charged
+ * on each, capped at that charge.
+ */
 function applyDisputes(pieces: Piece[], disputes: AcceptedDispute[], policy: AllocationPolicy, costCenters: ReadonlyMap<string, string | null>, notes: string[]): DisputeApplication[] {
   const applications: DisputeApplication[] = [];
   const ordered = disputes.slice().sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
   for (const d of ordered) {
+    const receiver = d.receivingTeam ?? policy.platform_bucket;
+    if (receiver === d.team) {
+      applications.push({ id: d.id, team: d.team, requested: d.amount, applied: ZERO, note: `dispute of ${d.team} names no other team to take the amount, so nothing was moved (accept it with --to TEAM)` });
+      continue;
+    }
     const perInvoice = new Map<string, { provider: string; invoiceId: string; total: Decimal }>();
     for (const p of pieces) {
       if (p.team !== d.team) continue;
@@ -424,10 +435,6 @@ function applyDisputes(pieces: Piece[], disputes: AcceptedDispute[], policy: All
     }
     const positive = [...perInvoice.values()].filter((e) => e.total.greaterThan(0)).sort((a, b) => (invoiceKey(a.provider, a.invoiceId) < invoiceKey(b.provider, b.invoiceId) ? -1 : 1));
     const available = sum(positive.map((e) => e.total));
-    if (policy.untagged === 'bucket' && d.team === policy.platform_bucket) {
-      applications.push({ id: d.id, team: d.team, requested: d.amount, applied: ZERO, note: `dispute of the ${d.team} bucket itself moves nothing under policy untagged: bucket` });
-      continue;
-    }
     if (!available.greaterThan(0)) {
       applications.push({ id: d.id, team: d.team, requested: d.amount, applied: ZERO, note: `nothing is charged to ${d.team} in this run, so nothing was moved` });
       continue;
@@ -438,13 +445,13 @@ function applyDisputes(pieces: Piece[], disputes: AcceptedDispute[], policy: All
     const what = `dispute #${d.id} accepted (${d.reason})`;
     for (const e of positive) {
       const moved = applied.times(e.total).dividedBy(available);
-      const receivers = pieces.filter((p) => p.receiver && p.team !== d.team && p.provider === e.provider && p.invoiceId === e.invoiceId);
+      const base = { provider: e.provider, invoiceId: e.invoiceId, service: null, workflow: null, model: null, component: 'dispute' as const };
       pieces.push(
-        piece({ provider: e.provider, invoiceId: e.invoiceId, team: d.team, costCenter: costCenters.get(d.team) ?? null, service: null, workflow: null, model: null, component: 'dispute', exact: moved.negated(), rule: `${what}: amount moved off the team${capped ? ' (capped at its charge)' : ''}` }),
-        ...spread({ provider: e.provider, invoiceId: e.invoiceId, service: null, workflow: null, model: null, component: 'dispute', exact: moved, basis: ZERO, unexplained: ZERO, untagged: false, what: `${what} amount` }, receivers, policy.untagged, policy, costCenters, notes),
+        piece({ ...base, team: d.team, costCenter: costCenters.get(d.team) ?? null, exact: moved.negated(), rule: `${what}: amount moved from ${d.team} to ${receiver}${capped ? ' (capped at its charge)' : ''}` }),
+        piece({ ...base, team: receiver, costCenter: costCenters.get(receiver) ?? null, exact: moved, rule: `${what}: amount taken from ${d.team}${d.receivingTeam ? '' : ' (no receiving team named: the policy bucket)'}` }),
       );
     }
-    applications.push({ id: d.id, team: d.team, requested: d.amount, applied, note: capped ? `capped at the ${available.toFixed(2)} charged to ${d.team}` : 'applied in full' });
+    applications.push({ id: d.id, team: d.team, requested: d.amount, applied, note: `${capped ? `capped at the ${available.toFixed(2)} charged to ${d.team}` : 'applied in full'}; moved to ${receiver}` });
   }
   return applications;
 }

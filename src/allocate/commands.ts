@@ -62,6 +62,7 @@ const disputeView = (d: DisputeRow, today: string) => ({
   resolved_at: d.resolved_at ? new Date(d.resolved_at).toISOString() : null,
   resolution_note: d.resolution_note,
   applied_in_run: d.applied_in_run,
+  receiving_team: d.receiving_team,
 });
 
 const disputeLine = (d: ReturnType<typeof disputeView>) =>
@@ -212,14 +213,19 @@ function registerDisputeCommands(program: Parameters<RegisterCommands>[0], conte
     .option('--reject', 'reject the dispute')
     .option('--note <text>', 'the resolution, kept with the dispute')
     .option('--amount <usd>', 'the amount accepted (required when the dispute was opened without one)')
+    .option('--to <team>', 'with --accept: the team that takes the amount (default: the policy\'s platform bucket; required for the bucket\'s own disputes)')
+    .option('--policy <file>', 'allocation policy file, to know the platform bucket; default RECON_POLICY_FILE or the built-in policy')
     .option('--json', 'print the dispute as JSON')
-    .action(async (id: string, options: { accept?: boolean; reject?: boolean; note?: string; amount?: string; json?: boolean }) => {
+    .action(async (id: string, options: { accept?: boolean; reject?: boolean; note?: string; amount?: string; to?: string; policy?: string; json?: boolean }) => {
       if (!/^\d{1,18}$/.test(id)) throw new UserError(`dispute id must be a number (got "${id}")`, 'find it with recon dispute list');
       if (Boolean(options.accept) === Boolean(options.reject)) throw new UserError('give exactly one of --accept or --reject', `e.g. recon dispute resolve ${id} --accept --note "confirmed mis-tagged"`);
       const note = options.note?.trim();
       if (!note) throw new UserError('--note is required', 'say what was decided and why, e.g. --note "confirmed: staging calls on the sales key"');
       const amount = amountOption(options.amount);
       if (options.reject && amount !== null) throw new UserError('--amount is only used with --accept', 'drop --amount');
+      const to = options.to?.trim() || null;
+      if (options.reject && to !== null) throw new UserError('--to is only used with --accept', 'drop --to');
+      const bucket = loadPolicy(options.policy ?? context.config.policyFile).platform_bucket;
       const store = await context.store();
       const existing = await selectDispute(store.db, id);
       if (!existing) throw new UserError(`dispute #${id} does not exist`, 'find it with recon dispute list');
@@ -227,13 +233,28 @@ function registerDisputeCommands(program: Parameters<RegisterCommands>[0], conte
       if (options.accept && amount === null && existing.amount === null) {
         throw new UserError(`dispute #${id} has no amount to move`, `accept it with the amount, e.g. recon dispute resolve ${id} --accept --amount 120.50 --note "…"`);
       }
+      if (options.accept) {
+        const receiver = to ?? bucket;
+        if (receiver === existing.team) {
+          throw new UserError(
+            `dispute #${id} is ${existing.team}'s own${to ? '' : ` and ${bucket} is the policy bucket, where accepted amounts go by default`}: accepting it would move nothing`,
+            `name the team that takes the amount, e.g. recon dispute resolve ${id} --accept --to TEAM --note "…"`,
+          );
+        }
+        if (to !== null) {
+          const known = await selectKnownTeams(store.db, existing.period);
+          if (known.length > 0 && !known.includes(to) && to !== bucket) {
+            throw new UserError(`team "${to}" is neither in the owners file nor charged in ${existing.period}`, `check the spelling; known teams: ${known.slice(0, 12).join(', ')}`);
+          }
+        }
+      }
       const now = new Date();
-      const row = await resolveDispute(store.db, { id, status: options.accept ? 'accepted' : 'rejected', note, amount, resolvedAt: now });
+      const row = await resolveDispute(store.db, { id, status: options.accept ? 'accepted' : 'rejected', note, amount, resolvedAt: now, receivingTeam: options.accept ? to : null });
       if (!row) throw new UserError(`dispute #${id} was resolved by someone else meanwhile`, 'see recon dispute list');
       const view = disputeView(row, utcDay(now));
       printResult(Boolean(options.json), view, () =>
         row.status === 'accepted'
-          ? `dispute #${id} accepted: ${row.amount} moves off ${row.team} on the next run (recon run --period ${row.period}; add --reopen --reason if the period is closed)`
+          ? `dispute #${id} accepted: ${row.amount} moves from ${row.team} to ${row.receiving_team ?? bucket} on the next run (recon run --period ${row.period}; add --reopen --reason if the period is closed)`
           : `dispute #${id} rejected`,
       );
     });

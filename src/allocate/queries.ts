@@ -323,9 +323,9 @@ export async function selectKeysWithoutOwner(db: Db, runId: string): Promise<{ t
   return rows;
 }
 
-export async function selectAcceptedDisputes(db: Db, period: Period): Promise<{ id: string; team: string; amount: string; reason: string }[]> {
-  const { rows } = await sql<{ id: string; team: string; amount: string; reason: string }>`
-    select id, team, amount::text, reason from dispute
+export async function selectAcceptedDisputes(db: Db, period: Period): Promise<{ id: string; team: string; amount: string; reason: string; receiving_team: string | null }[]> {
+  const { rows } = await sql<{ id: string; team: string; amount: string; reason: string; receiving_team: string | null }>`
+    select id, team, amount::text, reason, receiving_team from dispute
     where period = ${period} and status = 'accepted' and amount is not null
     order by id`.execute(db);
   return rows;
@@ -464,9 +464,11 @@ export interface DisputeRow {
   resolved_at: Date | null;
   resolution_note: string | null;
   applied_in_run: string | null;
+  /** who takes an accepted dispute's amount (null: the policy bucket) */
+  receiving_team: string | null;
 }
 
-const disputeColumns = sql`id, period, team, reason, ref, amount::text as amount, status, opened_at, due_date, resolved_at, resolution_note, applied_in_run`;
+const disputeColumns = sql`id, period, team, reason, ref, amount::text as amount, status, opened_at, due_date, resolved_at, resolution_note, applied_in_run, receiving_team`;
 
 /** When the team's workbook for the period was last issued: its dispute workbook, else the finance workbook. */
 export async function selectWorkbookIssuedAt(db: Db, period: string, team: string): Promise<Date | undefined> {
@@ -510,11 +512,11 @@ export async function selectDispute(db: Db, id: string): Promise<DisputeRow | un
 }
 
 /** Resolves an open dispute; undefined when it was not open any more (someone resolved it first). */
-export async function resolveDispute(db: Db, input: { id: string; status: 'accepted' | 'rejected'; note: string; amount: string | null; resolvedAt: Date }): Promise<DisputeRow | undefined> {
+export async function resolveDispute(db: Db, input: { id: string; status: 'accepted' | 'rejected'; note: string; amount: string | null; resolvedAt: Date; receivingTeam?: string | null }): Promise<DisputeRow | undefined> {
   const { rows } = await sql<DisputeRow>`
     update dispute
     set status = ${input.status}, resolution_note = ${input.note}, resolved_at = ${input.resolvedAt},
-        amount = coalesce(${input.amount}::numeric, amount)
+        amount = coalesce(${input.amount}::numeric, amount), receiving_team = ${input.receivingTeam ?? null}::text
     where id = ${input.id}::bigint and status = 'open'
     returning ${disputeColumns}`.execute(db);
   return rows[0];

@@ -301,6 +301,7 @@ export interface DisputeTable {
   resolved_at: Timestamp | null;
   resolution_note: Text | null;
   applied_in_run: string | null;
+  receiving_team: Text | null;
 }
 
 export interface WorkbookIssueTable {

@@ -201,11 +201,28 @@ describe('allocate: disputes', () => {
     assert.match(result.notes.join('\n'), /capped/);
   });
 
-  test('under untagged: proportional the disputed amount goes to the other teams by weight', () => {
-    const result = allocate(seedMonth(parsePolicy({ untagged: 'proportional' }), { disputes: [{ id: '9', team: 'sales', amount: money('100'), reason: 'x' }] }));
-    const received = result.rows.filter((r) => r.component === 'dispute' && r.team !== 'sales');
-    assert.deepEqual(received.map((r) => r.team).sort(), ['agents', 'support']);
-    assert.equal(sum(received.map((r) => r.amount)).toFixed(2), '100.00');
+  test('an accepted dispute names the team that takes it, under any untagged policy', () => {
+    // sales is charged 7,200.00 in the seed month; 100.00 of it belongs to support
+    const result = allocate(seedMonth(parsePolicy({ untagged: 'proportional' }), { disputes: [{ id: '9', team: 'sales', amount: money('100'), reason: 'x', receivingTeam: 'support' }] }));
+    const moved = result.rows.filter((r) => r.component === 'dispute');
+    assert.deepEqual(moved.map((r) => [r.team, r.amount.toFixed(2)]).sort(), [['sales', '-100.00'], ['support', '100.00']]);
+    assert.match(result.disputes[0]!.note, /moved to support/);
+  });
+
+  test('the bucket team\'s own dispute moves its amount to the team it names', () => {
+    const plain = allocate(seedMonth(defaultPolicy));
+    const platformBefore = money(byTeam(plain.rows).platform!);
+    const result = allocate(seedMonth(defaultPolicy, { disputes: [{ id: '10', team: 'platform', amount: money('33.28'), reason: 'research eval traffic on the shared key', receivingTeam: 'agents' }] }));
+    const after = byTeam(result.rows);
+    assert.equal(money(after.platform!).toFixed(2), platformBefore.minus('33.28').toFixed(2));
+    assert.equal(money(after.agents!).toFixed(2), money(byTeam(plain.rows).agents!).plus('33.28').toFixed(2));
+    assert.equal(result.disputes[0]!.applied.toFixed(2), '33.28');
+  });
+
+  test('a bucket dispute that names no other team moves nothing, and says why', () => {
+    const result = allocate(seedMonth(defaultPolicy, { disputes: [{ id: '11', team: 'platform', amount: money('5'), reason: 'x' }] }));
+    assert.equal(result.rows.filter((r) => r.component === 'dispute').length, 0);
+    assert.match(result.disputes[0]!.note, /--to TEAM/);
   });
 });
 
