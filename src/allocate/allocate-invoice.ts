@@ -2,7 +2,10 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { money, toSql } from '../money.ts';
 import type { Period } from '../period.ts';
-import { allocate, teamSummary, type AllocationResult } from './allocate.ts';
+import { allocate, teamSummary, type AllocationResult, type TeamFigures } from './allocate.ts';
+import { chargeBridge } from './charge-bridge.ts';
+import { ruleFor, type ToleranceRule } from '../reconcile/tolerance.ts';
+import { ZERO } from '../money.ts';
 import type { AllocationPolicy } from './policy.ts';
 import {
   markDisputesApplied,
@@ -12,13 +15,17 @@ import {
   selectInvoiceAdjustments,
   selectInvoiceTotals,
   selectKeysWithoutOwner,
+  selectOwnPricedUsage,
   selectTeamOwners,
   selectUnmatchedInvoiceAmounts,
   selectUsageShares,
 } from './queries.ts';
 
 /** Fills run_allocation and run_team_summary for `runId` under `policy`. */
-export async function allocateInvoice(db: Kysely<Database>, input: { runId: string; period: Period; policy: AllocationPolicy; now: Date }): Promise<AllocationResult> {
+export async function allocateInvoice(
+  db: Kysely<Database>,
+  input: { runId: string; period: Period; policy: AllocationPolicy; now: Date; tolerance?: ToleranceRule },
+): Promise<AllocationResult> {
   const { runId, period, policy } = input;
   // One connection inside the run's transaction: load one after another.
   const invoices = await selectInvoiceTotals(db, period);
@@ -28,6 +35,7 @@ export async function allocateInvoice(db: Kysely<Database>, input: { runId: stri
   const owners = await selectTeamOwners(db);
   const keysWithoutOwner = await selectKeysWithoutOwner(db, runId);
   const disputes = await selectAcceptedDisputes(db, period);
+  const ownPriced = await selectOwnPricedUsage(db, runId);
 
   const costCenters = new Map(owners.map((o) => [o.team, o.cost_center]));
   const result = allocate({
@@ -57,9 +65,20 @@ export async function allocateInvoice(db: Kysely<Database>, input: { runId: stri
   });
 
   const missingKeys = new Map(keysWithoutOwner.map((k) => [k.team, k.keys]));
-  const summaries = result.teams.map((f) =>
-    teamSummary(f, { keysWithoutOwner: missingKeys.get(f.team) ?? [], hasCostCenter: Boolean(costCenters.get(f.team)) }, policy),
-  );
+  // A team with priced usage and no charge (its provider sent no invoice) is shown too: charged 0.
+  const charged = new Set(result.teams.map((f) => f.team));
+  const idle: TeamFigures[] = ownPriced
+    .filter((o) => !charged.has(o.team) && !money(o.cost).isZero())
+    .map((o) => ({
+      team: o.team, costCenter: costCenters.get(o.team) ?? o.cost_center, allocated: ZERO, pricedCost: ZERO, gross: ZERO, attributable: ZERO, varianceAbs: ZERO,
+      ownBasis: ZERO, untaggedExposure: ZERO, unexplainedExposure: ZERO, chargedExact: ZERO, ownBilledBasis: ZERO, bridge: new Map(),
+    }));
+  const figures = [...result.teams, ...idle].sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0));
+  const ownByTeam = new Map(ownPriced.map((o) => [o.team, money(o.cost)]));
+  const summaries = figures.map((f) => ({
+    ...teamSummary(f, { keysWithoutOwner: missingKeys.get(f.team) ?? [], hasCostCenter: Boolean(costCenters.get(f.team)) }, policy),
+    bridge: chargeBridge(f, ownByTeam.get(f.team) ?? ZERO, input.tolerance ?? ruleFor([], '')),
+  }));
 
   await saveAllocations(
     db,
@@ -82,8 +101,12 @@ export async function allocateInvoice(db: Kysely<Database>, input: { runId: stri
   await saveTeamSummaries(
     db,
     runId,
-    summaries.map((s) => ({
+    summaries.map(({ bridge, ...s }) => ({
       ...s,
+      own_priced_usage: toSql(bridge.own_priced_usage),
+      charge_bridge: bridge.by.map((l) => ({ why: l.why, amount: toSql(l.amount) })),
+      uncaused: toSql(bridge.uncaused),
+      bridge_flagged: bridge.flagged,
       allocated: s.allocated.toFixed(2),
       priced_cost: toSql(s.priced_cost),
       attributable_share: s.attributable_share === null ? null : toSql(s.attributable_share),

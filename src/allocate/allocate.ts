@@ -125,6 +125,12 @@ export interface TeamFigures {
   ownBasis: Decimal;
   untaggedExposure: Decimal;
   unexplainedExposure: Decimal;
+  /** exact charge before rounding to the cent */
+  chargedExact: Decimal;
+  /** priced cost of the team's own records that the invoice bills (charged to it or, by policy, to the bucket) */
+  ownBilledBasis: Decimal;
+  /** charge minus own priced usage, by what moved it (see charge-bridge.ts) */
+  bridge: Map<string, Decimal>;
 }
 
 export interface DisputeApplication {
@@ -156,6 +162,8 @@ interface Piece {
   basis: Decimal;
   rule: string;
   cause: string | null;
+  /** the team whose records the basis is (null: untagged records, or no records) */
+  fromTeam: string | null;
   /** tagged spend charged to its own team: what untagged spend and discounts spread over */
   receiver: boolean;
   attributable: Decimal;
@@ -168,7 +176,7 @@ interface Piece {
 const invoiceKey = (provider: string, invoiceId: string) => `${provider}\u0000${invoiceId}`;
 
 function piece(base: Pick<Piece, 'provider' | 'invoiceId' | 'team' | 'costCenter' | 'service' | 'workflow' | 'model' | 'component' | 'exact' | 'rule'> & Partial<Piece>): Piece {
-  return { basis: ZERO, cause: null, receiver: false, attributable: ZERO, varianceAbs: ZERO, ownBasis: ZERO, untagged: ZERO, unexplained: ZERO, ...base };
+  return { basis: ZERO, cause: null, fromTeam: null, receiver: false, attributable: ZERO, varianceAbs: ZERO, ownBasis: ZERO, untagged: ZERO, unexplained: ZERO, ...base };
 }
 
 /**
@@ -342,6 +350,7 @@ function allocateOneInvoice(
         model: u.model,
         component: u.retry ? 'retry' : 'usage',
         cause: u.cause ?? null,
+        fromTeam: u.team,
         exact: charged,
         basis: u.basis,
         rule: (u.cause ? `${CAUSE_FOLLOWED[u.cause] ?? `following ${u.cause}`}; ` : '') + (u.retry
@@ -549,10 +558,16 @@ function teamFigures(pieces: Piece[], rows: AllocationRow[], costCenters: Readon
   const get = (team: string, costCenter: string | null) => {
     let f = teams.get(team);
     if (!f) {
-      f = { team, costCenter: costCenters.get(team) ?? costCenter, allocated: ZERO, pricedCost: ZERO, gross: ZERO, attributable: ZERO, varianceAbs: ZERO, ownBasis: ZERO, untaggedExposure: ZERO, unexplainedExposure: ZERO };
+      f = {
+        team, costCenter: costCenters.get(team) ?? costCenter, allocated: ZERO, pricedCost: ZERO, gross: ZERO, attributable: ZERO, varianceAbs: ZERO, ownBasis: ZERO,
+        untaggedExposure: ZERO, unexplainedExposure: ZERO, chargedExact: ZERO, ownBilledBasis: ZERO, bridge: new Map(),
+      };
       teams.set(team, f);
     }
     return f;
+  };
+  const add = (f: TeamFigures, why: string, amount: Decimal) => {
+    if (!amount.isZero()) f.bridge.set(why, (f.bridge.get(why) ?? ZERO).plus(amount));
   };
   for (const p of pieces) {
     const f = get(p.team, p.costCenter);
@@ -563,6 +578,23 @@ function teamFigures(pieces: Piece[], rows: AllocationRow[], costCenters: Readon
     f.ownBasis = f.ownBasis.plus(p.ownBasis);
     f.untaggedExposure = f.untaggedExposure.plus(p.untagged);
     f.unexplainedExposure = f.unexplainedExposure.plus(p.unexplained);
+    f.chargedExact = f.chargedExact.plus(p.exact);
+    // How the charge differs from the team's own priced usage, piece by piece.
+    if (p.fromTeam !== null && p.fromTeam === p.team) {
+      // its own records: the invoice's dollars for them against their priced cost
+      f.ownBilledBasis = f.ownBilledBasis.plus(p.basis);
+      add(f, 'unexplained', p.unexplained);
+      add(f, p.cause ?? 'cell_causes', p.exact.minus(p.basis).minus(p.unexplained));
+    } else {
+      // someone else's dollars (untagged spend, unmatched lines, fees, disputes, other teams' retries)
+      add(f, p.fromTeam !== null && p.component === 'retry' ? 'retries_of_other_teams' : (p.cause ?? p.component), p.exact);
+      if (p.fromTeam !== null) {
+        // ... and, for the team whose records they are, priced usage charged elsewhere by policy
+        const owner = get(p.fromTeam, null);
+        owner.ownBilledBasis = owner.ownBilledBasis.plus(p.basis);
+        add(owner, 'retries_to_bucket', p.basis.negated());
+      }
+    }
   }
   for (const r of rows) {
     const f = get(r.team, r.cost_center);

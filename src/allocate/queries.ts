@@ -372,6 +372,10 @@ export interface TeamSummaryText {
   unexplained_exposure: string;
   mode: 'showback' | 'chargeback';
   mode_reason: string;
+  own_priced_usage: string;
+  charge_bridge: { why: string; amount: string }[];
+  uncaused: string;
+  bridge_flagged: boolean;
 }
 
 export async function saveTeamSummaries(db: Db, runId: string, rows: TeamSummaryText[]): Promise<void> {
@@ -380,11 +384,22 @@ export async function saveTeamSummaries(db: Db, runId: string, rows: TeamSummary
   const payload = JSON.stringify(rows);
   await sql`
     insert into run_team_summary (run_id, team, cost_center, allocated, priced_cost, attributable_share, variance_share,
-      untagged_exposure, unexplained_exposure, mode, mode_reason)
+      untagged_exposure, unexplained_exposure, mode, mode_reason, own_priced_usage, charge_bridge, uncaused, bridge_flagged)
     select ${runId}::bigint, v.team, v.cost_center, v.allocated::numeric, v.priced_cost::numeric, v.attributable_share::numeric,
-           v.variance_share::numeric, v.untagged_exposure::numeric, v.unexplained_exposure::numeric, v.mode, v.mode_reason
+           v.variance_share::numeric, v.untagged_exposure::numeric, v.unexplained_exposure::numeric, v.mode, v.mode_reason,
+           v.own_priced_usage::numeric, v.charge_bridge, v.uncaused::numeric, v.bridge_flagged
     from jsonb_to_recordset(${payload}::jsonb) as v(team text, cost_center text, allocated text, priced_cost text,
-         attributable_share text, variance_share text, untagged_exposure text, unexplained_exposure text, mode text, mode_reason text)`.execute(db);
+         attributable_share text, variance_share text, untagged_exposure text, unexplained_exposure text, mode text, mode_reason text,
+         own_priced_usage text, charge_bridge jsonb, uncaused text, bridge_flagged boolean)`.execute(db);
+}
+
+/** Priced cost of each team's own records in the run (billed or not): what its charge is measured against. */
+export async function selectOwnPricedUsage(db: Db, runId: string): Promise<{ team: string; cost_center: string | null; cost: string }[]> {
+  const { rows } = await sql<{ team: string; cost_center: string | null; cost: string }>`
+    select team, min(cost_center) as cost_center, sum(cost)::text as cost
+    from run_cost_cube where run_id = ${runId}::bigint and team is not null
+    group by team order by team`.execute(db);
+  return rows;
 }
 
 /** Records the first run that applied each accepted dispute (later runs keep applying it). */

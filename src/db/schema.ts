@@ -286,6 +286,10 @@ export interface RunTeamSummaryTable {
   budget: Numeric | null;
   forecast: Numeric | null;
   alerts: ColumnType<unknown, string | undefined, string>;
+  own_priced_usage: Numeric | null;
+  charge_bridge: ColumnType<unknown, string | undefined, string>;
+  uncaused: Numeric | null;
+  bridge_flagged: Generated<boolean>;
 }
 
 export interface DisputeTable {

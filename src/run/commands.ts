@@ -28,7 +28,12 @@ export function formatOutcome(o: RunOutcome): string {
     `  priced ledger     ${o.ledger_total}`,
     `  variance          ${o.variance}${o.variance_pct !== null ? ` (${o.variance_pct}%)` : ''}`,
     `  allocated         ${o.allocated_total}   unallocated ${o.unallocated}`,
-    ...o.allocations.map((a) => `    ${a.team.padEnd(24)} ${a.amount.padStart(14)}`),
+    ...(o.charged_vs_usage ?? []).map(
+      (t) =>
+        `    ${t.team.padEnd(24)} ${t.charged.padStart(14)}   own usage ${t.own_priced_usage}, difference ${t.difference}` +
+        (t.by.length ? ` (${t.by.slice(0, 3).map((l) => `${l.why} ${l.amount}`).join('; ')}${t.by.length > 3 ? '; …' : ''})` : '') +
+        (t.flagged ? '  ← no cause explains it' : ''),
+    ),
     `  records ${o.counts.records}, unpriced ${o.counts.unpriced}, untagged ${o.counts.untagged}, rejected rows ${o.counts.rejected}`,
     `  cells over tolerance ${o.cells_over_tolerance.total} (review ${o.cells_over_tolerance.review}, breach ${o.cells_over_tolerance.breach})`,
     ...o.causes.map((c) => `    cause ${c.cause.padEnd(24)} ${c.amount.padStart(14)}`),

@@ -8,6 +8,7 @@ import { priceLedger, type PricingCounts } from '../pricing/price-ledger.ts';
 import { computeVarianceCells } from '../reconcile/variance-cells.ts';
 import { explainVariance } from '../explain/explain-variance.ts';
 import { allocateInvoice } from '../allocate/allocate-invoice.ts';
+import { ruleFor, toleranceRules } from '../reconcile/tolerance.ts';
 import { computeShowback } from '../budget/showback.ts';
 
 export interface ReconcileInput {
@@ -40,7 +41,7 @@ export async function reconcilePeriod(db: Kysely<Database>, input: ReconcileInpu
   await analyze('run_variance_cell');
   await timed('causes', () => explainVariance(db, { runId, period }));
   await analyze('run_variance_cause');
-  await timed('allocation', () => allocateInvoice(db, { runId, period, policy: input.policy, now: input.now }));
+  await timed('allocation', () => allocateInvoice(db, { runId, period, policy: input.policy, now: input.now, tolerance: ruleFor(toleranceRules(input.settings), '') }));
   await timed('showback', () => computeShowback(db, { runId, period, now: input.now, log }));
   return { pricing };
 }

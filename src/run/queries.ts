@@ -319,6 +319,7 @@ export interface SummaryFigures {
   cells_review: string;
   cells_breach: string;
   allocations: { team: string; amount: string }[];
+  teams: { team: string; allocated: string; own_priced_usage: string | null; charge_bridge: { why: string; amount: string }[]; uncaused: string | null; bridge_flagged: boolean }[];
   invoice_lines: string;
   card_lines_in_effect: string;
   owners: string;
@@ -328,7 +329,7 @@ export interface SummaryFigures {
 export async function selectSummaryFigures(db: Db, runId: string, period: Period, fileIds: string[]): Promise<SummaryFigures> {
   const { first, last } = periodDays(period);
   const ids = fileIds.length > 0 ? fileIds : ['0'];
-  const { rows } = await sql<Omit<SummaryFigures, 'allocations'>>`
+  const { rows } = await sql<Omit<SummaryFigures, 'allocations' | 'teams'>>`
     select
       (select coalesce(sum(i.amount), 0)::text from invoice_line i join ingested_file f on f.id = i.ingested_file_id
         where f.status = 'loaded' and i.charge_date between ${first}::date and ${last}::date) as invoice_total,
@@ -347,5 +348,8 @@ export async function selectSummaryFigures(db: Db, runId: string, period: Period
       ((select count(*) from team_owner) + (select count(*) from gateway_key_owner))::text as owners`.execute(db);
   const allocations = await sql<{ team: string; amount: string }>`
     select team, sum(amount)::text as amount from run_allocation where run_id = ${runId}::bigint group by team order by team`.execute(db);
-  return { ...rows[0]!, allocations: allocations.rows };
+  const teams = await sql<SummaryFigures['teams'][number]>`
+    select team, allocated::text, own_priced_usage::text, charge_bridge, uncaused::text, bridge_flagged
+    from run_team_summary where run_id = ${runId}::bigint order by team`.execute(db);
+  return { ...rows[0]!, allocations: allocations.rows, teams: teams.rows };
 }

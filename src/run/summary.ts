@@ -16,6 +16,8 @@ export interface RunSummary {
   allocated_total: string;
   unallocated: string;
   allocations: { team: string; amount: string }[];
+  /** per team: charged against its own priced usage, and what moved the difference (largest first) */
+  charged_vs_usage: { team: string; charged: string; own_priced_usage: string; difference: string; by: { why: string; amount: string }[]; flagged: boolean }[];
   counts: { records: string; unpriced: string; untagged: string; rejected: string };
   cells_over_tolerance: { review: string; breach: string; total: string };
   causes: { cause: string; amount: string }[];
@@ -52,6 +54,14 @@ export function buildRunSummary(
     allocated_total: toCents(allocated),
     unallocated: toCents(figures.allocations.length === 0 && invoice.isZero() ? ZERO : invoice.minus(allocated)),
     allocations: figures.allocations.map((a) => ({ team: a.team, amount: toCents(money(a.amount)) })),
+    charged_vs_usage: figures.teams.map((t) => ({
+      team: t.team,
+      charged: toCents(money(t.allocated)),
+      own_priced_usage: toCents(money(t.own_priced_usage ?? '0')),
+      difference: toCents(money(t.allocated).minus(t.own_priced_usage ?? '0')),
+      by: t.charge_bridge.map((l) => ({ why: l.why, amount: toCents(money(l.amount)) })).filter((l) => l.amount !== '0.00' && l.amount !== '-0.00'),
+      flagged: t.bridge_flagged,
+    })),
     counts: { records: figures.records, unpriced: figures.unpriced, untagged: figures.untagged, rejected: figures.rejected },
     cells_over_tolerance: {
       review: figures.cells_review,

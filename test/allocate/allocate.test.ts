@@ -245,7 +245,7 @@ describe('roundToCents', () => {
 });
 
 describe('teamSummary gates', () => {
-  const figures = { team: 'sales', costCenter: 'cc-5100', allocated: money('100'), pricedCost: money('99'), gross: money('100'), attributable: money('96'), varianceAbs: money('1'), ownBasis: money('99'), untaggedExposure: ZERO, unexplainedExposure: ZERO };
+  const figures = { team: 'sales', costCenter: 'cc-5100', allocated: money('100'), pricedCost: money('99'), gross: money('100'), attributable: money('96'), varianceAbs: money('1'), ownBasis: money('99'), untaggedExposure: ZERO, unexplainedExposure: ZERO, chargedExact: money('100'), ownBilledBasis: money('99'), bridge: new Map() };
   test('chargeback when every gate passes, with the figures in the reason', () => {
     const s = teamSummary(figures, { keysWithoutOwner: [], hasCostCenter: true }, defaultPolicy);
     assert.equal(s.mode, 'chargeback');

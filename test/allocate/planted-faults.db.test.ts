@@ -29,6 +29,10 @@ interface Month {
   invoice: InvoiceLineInput[];
   caused: Map<string, Decimal>;
   total: Decimal;
+  /** per team: its records priced at the card's prices as logged (what recon's own priced usage must be) */
+  ownPriced: Map<string, Decimal>;
+  /** the planted causes' true effect on each team's charge against its own priced usage */
+  effect: { growthBatch: Decimal; researchCache: Decimal; researchUnbilled: Decimal };
 }
 
 function plantedMonth(): Month {
@@ -36,6 +40,10 @@ function plantedMonth(): Month {
   const invoice: InvoiceLineInput[] = [];
   const caused = new Map<string, Decimal>();
   let total = new Decimal(0);
+  const ownPriced = new Map<string, Decimal>();
+  const price = (team: string, ...parts: [number, string][]) =>
+    ownPriced.set(team, parts.reduce((acc, [q, p]) => acc.plus(new Decimal(q).times(p).div(1_000_000)), ownPriced.get(team) ?? new Decimal(0)));
+  const effect = { growthBatch: new Decimal(0), researchCache: new Decimal(0), researchUnbilled: new Decimal(0) };
   const cause = (team: string, amount: Decimal) => caused.set(team, (caused.get(team) ?? new Decimal(0)).plus(amount));
   for (const [d, day] of DAYS.entries()) {
     // billed quantities per (provider, model, tier, category) and who caused them
@@ -52,6 +60,7 @@ function plantedMonth(): Month {
       const sIn = 20_000 + 300 * d + 50 * i;
       const sOut = 2_000 + 40 * d;
       records.push(ledgerRecord({ request_id: `sup-${day}-${i}`, ts: ts(9), response_model: GPT.model, input_tokens: sIn, output_tokens: sOut, team: 'support' }));
+      price('support', [sIn, GPT.standard.input], [sOut, GPT.standard.output]);
       bill('openai', GPT.model, 'standard', 'input', GPT.standard.input, 'support', sIn);
       bill('openai', GPT.model, 'standard', 'output', GPT.standard.output, 'support', sOut);
       // research: standard traffic, plus a failed attempt before each success that was never billed
@@ -59,12 +68,18 @@ function plantedMonth(): Month {
       const rOut = 900 + 20 * i;
       records.push(ledgerRecord({ request_id: `res-${day}-${i}`, ts: ts(11), response_model: GPT.model, input_tokens: rIn, output_tokens: rOut, team: 'research', attempt: 2, original_request_id: `res-${day}-${i}` }));
       records.push(ledgerRecord({ request_id: `res-${day}-${i}`, ts: ts(10), response_model: GPT.model, input_tokens: rIn, output_tokens: rOut, team: 'research', attempt: 1, status: 'error', http_status: 529 }));
+      price('research', [rIn, GPT.standard.input], [rOut, GPT.standard.output], [rIn, GPT.standard.input], [rOut, GPT.standard.output]);
+      effect.researchUnbilled = effect.researchUnbilled.minus(new Decimal(rIn).times(GPT.standard.input).plus(new Decimal(rOut).times(GPT.standard.output)).div(1_000_000));
       bill('openai', GPT.model, 'standard', 'input', GPT.standard.input, 'research', rIn);
       bill('openai', GPT.model, 'standard', 'output', GPT.standard.output, 'research', rOut);
       // growth: the nightly batch job, logged as standard, billed at batch rates
       const gIn = 50_000 + 700 * d + 90 * i;
       const gOut = 6_000 + 80 * d;
       records.push(ledgerRecord({ request_id: `gro-${day}-${i}`, ts: ts(2), response_model: GPT.model, input_tokens: gIn, output_tokens: gOut, team: 'growth', workflow: 'nightly-batch' }));
+      price('growth', [gIn, GPT.standard.input], [gOut, GPT.standard.output]);
+      effect.growthBatch = effect.growthBatch.plus(
+        new Decimal(gIn).times(new Decimal(GPT.batch.input).minus(GPT.standard.input)).plus(new Decimal(gOut).times(new Decimal(GPT.batch.output).minus(GPT.standard.output))).div(1_000_000),
+      );
       bill('openai', GPT.model, 'batch', 'input', GPT.batch.input, 'growth', gIn);
       bill('openai', GPT.model, 'batch', 'output', GPT.batch.output, 'growth', gOut);
       // research on Anthropic: 1-hour cache writes logged as 5-minute writes
@@ -75,6 +90,8 @@ function plantedMonth(): Month {
         request_id: `cache-${day}-${i}`, ts: ts(14), provider: 'anthropic', response_model: CLAUDE.model, input_tokens: cIn + cw,
         cache_write_5m_input_tokens: cw, output_tokens: cOut, team: 'research',
       }));
+      price('research', [cIn, CLAUDE.input], [cw, CLAUDE.cache_write_5m], [cOut, CLAUDE.output]);
+      effect.researchCache = effect.researchCache.plus(new Decimal(cw).times(new Decimal(CLAUDE.cache_write_1h).minus(CLAUDE.cache_write_5m)).div(1_000_000));
       bill('anthropic', CLAUDE.model, 'standard', 'input', CLAUDE.input, 'research', cIn);
       bill('anthropic', CLAUDE.model, 'standard', 'cache_write_1h', CLAUDE.cache_write_1h, 'research', cw);
       bill('anthropic', CLAUDE.model, 'standard', 'output', CLAUDE.output, 'research', cOut);
@@ -91,7 +108,7 @@ function plantedMonth(): Month {
       for (const [team, q] of line.byTeam) cause(team, amount.times(q).div(quantity));
     }
   }
-  return { records, invoice, caused, total };
+  return { records, invoice, caused, total, ownPriced, effect };
 }
 
 describeEachBackend('allocation follows the evidence on a month with planted faults', (store) => {
@@ -120,6 +137,29 @@ describeEachBackend('allocation follows the evidence on a month with planted fau
     misallocated = misallocated.div(2);
     const detail = [...teams].map((t) => `${t}: charged ${(charged.get(t) ?? new Decimal(0)).toFixed(2)} caused ${(month.caused.get(t) ?? new Decimal(0)).toFixed(2)}`).join('; ');
     assert.ok(misallocated.lte(month.total.times('0.005')), `misallocated ${misallocated.toFixed(2)} of ${month.total.toFixed(2)} (${detail})`);
+
+    // Per team, its charge against its own priced usage, with the causes that moved it.
+    const { rows: summaries } = await sql<{ team: string; allocated: string; own_priced_usage: string; charge_bridge: { why: string; amount: string }[]; bridge_flagged: boolean }>`
+      select team, allocated::text, own_priced_usage::text, charge_bridge, bridge_flagged from run_team_summary where run_id = ${run.run_id}::bigint order by team`.execute(store().db);
+    const bridgeOf = (team: string) => summaries.find((r) => r.team === team)!;
+    const line = (team: string, why: string) => new Decimal(bridgeOf(team).charge_bridge.find((l) => l.why === why)?.amount ?? 0);
+    const within = (actual: Decimal, truth: Decimal, what: string) =>
+      assert.ok(actual.minus(truth).abs().lte(Decimal.max(truth.abs().times('0.01'), '0.01')), `${what}: ${actual.toFixed(4)} vs truth ${truth.toFixed(4)}`);
+    for (const team of ['growth', 'research', 'support']) {
+      const b = bridgeOf(team);
+      // own priced usage is exact: the card's prices times the logged tokens
+      assert.equal(new Decimal(b.own_priced_usage).toFixed(6), month.ownPriced.get(team)!.toFixed(6), `${team} own priced usage`);
+      // the lines add up exactly to the difference
+      const lines = b.charge_bridge.reduce((acc, l) => acc.plus(l.amount), new Decimal(0));
+      assert.equal(lines.toFixed(10), new Decimal(b.allocated).minus(b.own_priced_usage).toFixed(10), `${team} bridge adds up`);
+    }
+    within(line('growth', 'batch_tier'), month.effect.growthBatch, 'growth: batch billed below its standard-priced usage');
+    within(line('research', 'cache_pricing'), month.effect.researchCache, 'research: 1h writes billed above their 5m price');
+    within(line('research', 'not_invoiced'), month.effect.researchUnbilled, 'research: failed attempts never billed');
+    // support's charge is its usage: nothing to flag; nobody's difference is left without a cause
+    assert.ok(new Decimal(bridgeOf('support').allocated).minus(bridgeOf('support').own_priced_usage).abs().lt('1'));
+    assert.deepEqual(summaries.filter((r) => r.bridge_flagged).map((r) => r.team), []);
+
     // a rerun gives identical numbers
     const again = await runPeriod(store(), { period: parsePeriod('2026-05'), trigger: 'manual', settings: parseSettings({}), policy: defaultPolicy, log });
     assert.equal(again.no_change, true);
