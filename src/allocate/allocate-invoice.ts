@@ -29,8 +29,8 @@ export async function allocateInvoice(
   const { runId, period, policy } = input;
   // One connection inside the run's transaction: load one after another.
   const invoices = await selectInvoiceTotals(db, period);
-  const usage = await selectUsageShares(db, runId, period);
-  const unmatched = await selectUnmatchedInvoiceAmounts(db, runId, period);
+  const usage = await selectUsageShares(db, runId, period, policy);
+  const unmatched = await selectUnmatchedInvoiceAmounts(db, runId, period, policy);
   const adjustments = await selectInvoiceAdjustments(db, period);
   const owners = await selectTeamOwners(db);
   const keysWithoutOwner = await selectKeysWithoutOwner(db, runId);

@@ -34,6 +34,29 @@ export const policySchema = z
     tax_and_fees: z.enum(['proportional', 'central']).default('proportional'),
     /** the difference invoice − priced ledger in each cell: carried by the cell's owners, or kept central */
     residual_variance: z.enum(['proportional', 'central']).default('proportional'),
+    /**
+     * Whether the allocation follows what each cause found (issue "Allocation follows the
+     * evidence"). owner: the cause's dollars go to the owners of the records it names; bucket:
+     * they are left where the logged cells put them (billed cells without records fall to the
+     * bucket as unmatched_invoice).
+     */
+    causes: z
+      .object({
+        /** billed in another tier than logged: the owners of the records billed as batch */
+        batch_tier: z.enum(['owner', 'bucket']).default('owner'),
+        /** billed in another cache category than logged: the owners of the mis-logged writes */
+        cache_pricing: z.enum(['owner', 'bucket']).default('owner'),
+        /** billed as the requested model after a fallback: the owner whose request fell back */
+        fallback_drift: z.enum(['owner', 'bucket']).default('owner'),
+        /** billed under another model name: the owners of that model's records */
+        model_alias: z.enum(['owner', 'bucket']).default('owner'),
+        /** usage of partial streams billed but not logged: the owners of the partial streams */
+        streaming_partial: z.enum(['owner', 'bucket']).default('owner'),
+        /** failed attempts: unbilled_free charges nothing for those the provider did not bill; pro_rata weighs every attempt */
+        retry_billing: z.enum(['unbilled_free', 'pro_rata']).default('unbilled_free'),
+      })
+      .strict()
+      .prefault({}),
     chargeback: z
       .object({
         /** false keeps every team in showback whatever its numbers */

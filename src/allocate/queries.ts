@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { periodDays, type Period } from '../period.ts';
 import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
+import type { AllocationPolicy } from './policy.ts';
 
 type Db = Kysely<Database>;
 
@@ -34,8 +35,23 @@ const periodLines = (period: Period) => {
  *   of their usage goes to their owners instead of to the priced records beside them.
  */
 const MATCH_TOLERANCE = '0.02'; // an owner group within 2% of the shifted quantity is the one that moved
-const SHIFT_CAUSES = sql.raw(`('batch_tier', 'cache_pricing', 'fallback_drift', 'model_alias')`);
-const basisCube = (runId: string) => sql`
+const SHIFT_CAUSES = ['batch_tier', 'cache_pricing', 'fallback_drift', 'model_alias'] as const;
+
+/** Which causes the basis follows, from the policy's `causes` option (all of them by default). */
+function followed(policy: AllocationPolicy) {
+  const shifts = SHIFT_CAUSES.filter((c) => policy.causes[c] === 'owner');
+  // `in ()` is not SQL: an empty list becomes a value no cause has
+  const list = sql.join((shifts.length ? shifts : ['-']).map((c) => sql.lit(c)));
+  return {
+    shifts: sql`(${list})`,
+    partialToOwners: policy.causes.streaming_partial === 'owner',
+    unbilledFree: policy.causes.retry_billing === 'unbilled_free',
+  };
+}
+
+const basisCube = (runId: string, policy: AllocationPolicy) => {
+  const follow = followed(policy);
+  return sql`
     cube_raw as (
       select provider, model, token_category, service_tier, day, team, cost_center, service, workflow,
              requested_model, (is_retry or status = 'error') as retry, status = 'error' as failed, status = 'partial' as partial,
@@ -48,7 +64,7 @@ const basisCube = (runId: string) => sql`
       select provider, model, token_category, service_tier, day, cause, sum(amount) as amount, sum(coalesce(quantity, 0)) as quantity
       from run_variance_cell_cause
       where run_id = ${runId}::bigint and effect = 'volume'
-        and (cause in ${SHIFT_CAUSES} or cause in ('retry_billing', 'streaming_partial'))
+        and (cause in ${follow.shifts} or cause in ('retry_billing', 'streaming_partial'))
       group by 1, 2, 3, 4, 5, 6
     ),
     shifts as (
@@ -60,7 +76,7 @@ const basisCube = (runId: string) => sql`
        and ((s.cause = 'batch_tier' and d.model = s.model and d.token_category = s.token_category and d.service_tier <> s.service_tier)
          or (s.cause = 'cache_pricing' and d.model = s.model and d.service_tier = s.service_tier and d.token_category <> s.token_category)
          or (s.cause in ('fallback_drift', 'model_alias') and d.model <> s.model and d.token_category = s.token_category and d.service_tier = s.service_tier))
-      where s.cause in ${SHIFT_CAUSES} and s.amount > 0 and s.quantity > 0
+      where s.cause in ${follow.shifts} and s.amount > 0 and s.quantity > 0
     ),
     shift_owners as (
       select sh.cause, sh.provider, sh.day, sh.s_model, sh.s_cat, sh.s_tier, sh.d_model, sh.d_cat, sh.d_tier, sh.q,
@@ -127,7 +143,7 @@ const basisCube = (runId: string) => sql`
       select r.provider, r.model, r.token_category, r.service_tier, r.day,
              least(cc.quantity / nullif(sum(r.quantity) filter (where r.failed), 0), 1) as share
       from relocated r
-      join cell_causes cc on cc.cause = 'retry_billing' and (cc.provider, cc.model, cc.token_category, cc.service_tier, cc.day) = (r.provider, r.model, r.token_category, r.service_tier, r.day)
+      join cell_causes cc on cc.cause = 'retry_billing' and ${sql.lit(follow.unbilledFree)} and (cc.provider, cc.model, cc.token_category, cc.service_tier, cc.day) = (r.provider, r.model, r.token_category, r.service_tier, r.day)
       group by r.provider, r.model, r.token_category, r.service_tier, r.day, cc.quantity
     ),
     billed as (
@@ -157,7 +173,7 @@ const basisCube = (runId: string) => sql`
              true as priced, 'streaming_partial'::text as cause, 0::numeric as cost, cc.quantity * o.records / o.all_records as quantity
       from cell_causes cc
       join partial_owners o on (o.provider, o.model, o.service_tier, o.day) = (cc.provider, cc.model, cc.service_tier, cc.day)
-      where cc.cause = 'streaming_partial' and cc.amount > 0 and cc.quantity > 0
+      where cc.cause = 'streaming_partial' and ${sql.lit(follow.partialToOwners)} and cc.amount > 0 and cc.quantity > 0
     ),
     cube as (
       select b.provider, b.model, b.token_category, b.service_tier, b.day, b.team, b.cost_center, b.service, b.workflow, b.retry, b.priced,
@@ -172,6 +188,7 @@ const basisCube = (runId: string) => sql`
       select provider, model, token_category, service_tier, day, sum(cost) as cost, sum(quantity) as quantity, sum(weight) as weight
       from cube group by 1, 2, 3, 4, 5
     )`;
+};
 
 export interface UsageShareRow {
   provider: string;
@@ -197,7 +214,7 @@ export interface UsageShareRow {
  * when nothing in the cell was priced), summed to invoice × owner × service × workflow × model.
  * A cell billed on two invoices (two accounts) is split between them by invoice amount.
  */
-export async function selectUsageShares(db: Db, runId: string, period: Period): Promise<UsageShareRow[]> {
+export async function selectUsageShares(db: Db, runId: string, period: Period, policy: AllocationPolicy): Promise<UsageShareRow[]> {
   // The CTEs below are aggregates the planner cannot size (it expects a handful of rows from
   // each) and, with nested loops allowed, re-aggregates the cube once per invoice cell: 31 s of a
   // 200k-record run on PostgreSQL 15 (bench). Hash joins make it one pass over each input. SET
@@ -206,13 +223,13 @@ export async function selectUsageShares(db: Db, runId: string, period: Period): 
   const { rows: saved } = await sql<{ setting: string }>`select current_setting('enable_nestloop') as setting`.execute(db);
   await sql`select set_config('enable_nestloop', 'off', true)`.execute(db);
   try {
-    return await selectUsageSharesHashed(db, runId, period);
+    return await selectUsageSharesHashed(db, runId, period, policy);
   } finally {
     await sql`select set_config('enable_nestloop', ${saved[0]?.setting ?? 'on'}, true)`.execute(db);
   }
 }
 
-async function selectUsageSharesHashed(db: Db, runId: string, period: Period): Promise<UsageShareRow[]> {
+async function selectUsageSharesHashed(db: Db, runId: string, period: Period, policy: AllocationPolicy): Promise<UsageShareRow[]> {
   const { rows } = await sql<UsageShareRow>`
     with lines as (${periodLines(period)}),
     inv as (
@@ -224,7 +241,7 @@ async function selectUsageSharesHashed(db: Db, runId: string, period: Period): P
       select provider, model, token_category, service_tier, day, sum(amount) as amount, count(*) as invoices
       from inv group by 1, 2, 3, 4, 5
     ),
-    ${basisCube(runId)},
+    ${basisCube(runId, policy)},
     unexplained as (
       select provider, model, token_category, service_tier, day, sum(amount) as amount
       from run_variance_cause
@@ -273,10 +290,10 @@ export interface UnmatchedRow {
 }
 
 /** Usage invoice amounts no ledger record explains: cells with no records, and unmapped lines. */
-export async function selectUnmatchedInvoiceAmounts(db: Db, runId: string, period: Period): Promise<UnmatchedRow[]> {
+export async function selectUnmatchedInvoiceAmounts(db: Db, runId: string, period: Period, policy: AllocationPolicy): Promise<UnmatchedRow[]> {
   const { rows } = await sql<UnmatchedRow>`
     with lines as (${periodLines(period)}),
-    ${basisCube(runId)}
+    ${basisCube(runId, policy)}
     select l.provider, l.invoice_id, l.model, sum(l.amount)::text as amount, 'no_ledger_records' as reason
     from lines l
     left join cell w on w.provider = l.provider and w.model = l.model and w.token_category = l.token_category

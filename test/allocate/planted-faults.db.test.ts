@@ -5,7 +5,7 @@ import { describeEachBackend } from '../support/db.ts';
 import { insertInvoiceLines, insertLedgerRecords, insertRateCard, invoiceLine, ledgerRecord, rateCardLine, type InvoiceLineInput, type LedgerRecordInput } from '../support/builders.ts';
 import { runPeriod } from '../../src/run/run-period.ts';
 import { parsePeriod } from '../../src/period.ts';
-import { defaultPolicy } from '../../src/allocate/policy.ts';
+import { defaultPolicy, parsePolicy } from '../../src/allocate/policy.ts';
 import { parseSettings } from '../../src/settings.ts';
 import { createLogger } from '../../src/log.ts';
 import { Decimal } from '../../src/money.ts';
@@ -163,5 +163,17 @@ describeEachBackend('allocation follows the evidence on a month with planted fau
     // a rerun gives identical numbers
     const again = await runPeriod(store(), { period: parsePeriod('2026-05'), trigger: 'manual', settings: parseSettings({}), policy: defaultPolicy, log });
     assert.equal(again.no_change, true);
+  });
+
+  test('policy causes.batch_tier: bucket leaves the batch dollars to the bucket, exactly the batch lines of the invoice', async () => {
+    // the month of the test above is in the store; the invoice's batch lines are growth's job
+    const month = plantedMonth();
+    const batch = month.invoice.filter((l) => l.service_tier === 'batch').reduce((a, l) => a.plus(l.amount), new Decimal(0));
+    const run = await runPeriod(store(), { period: parsePeriod('2026-05'), trigger: 'manual', settings: parseSettings({}), policy: parsePolicy({ causes: { batch_tier: 'bucket' } }), log });
+    const { rows } = await sql<{ team: string; component: string; amount: string }>`
+      select team, component, sum(amount)::text as amount from run_allocation where run_id = ${run.run_id}::bigint group by 1, 2 order by 1, 2`.execute(store().db);
+    const unmatched = rows.filter((r) => r.component === 'unmatched_invoice');
+    assert.deepEqual(unmatched.map((r) => [r.team, new Decimal(r.amount).toFixed(2)]), [['platform', batch.toFixed(2)]]);
+    // (growth's records then weigh in the standard cells they were logged in: the policy chose not to follow the cause)
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { describeEachBackend } from '../support/db.ts';
-import { insertLedgerRecords, ledgerRecord } from '../support/builders.ts';
+import { insertInvoiceLines, insertLedgerRecords, insertRateCard, invoiceLine, ledgerRecord, rateCardLine } from '../support/builders.ts';
 import { openPostgres, type Store } from '../../src/db/connection.ts';
 import { parseSettings } from '../../src/settings.ts';
 import { defaultPolicy } from '../../src/allocate/policy.ts';
@@ -104,6 +104,10 @@ describeEachBackend('jobs', (store, backend) => {
 
   test('catch-up on start runs the missed month-end close: final run, workbooks, period closed', async () => {
     await sql`insert into job_run (job, scheduled_for, status, finished_at) values ('month-end-close', '2026-05-05T06:00:00Z', 'succeeded', now())`.execute(store().db);
+    // a close needs a complete month (--require-complete): a card, an invoice and owners beside the ledger
+    await insertRateCard(store(), 'jobs-v1', [rateCardLine({ token_category: 'input' }), rateCardLine({ token_category: 'output', unit_price: '10.00' })]);
+    await insertInvoiceLines(store(), [invoiceLine({ charge_date: '2026-05-10', token_category: 'input', quantity: '2000', amount: '0.01' })]);
+    await sql`insert into team_owner (team, cost_center, source) values ('support', 'cc-1', 'test')`.execute(store().db);
     const written: string[] = [];
     const records = await catchUp(jobContext(store(), dir, written), new Date('2026-06-04T09:00:00Z'));
     const close = records.find((r) => r.job === 'month-end-close');
