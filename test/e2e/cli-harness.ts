@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openTestStore, type BackendName } from '../support/db.ts';
+import { openTestStore, seedPgliteDataDir, type BackendName } from '../support/db.ts';
 
 const RECON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/recon.js');
 
@@ -22,6 +22,7 @@ export async function cliTarget(backend: BackendName): Promise<CliTarget> {
   const base: NodeJS.ProcessEnv = { ...process.env, RECON_LOG_FORMAT: 'json', RECON_LOG_LEVEL: 'warn', RECON_DATA_DIR: path.join(dir, 'data') };
   if (backend === 'pglite') {
     delete base.DATABASE_URL;
+    await seedPgliteDataDir(base.RECON_DATA_DIR!);
     return { env: base, dir, cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
   const store = await openTestStore('postgres');
