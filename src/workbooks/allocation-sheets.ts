@@ -98,6 +98,7 @@ export function byTeamSheet(run: WorkbookRun, teams: TeamFigures[]): SheetSpec {
       ...runNotes(run),
       'What each team is charged, by component. Attributable share = part of the charge from tagged, priced, reconciled records.',
       'Mode: chargeback only when the policy gates pass (attributable share, variance share, named key owners); otherwise showback, with the reason.',
+      'Own priced usage = the team\'s own records at card prices, billed or not; What moved it = the difference by cause (README "Charged against own priced usage"); Flag = a difference no cause explains, beyond tolerance.',
     ],
     columns: [
       text('Team', 'team'),
@@ -112,6 +113,10 @@ export function byTeamSheet(run: WorkbookRun, teams: TeamFigures[]): SheetSpec {
       usd('Variance', 'variance'),
       usd('Disputes', 'disputes'),
       usdPrecise('Priced cost', 'priced_cost'),
+      usdPrecise('Own priced usage', 'own_priced_usage'),
+      usdPrecise('Charged − own usage', 'charge_difference'),
+      text('What moved it', 'moved_by', 50),
+      text('Flag', 'bridge_flag', 20),
       pct('Attributable share', 'attributable_share'),
       pct('Variance share', 'variance_share'),
       usd('Untagged exposure', 'untagged_exposure'),

@@ -63,6 +63,13 @@ export function teamSummarySheet(c: DisputeContext, figures: TeamFigures | undef
       f.unexplained_exposure !== null ? `unexplained exposure ${money(f.unexplained_exposure).toFixed(2)} USD` : null,
     ].filter((p): p is string => p !== null);
     if (parts.length > 0) notes.push(`Confidence: ${parts.join('; ')}.`);
+    if (f.own_priced_usage !== null) {
+      notes.push(
+        `Your own records at card prices: ${money(f.own_priced_usage).toFixed(2)} USD; charged − own usage ${money(f.charge_difference ?? '0').toFixed(2)} USD` +
+          (f.moved_by ? ` (${f.moved_by})` : '') + '.' +
+          (f.bridge_flag ? ' No cause explains part of this difference beyond tolerance: it is worth disputing.' : ''),
+      );
+    }
   } else {
     notes.push('This run charged nothing to the team.');
   }

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { Decimal } from '../money.ts';
+import { Decimal, money } from '../money.ts';
+import { describeBridge } from '../allocate/charge-bridge.ts';
 import { periodBounds, periodDays, type Period } from '../period.ts';
 import { withPlannerSettings } from '../db/planner-settings.ts';
 import { canonicalModelSql } from '../pricing/model-names.ts';
@@ -114,6 +115,13 @@ export interface TeamFigures {
   mode_reason: string | null;
   budget: string | null;
   forecast: string | null;
+  own_priced_usage: string | null;
+  /** allocated − own priced usage */
+  charge_difference: string | null;
+  /** what moved the difference, largest first, to the cent (allocate/charge-bridge.ts describeBridge) */
+  moved_by: string | null;
+  /** 'no cause explains it' when the uncaused part is beyond tolerance, else null */
+  bridge_flag: string | null;
 }
 
 /** Per team: the allocation split by component, with the team's confidence and mode. */
@@ -135,11 +143,13 @@ export async function selectTeamFigures(db: Db, runId: string, team?: string): P
            coalesce(a.untagged, 0)::text as untagged, coalesce(a.discounts_credits, 0)::text as discounts_credits,
            coalesce(a.tax_fees, 0)::text as tax_fees, coalesce(a.variance, 0)::text as variance, coalesce(a.disputes, 0)::text as disputes,
            s.priced_cost::text, s.attributable_share::text, s.variance_share::text, s.untagged_exposure::text,
-           s.unexplained_exposure::text, s.mode, s.mode_reason, s.budget::text, s.forecast::text
+           s.unexplained_exposure::text, s.mode, s.mode_reason, s.budget::text, s.forecast::text,
+           s.own_priced_usage::text, (coalesce(a.allocated, 0) - s.own_priced_usage)::text as charge_difference,
+           s.charge_bridge as moved_by, case when s.bridge_flagged then 'no cause explains it' end as bridge_flag
     from a full join s on s.team = a.team
     where (${team ?? null}::text is null or coalesce(a.team, s.team) = ${team ?? null}::text)
     order by 1`.execute(db);
-  return rows;
+  return rows.map((r) => ({ ...r, moved_by: r.moved_by === null ? null : describeBridge({ by: (r.moved_by as unknown as { why: string; amount: string }[]).map((l) => ({ why: l.why, amount: money(l.amount) })) }) || null }));
 }
 
 export interface CostCenterFigures {

@@ -9,6 +9,11 @@ import { defaultPolicy, parsePolicy } from '../../src/allocate/policy.ts';
 import { parseSettings } from '../../src/settings.ts';
 import { createLogger } from '../../src/log.ts';
 import { Decimal } from '../../src/money.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { writeAllocationWorkbook, writeDisputeWorkbook } from '../../src/workbooks/write-workbooks.ts';
 
 // A month with planted faults whose true owner is known by construction, and an invoice written
 // the way the provider billed it:
@@ -159,6 +164,31 @@ describeEachBackend('allocation follows the evidence on a month with planted fau
     // support's charge is its usage: nothing to flag; nobody's difference is left without a cause
     assert.ok(new Decimal(bridgeOf('support').allocated).minus(bridgeOf('support').own_priced_usage).abs().lt('1'));
     assert.deepEqual(summaries.filter((r) => r.bridge_flagged).map((r) => r.team), []);
+
+    // ... and the workbooks show it: By team's columns, and the team's own dispute workbook
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-planted-'));
+    try {
+      const book = await writeAllocationWorkbook(store(), { period: '2026-05', outDir: out });
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.readFile(book.path);
+      const sheet = wb.getWorksheet('By team')!;
+      let header = 0;
+      sheet.eachRow((row, n) => { if (!header && row.getCell(1).value === 'Team') header = n; });
+      const names = (sheet.getRow(header).values as unknown[]).map(String);
+      const col = (name: string) => names.indexOf(name);
+      let growthRow: ExcelJS.Row | undefined;
+      sheet.eachRow((row, n) => { if (n > header && row.getCell(1).value === 'growth') growthRow = row; });
+      assert.ok(Math.abs(Number(growthRow!.getCell(col('Own priced usage')).value) - month.ownPriced.get('growth')!.toNumber()) < 0.000001);
+      assert.match(String(growthRow!.getCell(col('What moved it')).value), /^batch_tier -\d+\.\d\d/);
+      const dispute = await writeDisputeWorkbook(store(), { period: '2026-05', team: 'growth', outDir: out });
+      const dwb = new ExcelJS.Workbook();
+      await dwb.xlsx.readFile(dispute.path);
+      const notes: string[] = [];
+      dwb.getWorksheet('Summary')!.eachRow((row) => notes.push(String(row.getCell(1).value ?? '')));
+      assert.ok(notes.some((n) => n.startsWith(`Your own records at card prices: ${month.ownPriced.get('growth')!.toFixed(2)} USD`)), notes.join('\n'));
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
 
     // a rerun gives identical numbers
     const again = await runPeriod(store(), { period: parsePeriod('2026-05'), trigger: 'manual', settings: parseSettings({}), policy: defaultPolicy, log });
