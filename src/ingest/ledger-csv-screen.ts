@@ -289,6 +289,22 @@ class RecordReader {
     this.quoted = new Uint8Array(width);
     this.kinds = Int8Array.from(columns, (c) => (c === null ? -1 : KIND[c]));
     this.ignored = columns.includes(null);
+    this.outputField = columns.indexOf('output_tokens');
+    this.reasoningField = columns.indexOf('reasoning_output_tokens');
+  }
+
+  /** columns of LEDGER_CHECKS' one cross-field check: reasoning may not exceed output */
+  private readonly outputField: number;
+  private readonly reasoningField: number;
+
+  /** Whether reasoning_output_tokens ≤ output_tokens can be vouched for (a quoted count is left to SQL). */
+  private reasoningWithinOutput(buf: Buffer): boolean {
+    const r = this.reasoningField;
+    if (r < 0 || this.starts[r] === this.ends[r]) return true;
+    const o = this.outputField;
+    if (this.quoted[r] === 1 || (o >= 0 && this.quoted[o] === 1)) return false;
+    const count = (f: number) => (f < 0 || this.starts[f] === this.ends[f] ? 0 : Number(buf.toString('latin1', this.starts[f]!, this.ends[f]!)));
+    return count(r) <= count(o);
   }
 
   /**
@@ -500,6 +516,7 @@ class RecordReader {
           break;
       }
     }
+    if (!this.reasoningWithinOutput(buf)) return result;
     result.ok = true;
     result.verbatim = verbatim;
     return result;

@@ -92,6 +92,12 @@ export const LEDGER_CHECKS: readonly Check[] = [
   COUNT('cache_write_5m_input_tokens'),
   COUNT('cache_write_1h_input_tokens'),
   COUNT('reasoning_output_tokens'),
+  {
+    // output counts all output, reasoning included: more reasoning than output would price a negative visible part
+    field: 'reasoning_output_tokens',
+    bad: `coalesce(nullif(reasoning_output_tokens, '')::numeric, 0) > coalesce(nullif(output_tokens, '')::numeric, 0)`,
+    reason: 'reasoning_output_tokens exceeds output_tokens, which counts all output (reasoning included): write output_tokens as visible + reasoning',
+  },
   { field: 'attempt', bad: DIGITS('attempt', 9), reason: 'attempt must be a whole number (1 = first attempt)' },
   { field: 'service_tier', bad: `lower(service_tier) not in ('standard', 'batch', 'flex', 'priority')`, reason: 'service_tier must be standard, batch, flex or priority' },
   { field: 'status', bad: `lower(status) not in ('ok', 'error', 'partial')`, reason: 'status must be ok, error or partial' },
