@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { defaultPolicy } from '../../src/allocate/policy.ts';
 import { openPglite, type Store } from '../../src/db/connection.ts';
+import { migrate } from '../../src/db/migrate.ts';
 import { LEDGER_COLUMNS } from '../../src/ingest/format.ts';
 import { ingestFile } from '../../src/ingest/loader.ts';
 import { createLogger } from '../../src/log.ts';
@@ -71,6 +72,25 @@ describe(`the truth month on a Citus cluster gives the single-node results [citu
     await citus?.close();
     await single?.close();
     if (!process.env.KEEP) fs.rmSync(dir, { recursive: true, force: true }); else console.log('kept', dir);
+  });
+
+  test('migrating places the tables (docs/scaling.md), and migrating again changes nothing', async () => {
+    const placed = async () => (await sql<{ table_name: string; citus_table_type: string; distribution_column: string }>`
+      select table_name::text, citus_table_type, distribution_column from citus_tables order by 1`.execute(citus.db)).rows;
+    const before = await placed();
+    assert.deepEqual(
+      before.filter((t) => !t.table_name.startsWith('ledger_record_')),
+      [
+        { table_name: 'gateway_key_owner', citus_table_type: 'reference', distribution_column: '<none>' },
+        { table_name: 'ledger_record', citus_table_type: 'distributed', distribution_column: 'request_id' },
+        { table_name: 'model_alias', citus_table_type: 'reference', distribution_column: '<none>' },
+        { table_name: 'team_owner', citus_table_type: 'reference', distribution_column: '<none>' },
+      ],
+    );
+    // the month's partition, created by the ingest, is sharded like its parent
+    assert.ok(before.some((t) => t.table_name === 'ledger_record_2026_05' && t.distribution_column === 'request_id'), JSON.stringify(before));
+    assert.deepEqual(await migrate(citus), []);
+    assert.deepEqual(await placed(), before);
   });
 
   test('the same results hash, causes and allocation as on one node', async () => {
