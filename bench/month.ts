@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { benchCitus } from './citus.ts';
 import { BenchUsageError, USAGE, parseBenchArgs, type BenchOptions } from './lib/args.ts';
 import { gatewayKeysCsv, ownersCsv, plantedWithout, rateCardCsv } from './lib/inputs.ts';
 import { writeLedgerFiles } from './lib/ledger-file.ts';
@@ -252,6 +253,8 @@ try {
   const options = parseBenchArgs(process.argv.slice(2), { resultsDir: path.join(ROOT, 'bench', 'results') });
   if (options.help) {
     process.stdout.write(USAGE);
+  } else if (options.citus) {
+    await benchCitus(options, RECON, ROOT);
   } else {
     await main(options);
   }

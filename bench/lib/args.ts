@@ -15,10 +15,12 @@ export interface BenchOptions {
   stageTimeout: number;
   /** planted variance causes to leave out */
   without: CauseName[];
+  /** the same month on the Citus cluster of RECON_CITUS_URL and on DATABASE_URL (bench/citus.ts) */
+  citus: boolean;
 }
 
 export const USAGE = `npm run bench [-- --requests N] [--period YYYY-MM] [--seed S] [--work-dir DIR] [--results-dir DIR]
-                [--stage-timeout S] [--without CAUSES] [--keep]
+                [--stage-timeout S] [--without CAUSES] [--keep] [--citus]
 
 Generates a month of N gateway requests (default 10,000,000) with matching provider invoices,
 a rate card and owners, then runs recon stage by stage against PostgreSQL (DATABASE_URL; the
@@ -36,12 +38,15 @@ Writes the figures to bench/results/YYYY-MM-DD-N<requests>.json.
                     traffic billed as batch, failed retries not billed, a provider credit)
   --stage-timeout S stop a recon process still running after S seconds and report it (default 600)
   --keep            keep the database and the files for a look afterwards
+  --citus           run the month on the Citus cluster of RECON_CITUS_URL (../shared/citus/setup.sh
+                    start prints it) and on DATABASE_URL, side by side: seconds per stage and the
+                    rows each node read and wrote; writes bench/results/...-citus.json
 `;
 
 export class BenchUsageError extends Error {}
 
 export function parseBenchArgs(argv: string[], defaults: { resultsDir: string }): BenchOptions {
-  const options: BenchOptions = { requests: 10_000_000, period: '2026-05', seed: 20260501, keep: false, workDir: undefined, resultsDir: defaults.resultsDir, help: false, without: [], stageTimeout: 600 };
+  const options: BenchOptions = { requests: 10_000_000, period: '2026-05', seed: 20260501, keep: false, workDir: undefined, resultsDir: defaults.resultsDir, help: false, without: [], stageTimeout: 600, citus: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -90,6 +95,9 @@ export function parseBenchArgs(argv: string[], defaults: { resultsDir: string })
       }
       case '--keep':
         options.keep = true;
+        break;
+      case '--citus':
+        options.citus = true;
         break;
       case '--help':
       case '-h':

@@ -68,6 +68,9 @@ export async function migrate(store: Store): Promise<string[]> {
         }
         applied.push(migration.name);
       }
+      // On a Citus coordinator the tables are placed once the schema is complete (0901,
+      // docs/scaling.md); plain PostgreSQL and PGlite never have the extension, so never get here.
+      if ((await run(`select 1 from pg_extension where extname = 'citus'`)).length > 0) await exec('select recon_distribute()');
     } finally {
       await run(`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
     }

@@ -265,8 +265,10 @@ export async function selectRunInputs(db: Db, period: Period): Promise<RawRunInp
     where f.kind in ('ledger', 'invoice', 'usage')
       and (
         (f.first_day is not null and f.first_day <= ${last}::date and coalesce(f.last_day, f.first_day) >= ${first}::date)
-        or (f.first_day is null and f.kind = 'ledger' and exists (
-              select 1 from ledger_record l where l.ingested_file_id = f.id and l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz))
+        -- uncorrelated (a hashed subplan, evaluated only when a row gets this far): Citus cannot
+        -- run a subquery correlated with a reference table on its distributed ledger
+        or (f.first_day is null and f.kind = 'ledger' and f.id in (
+              select l.ingested_file_id from ledger_record l where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz))
         or (f.first_day is null and f.kind = 'invoice' and exists (
               select 1 from invoice_line i where i.ingested_file_id = f.id and i.charge_date between ${first}::date and ${last}::date))
         or (f.first_day is null and f.kind = 'usage' and exists (
