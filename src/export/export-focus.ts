@@ -3,33 +3,63 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../command-context.ts';
 import type { Store } from '../db/connection.ts';
+import { Decimal } from '../money.ts';
 import { isPeriod, type Period } from '../period.ts';
-import { allocateLines, focusCsv, focusRows, type FocusRow } from './focus.ts';
-import { selectExportRun, selectOriginLines, selectOwnerCharges } from './queries.ts';
+import { correctionRows, type KeyedRow } from './corrections.ts';
+import { allocateLines, focusCsv, focusRows, ownerKey, type FocusRow } from './focus.ts';
+import { insertExport, selectExportedRows, selectExportRun, selectLastExportRun, selectOriginLines, selectOwnerCharges } from './queries.ts';
 
 export interface FocusExport {
   run_id: string;
   period: string;
+  /** everything exported for the period so far, in order: history first, then this export's new rows */
   rows: FocusRow[];
   origin_charges: number;
+  /** rows this export added: all of them on a first export, Correction rows on a rerun's, none when the run was exported already */
+  added: number;
+  corrections: number;
 }
 
-/** Load the run's invoice lines and allocation, compute the FOCUS rows. */
-export async function buildFocusExport(store: Store, input: { period: string; runId?: string }): Promise<FocusExport> {
+/**
+ * Load the run's invoice lines and allocation, compute its FOCUS rows, compare with what was
+ * exported for the period before, record what this export adds (one transaction).
+ */
+export async function exportFocus(store: Store, input: { period: string; runId?: string }): Promise<FocusExport> {
   if (!isPeriod(input.period)) throw new UserError(`--period must be YYYY-MM (got "${input.period}")`, 'e.g. --period 2026-05');
   const period = input.period as Period;
-  const run = await selectExportRun(store.db, period, input.runId);
-  if (!run) {
-    throw new UserError(
-      input.runId ? `run ${input.runId} is not a run of ${period}` : `${period} has no succeeded run to export`,
-      input.runId ? '`recon run list --period P` lists the runs of a period' : `run \`recon run --period ${period}\` first`,
-    );
-  }
-  if (run.status !== 'succeeded') throw new UserError(`run ${run.id} ${run.status}; only a succeeded run has an allocation to export`, 'pick a succeeded run with --run');
-  const [lines, charges] = await Promise.all([selectOriginLines(store.db, period), selectOwnerCharges(store.db, run.id)]);
-  const parts = allocateLines(lines, charges);
-  const rows = focusRows(parts, { runId: run.id, period, inputsHash: run.inputs_hash, policyId: `recon-policy:${run.policy_version ?? 'default-1'}` });
-  return { run_id: run.id, period, rows, origin_charges: lines.length };
+  return store.db.transaction().execute(async (tx) => {
+    const run = await selectExportRun(tx, period, input.runId);
+    if (!run) {
+      throw new UserError(
+        input.runId ? `run ${input.runId} is not a run of ${period}` : `${period} has no succeeded run to export`,
+        input.runId ? '`recon run list --period P` lists the runs of a period' : `run \`recon run --period ${period}\` first`,
+      );
+    }
+    if (run.status !== 'succeeded') throw new UserError(`run ${run.id} ${run.status}; only a succeeded run has an allocation to export`, 'pick a succeeded run with --run');
+    const [lines, charges, exported, lastRun] = await Promise.all([
+      selectOriginLines(tx, period),
+      selectOwnerCharges(tx, run.id),
+      selectExportedRows(tx, period),
+      selectLastExportRun(tx, period),
+    ]);
+    const facts = { runId: run.id, period, inputsHash: run.inputs_hash, policyId: `recon-policy:${run.policy_version ?? 'default-1'}` };
+    const parts = allocateLines(lines, charges);
+    const rows = focusRows(parts, facts);
+    const current: KeyedRow[] = parts.map((p, i) => ({ origin: p.line.id, ownerKey: ownerKey(p), billed: p.billed, ratio: p.ratio, row: rows[i]! }));
+    const prior: KeyedRow[] = exported.map((e) => ({ origin: e.origin_charge_id, ownerKey: e.owner_key, billed: new Decimal(e.billed_cost), ratio: new Decimal(e.ratio), row: e.row }));
+    const added = lastRun === run.id ? [] : prior.length === 0 ? current : correctionRows(prior, current, facts);
+    if (added.length > 0 || lastRun === undefined) {
+      await insertExport(tx, period, run.id, added.map((r) => ({ origin_charge_id: r.origin, owner_key: r.ownerKey, billed_cost: r.billed.toFixed(), ratio: r.ratio.toFixed(), row: r.row })));
+    }
+    return {
+      run_id: run.id,
+      period,
+      rows: [...prior, ...added].map((r) => r.row),
+      origin_charges: lines.length,
+      added: added.length,
+      corrections: added.filter((r) => r.row.ChargeClass === 'Correction').length,
+    };
+  });
 }
 
 /** Writes the export as CSV; returns where and its hash. */

@@ -231,6 +231,12 @@ function rescale(amounts: Decimal[], keys: string[], target: Decimal, dp: number
 
 const UNIT: Readonly<Record<string, string>> = { request: 'Requests' };
 
+/** The owner an allocated part went to, as the export log keys it ('|'-joined: jsonb and text columns refuse NUL). */
+export function ownerKey(p: AllocatedPart): string {
+  const o = p.owner;
+  return o ? [o.team, o.cost_center ?? '', o.service ?? '', o.workflow ?? '', o.component, o.cause ?? ''].join('|') : '(unallocated)';
+}
+
 /** FOCUS rows for the allocated parts of one run. `chargeClass` 'Correction' marks rerun corrections. */
 export function focusRows(parts: readonly AllocatedPart[], run: RunFacts, chargeClass: 'Correction' | null = null): FocusRow[] {
   const { start, end } = periodBounds(run.period);

@@ -40,3 +40,43 @@ export async function selectOwnerCharges(db: Db, runId: string): Promise<OwnerCh
     order by provider, invoice_id, team, component`.execute(db);
   return rows;
 }
+
+// focus_export, focus_export_row: owned here.
+
+export interface ExportedRow {
+  export_id: string;
+  run_id: string;
+  origin_charge_id: string;
+  owner_key: string;
+  billed_cost: string;
+  ratio: string;
+  row: Record<string, string | null>;
+}
+
+/** Every row exported for the period so far, in export order. */
+export async function selectExportedRows(db: Db, period: string): Promise<ExportedRow[]> {
+  const { rows } = await sql<ExportedRow>`
+    select r.export_id::text, e.run_id::text, r.origin_charge_id::text, r.owner_key, r.billed_cost::text, r.ratio::text, r.row
+    from focus_export_row r join focus_export e on e.id = r.export_id
+    where e.period = ${period} order by r.export_id, r.seq`.execute(db);
+  return rows;
+}
+
+export async function selectLastExportRun(db: Db, period: string): Promise<string | undefined> {
+  const { rows } = await sql<{ run_id: string }>`select run_id::text from focus_export where period = ${period} order by id desc limit 1`.execute(db);
+  return rows[0]?.run_id;
+}
+
+export async function insertExport(db: Db, period: string, runId: string, rows: { origin_charge_id: string; owner_key: string; billed_cost: string; ratio: string; row: Record<string, string | null> }[]): Promise<string> {
+  const { rows: made } = await sql<{ id: string }>`
+    insert into focus_export (period, run_id, rows) values (${period}, ${runId}::bigint, ${rows.length}) returning id::text`.execute(db);
+  const id = made[0]!.id;
+  for (let i = 0; i < rows.length; i += 2000) {
+    const payload = JSON.stringify(rows.slice(i, i + 2000).map((r, k) => ({ ...r, seq: i + k })));
+    await sql`
+      insert into focus_export_row (export_id, origin_charge_id, owner_key, billed_cost, ratio, row, seq)
+      select ${id}::bigint, v.origin_charge_id::bigint, v.owner_key, v.billed_cost::numeric, v.ratio::numeric, v.row, v.seq
+      from jsonb_to_recordset(${payload}::jsonb) as v(origin_charge_id text, owner_key text, billed_cost text, ratio text, row jsonb, seq integer)`.execute(db);
+  }
+  return id;
+}

@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
+import { sql } from 'kysely';
 import { Decimal } from 'decimal.js';
-import { buildFocusExport, writeFocusCsv } from '../../src/export/export-focus.ts';
+import { exportFocus, writeFocusCsv } from '../../src/export/export-focus.ts';
 import { describeEachBackend } from '../support/db.ts';
 import { insertWorkbookMonth } from '../workbooks/run-fixture.ts';
 import { allocatedRatioText, validateFocus, type Row } from './focus-rules.ts';
@@ -25,7 +26,7 @@ function readCsv(file: string): { header: string[]; rows: Row[] } {
 describeEachBackend('FOCUS 1.3 export of a run', (store) => {
   test('the CSV passes the FOCUS 1.3 column rules, adds back to each invoice line and to each owner', async () => {
     const month = await insertWorkbookMonth(store());
-    const result = await buildFocusExport(store(), { period: '2026-05' });
+    const result = await exportFocus(store(), { period: '2026-05' });
     assert.equal(result.run_id, month.runId);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'focus-')), 'focus.csv');
     writeFocusCsv(result, file);
@@ -108,5 +109,52 @@ describeEachBackend('FOCUS 1.3 export of a run', (store) => {
     assert.ok(validateFocus(header.filter((h) => h !== 'BilledCost'), rows).includes('BilledCost: MUST be present in a Cost and Usage FOCUS dataset'));
 
     assert.deepEqual(JSON.parse(sales.AllocatedTags!), { 'recon/team': 'sales', 'recon/cost_center': 'cc-sales', 'recon/service': "+cmd|' /C calc'!A0", 'recon/workflow': 'proposal' });
+  });
+
+  test('a rerun that moves 0.10 from sales to support exports Correction rows after the history, which stays as it was', async () => {
+    const first = await exportFocus(store(), { period: '2026-05' });
+    assert.equal(first.added, 0, 'the same run exported again adds nothing');
+    const { rows: made } = await sql<{ id: string }>`
+      insert into run (period, trigger, status, started_at, finished_at, inputs_hash, policy)
+      values ('2026-05', 'rerun', 'succeeded', now(), now(), 'in-hash-2', '{"version":"default-2"}'::jsonb) returning id::text`.execute(store().db);
+    const rerun = made[0]!.id;
+    await sql`
+      insert into run_allocation (run_id, provider, invoice_id, team, cost_center, service, workflow, model, component, basis, amount, rule, cause)
+      select ${rerun}::bigint, provider, invoice_id, team, cost_center, service, workflow, model, component, basis,
+             amount + case when team = 'support' and component = 'usage' then 0.10 when team = 'sales' and component = 'usage' then -0.10 else 0 end,
+             rule, cause
+      from run_allocation where run_id = ${first.run_id}::bigint`.execute(store().db);
+
+    const second = await exportFocus(store(), { period: '2026-05' });
+    assert.equal(second.run_id, rerun);
+    assert.ok(second.corrections > 0);
+    assert.equal(second.corrections, second.added);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'focus-')), 'focus.csv');
+    writeFocusCsv(second, file);
+    const { header, rows } = readCsv(file);
+    assert.deepEqual(validateFocus(header, rows), []);
+    // history first, verbatim
+    assert.deepEqual(rows.slice(0, first.rows.length), first.rows.map((r) => Object.fromEntries(header.map((h) => [h, r[h] === '' ? null : (r[h] ?? null)]))));
+    const corrections = rows.slice(first.rows.length);
+    assert.ok(corrections.every((r) => r.ChargeClass === 'Correction' && r.x_RunId === rerun && r.x_InputsHash === 'in-hash-2'));
+    assert.ok(corrections.every((r) => r.x_Component === 'usage' && ['sales', 'support'].includes(r.AllocatedResourceId!)), 'only the moved owners are corrected');
+    // the corrections net to zero per origin charge: +0.10 support, -0.10 sales in all
+    const net = (team: string) => corrections.filter((r) => r.AllocatedResourceId === team).reduce((s, r) => s.plus(r.BilledCost!), new Decimal(0)).toFixed(2);
+    assert.equal(net('support'), '0.10');
+    assert.equal(net('sales'), '-0.10');
+    const byOrigin = new Map<string, { billed: Decimal; ratio: Decimal; origin: string }>();
+    for (const r of rows) {
+      const o = byOrigin.get(r.x_OriginChargeId!) ?? { billed: new Decimal(0), ratio: new Decimal(0), origin: r.x_OriginBilledCost! };
+      o.billed = o.billed.plus(r.BilledCost!);
+      for (const ratio of allocatedRatioText(r.AllocatedMethodDetails!)) o.ratio = o.ratio.plus(ratio);
+      byOrigin.set(r.x_OriginChargeId!, o);
+    }
+    for (const o of byOrigin.values()) {
+      assert.equal(o.billed.toFixed(2), o.origin);
+      assert.equal(o.ratio.toFixed(), '1');
+    }
+    const third = await exportFocus(store(), { period: '2026-05' });
+    assert.equal(third.added, 0);
+    assert.equal(third.rows.length, rows.length);
   });
 });
