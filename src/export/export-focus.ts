@@ -71,3 +71,8 @@ export function writeFocusCsv(result: FocusExport, file: string): { path: string
   fs.renameSync(tmp, file);
   return { path: path.resolve(file), sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) };
 }
+
+/** The period's FOCUS CSV as of `runId` (recording what it adds, as `recon export focus` does): for the HTTP service. */
+export async function focusCsvOfRun(store: Store, period: string, runId: string): Promise<string> {
+  return focusCsv((await exportFocus(store, { period, runId })).rows);
+}
