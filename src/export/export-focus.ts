@@ -6,6 +6,7 @@ import type { Store } from '../db/connection.ts';
 import { Decimal } from '../money.ts';
 import { isPeriod, type Period } from '../period.ts';
 import { correctionRows, type KeyedRow } from './corrections.ts';
+import { focusParquet } from './focus-parquet.ts';
 import { allocateLines, focusCsv, focusRows, ownerKey, type FocusRow } from './focus.ts';
 import { insertExport, selectExportedRows, selectExportRun, selectLastExportRun, selectOriginLines, selectOwnerCharges } from './queries.ts';
 
@@ -75,4 +76,14 @@ export function writeFocusCsv(result: FocusExport, file: string): { path: string
 /** The period's FOCUS CSV as of `runId` (recording what it adds, as `recon export focus` does): for the HTTP service. */
 export async function focusCsvOfRun(store: Store, period: string, runId: string): Promise<string> {
   return focusCsv((await exportFocus(store, { period, runId })).rows);
+}
+
+/** Writes the export as Parquet; returns where and its hash. */
+export function writeFocusParquet(result: FocusExport, file: string): { path: string; sha256: string; bytes: number } {
+  const bytes = Buffer.from(focusParquet(result.rows));
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, bytes);
+  fs.renameSync(tmp, file);
+  return { path: path.resolve(file), sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
 }

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { sql } from 'kysely';
 import { Decimal } from 'decimal.js';
-import { exportFocus, writeFocusCsv } from '../../src/export/export-focus.ts';
+import { parquetReadObjects } from 'hyparquet';
+import { exportFocus, writeFocusCsv, writeFocusParquet } from '../../src/export/export-focus.ts';
 import { describeEachBackend } from '../support/db.ts';
 import { insertWorkbookMonth } from '../workbooks/run-fixture.ts';
 import { allocatedRatioText, validateFocus, type Row } from './focus-rules.ts';
@@ -107,6 +108,18 @@ describeEachBackend('FOCUS 1.3 export of a run', (store) => {
     assert.ok(problems.some((p) => p.includes('"UsageUnit" MUST be included')), problems.join('\n'));
     assert.ok(problems.some((p) => p.includes('ConsumedQuantity: MUST NOT be null')), problems.join('\n'));
     assert.ok(validateFocus(header.filter((h) => h !== 'BilledCost'), rows).includes('BilledCost: MUST be present in a Cost and Usage FOCUS dataset'));
+
+    // the same rows as Parquet, read back with hyparquet: costs are DECIMAL(18,2) and add back per origin
+    const pq = file.replace(/\.csv$/, '.parquet');
+    writeFocusParquet(result, pq);
+    const buf = fs.readFileSync(pq);
+    const objects = (await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer })) as Record<string, unknown>[];
+    assert.equal(objects.length, rows.length);
+    const pqCents = new Map<string, number>();
+    for (const o of objects) pqCents.set(String(o.x_OriginChargeId), (pqCents.get(String(o.x_OriginChargeId)) ?? 0) + Math.round(Number(o.BilledCost) * 100));
+    for (const [id, o] of origins) assert.equal(pqCents.get(id), Math.round(Number(o.origin) * 100), `parquet line ${id} adds back`);
+    assert.equal((objects[0]!.ChargePeriodStart as Date).toISOString(), '2026-05-10T00:00:00.000Z');
+    assert.equal(objects.find((o) => o.x_OriginBilledCost !== undefined && Number(o.x_OriginBilledCost) === -0.5 && o.AllocatedResourceId === 'sales')?.BilledCost, -0.31);
 
     assert.deepEqual(JSON.parse(sales.AllocatedTags!), { 'recon/team': 'sales', 'recon/cost_center': 'cc-sales', 'recon/service': "+cmd|' /C calc'!A0", 'recon/workflow': 'proposal' });
   });
