@@ -73,9 +73,10 @@ export function writeFocusCsv(result: FocusExport, file: string): { path: string
   return { path: path.resolve(file), sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) };
 }
 
-/** The period's FOCUS CSV as of `runId` (recording what it adds, as `recon export focus` does): for the HTTP service. */
-export async function focusCsvOfRun(store: Store, period: string, runId: string): Promise<string> {
-  return focusCsv((await exportFocus(store, { period, runId })).rows);
+/** The period's FOCUS file as of `runId` (recording what it adds, as `recon export focus` does): for the HTTP service. */
+export async function focusFileOfRun(store: Store, period: string, runId: string, format: 'csv' | 'parquet'): Promise<Buffer> {
+  const rows = (await exportFocus(store, { period, runId })).rows;
+  return format === 'csv' ? Buffer.from(focusCsv(rows)) : Buffer.from(focusParquet(rows));
 }
 
 /** Writes the export as Parquet; returns where and its hash. */

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
+import { parquetReadObjects } from 'hyparquet';
 import { defaultPolicy } from '../../src/allocate/policy.ts';
 import { createLogger } from '../../src/log.ts';
 import { parseTokens } from '../../src/serve/auth.ts';
@@ -36,5 +37,10 @@ describeEachBackend('GET /periods/P/focus.csv', (store) => {
     const rows = records.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] === '' ? null : r[i]!])));
     assert.deepEqual(validateFocus(header, rows), []);
     assert.equal(rows.reduce((s, r) => s + Math.round(Number(r.BilledCost) * 100), 0), 926, 'the invoice, $9.26, in cents');
+    const pq = await fetch(`${server.url}/periods/2026-05/focus.parquet`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    assert.equal(pq.status, 200);
+    const objects = (await parquetReadObjects({ file: await pq.arrayBuffer() })) as Record<string, unknown>[];
+    assert.equal(objects.length, rows.length);
+    assert.equal(objects.reduce((s, o) => s + Math.round(Number(o.BilledCost) * 100), 0), 926);
   });
 });
