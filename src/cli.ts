@@ -11,6 +11,7 @@ import { registerWorkbooksCommands } from './workbooks/commands.ts';
 import { registerAuditCommands } from './audit/commands.ts';
 import { registerServeCommands } from './serve/commands.ts';
 import { registerDemoCommands } from './demo/commands.ts';
+import { registerExportCommands } from './export/commands.ts';
 
 export function buildProgram(context = createCommandContext()): Command {
   const program = new Command('recon')
@@ -41,6 +42,7 @@ export function buildProgram(context = createCommandContext()): Command {
     registerAuditCommands,
     registerServeCommands,
     registerDemoCommands,
+    registerExportCommands,
   ]) {
     register(program, context);
   }

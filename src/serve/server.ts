@@ -11,6 +11,7 @@ import type { AllocationPolicy } from '../allocate/policy.ts';
 import { runPeriod, reapDeadRuns, type Reconcile } from '../run/run-period.ts';
 import { selectCurrentRun, selectPeriod, selectPeriods, selectRuns } from '../run/queries.ts';
 import { authenticate, presentedToken, type ApiToken } from './auth.ts';
+import { focusFileOfRun } from '../export/export-focus.ts';
 import { renderIndexPage } from './page.ts';
 import { selectIntactIssuedFile, selectRunTeams, writeAllocationFile, writeDisputeFile } from './workbook-files.ts';
 
@@ -182,6 +183,16 @@ export function createHandler(deps: ServeDeps): (req: http.IncomingMessage, res:
       const run = await currentRunOr404(store, period);
       const file = (await selectIntactIssuedFile(store, run.id, 'allocation', null)) ?? (await writeAllocationFile(store, { period, runId: run.id, outDir: deps.outDir })).path;
       await sendFile(res, file, `allocation-${period}.xlsx`);
+      return;
+    }
+
+    // FOCUS 1.3 export beside the workbooks, same auth (src/export; issue #20)
+    if (parts.length === 3 && (parts[2] === 'focus.csv' || parts[2] === 'focus.parquet') && method === 'GET') {
+      const run = await currentRunOr404(store, period);
+      const format = parts[2] === 'focus.csv' ? 'csv' : 'parquet';
+      const body = await focusFileOfRun(store, period, run.id, format);
+      res.writeHead(200, { 'Content-Type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.apache.parquet', 'Content-Length': body.length, 'Content-Disposition': `attachment; filename="focus-${period}.${format}"`, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+      res.end(body);
       return;
     }
 

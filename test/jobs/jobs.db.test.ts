@@ -114,6 +114,7 @@ describeEachBackend('jobs', (store, backend) => {
     assert.equal(close?.status, 'succeeded', close?.error ?? '');
     assert.equal(close?.counts.period, '2026-05');
     assert.deepEqual(written, [`2026-05:${close?.run_id}`]);
+    assert.ok(fs.existsSync(String(close?.counts.focus_export)), 'the month-end job writes the FOCUS export');
     const period = await selectPeriod(store().db, parsePeriod('2026-05'));
     assert.equal(period?.status, 'closed');
     assert.equal(period?.closed_by_run, close?.run_id);

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../command-context.ts';
+import type { Store } from '../db/connection.ts';
+import { Decimal } from '../money.ts';
+import { isPeriod, type Period } from '../period.ts';
+import { correctionRows, type KeyedRow } from './corrections.ts';
+import { focusParquet } from './focus-parquet.ts';
+import { allocateLines, focusCsv, focusRows, ownerKey, type FocusRow } from './focus.ts';
+import { insertExport, selectExportedRows, selectExportRun, selectLastExportRun, selectOriginLines, selectOwnerCharges } from './queries.ts';
+
+export interface FocusExport {
+  run_id: string;
+  period: string;
+  /** everything exported for the period so far, in order: history first, then this export's new rows */
+  rows: FocusRow[];
+  origin_charges: number;
+  /** rows this export added: all of them on a first export, Correction rows on a rerun's, none when the run was exported already */
+  added: number;
+  corrections: number;
+}
+
+/**
+ * Load the run's invoice lines and allocation, compute its FOCUS rows, compare with what was
+ * exported for the period before, record what this export adds (one transaction).
+ */
+export async function exportFocus(store: Store, input: { period: string; runId?: string }): Promise<FocusExport> {
+  if (!isPeriod(input.period)) throw new UserError(`--period must be YYYY-MM (got "${input.period}")`, 'e.g. --period 2026-05');
+  const period = input.period as Period;
+  return store.db.transaction().execute(async (tx) => {
+    const run = await selectExportRun(tx, period, input.runId);
+    if (!run) {
+      throw new UserError(
+        input.runId ? `run ${input.runId} is not a run of ${period}` : `${period} has no succeeded run to export`,
+        input.runId ? '`recon run list --period P` lists the runs of a period' : `run \`recon run --period ${period}\` first`,
+      );
+    }
+    if (run.status !== 'succeeded') throw new UserError(`run ${run.id} ${run.status}; only a succeeded run has an allocation to export`, 'pick a succeeded run with --run');
+    const [lines, charges, exported, lastRun] = await Promise.all([
+      selectOriginLines(tx, period),
+      selectOwnerCharges(tx, run.id),
+      selectExportedRows(tx, period),
+      selectLastExportRun(tx, period),
+    ]);
+    const facts = { runId: run.id, period, inputsHash: run.inputs_hash, policyId: `recon-policy:${run.policy_version ?? 'default-1'}` };
+    const parts = allocateLines(lines, charges);
+    const rows = focusRows(parts, facts);
+    const current: KeyedRow[] = parts.map((p, i) => ({ origin: p.line.id, ownerKey: ownerKey(p), billed: p.billed, ratio: p.ratio, row: rows[i]! }));
+    const prior: KeyedRow[] = exported.map((e) => ({ origin: e.origin_charge_id, ownerKey: e.owner_key, billed: new Decimal(e.billed_cost), ratio: new Decimal(e.ratio), row: e.row }));
+    const added = lastRun === run.id ? [] : prior.length === 0 ? current : correctionRows(prior, current, facts);
+    if (added.length > 0 || lastRun === undefined) {
+      await insertExport(tx, period, run.id, added.map((r) => ({ origin_charge_id: r.origin, owner_key: r.ownerKey, billed_cost: r.billed.toFixed(), ratio: r.ratio.toFixed(), row: r.row })));
+    }
+    return {
+      run_id: run.id,
+      period,
+      rows: [...prior, ...added].map((r) => r.row),
+      origin_charges: lines.length,
+      added: added.length,
+      corrections: added.filter((r) => r.row.ChargeClass === 'Correction').length,
+    };
+  });
+}
+
+/** Writes the export as CSV; returns where and its hash. */
+export function writeFocusCsv(result: FocusExport, file: string): { path: string; sha256: string; bytes: number } {
+  const text = focusCsv(result.rows);
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+  return { path: path.resolve(file), sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) };
+}
+
+/** The period's FOCUS file as of `runId` (recording what it adds, as `recon export focus` does): for the HTTP service. */
+export async function focusFileOfRun(store: Store, period: string, runId: string, format: 'csv' | 'parquet'): Promise<Buffer> {
+  const rows = (await exportFocus(store, { period, runId })).rows;
+  return format === 'csv' ? Buffer.from(focusCsv(rows)) : Buffer.from(focusParquet(rows));
+}
+
+/** Writes the export as Parquet; returns where and its hash. */
+export function writeFocusParquet(result: FocusExport, file: string): { path: string; sha256: string; bytes: number } {
+  const bytes = Buffer.from(focusParquet(result.rows));
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, bytes);
+  fs.renameSync(tmp, file);
+  return { path: path.resolve(file), sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+}
