@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import type { CanonicalInvoiceLine, CanonicalLedgerRow, CanonicalUsageRow, ParsedRow, Reject, SourceFormat } from './format.ts';
 import { LEDGER_COLUMNS } from './format.ts';
 import { csvLine } from './csv-text.ts';
+import { printable, textProblem } from './text-bytes.ts';
 import { headerOf } from './csv-records.ts';
 import { missingLedgerColumns } from './ledger-formats/canonical.ts';
 import { chooseFormat, formatsOf, type IngestKind } from './registry.ts';
@@ -363,10 +364,11 @@ async function stageParsedRows(runner: Runner, stage: string, format: SourceForm
   const rows = parseOrFail(format, stream, source, options);
   async function* csv(): AsyncGenerator<string> {
     let buffer = '';
-    for await (const item of rows) {
+    for await (const parsed of rows) {
+      const item = withTextChecked(parsed);
       if ('reject' in item) {
         const r = item.reject;
-        buffer += csvLine([String(item.line), r.field ?? null, r.value ?? null, r.reason, r.raw ?? null, ...LEDGER_COLUMNS.map(() => null)]);
+        buffer += csvLine([String(item.line), r.field ?? null, printable(r.value) ?? null, r.reason, printable(r.raw) ?? null, ...LEDGER_COLUMNS.map(() => null)]);
       } else {
         const row = item.row as unknown as Record<string, string | null | undefined>;
         buffer += csvLine([String(item.line), null, null, null, null, ...LEDGER_COLUMNS.map((c) => row[c])]);
@@ -379,6 +381,17 @@ async function stageParsedRows(runner: Runner, stage: string, format: SourceForm
     if (buffer) yield buffer;
   }
   await runner.copy((h) => q.copyIntoStage(stage, columns, h), Readable.from(csv()), false);
+}
+
+/** A row with a field PostgreSQL cannot hold as text (a NUL, bytes that are not UTF-8) becomes a reject of that field. */
+function withTextChecked<T>(item: ParsedRow<T>): ParsedRow<T> {
+  if ('reject' in item) return item;
+  for (const [field, value] of Object.entries(item.row as Record<string, unknown>)) {
+    if (typeof value !== 'string') continue;
+    const problem = textProblem(value);
+    if (problem) return { line: item.line, reject: { field, value: printable(value), reason: `${field} ${problem}` } };
+  }
+  return item;
 }
 
 async function* parseOrFail<T>(format: SourceFormat<T>, stream: Readable, source: SourceFile, options: IngestOptions): AsyncGenerator<ParsedRow<T>> {
@@ -410,9 +423,10 @@ async function loadRows(store: Store, runner: Runner, fileId: string, format: So
       rejects = [];
     }
   };
-  for await (const item of parseOrFail(format, stream, source, options)) {
+  for await (const parsed of parseOrFail(format, stream, source, options)) {
+    const item = withTextChecked(parsed);
     read += 1;
-    if ('reject' in item) rejects.push({ line: item.line, ...item.reject });
+    if ('reject' in item) rejects.push({ line: item.line, ...item.reject, value: printable(item.reject.value), raw: printable(item.reject.raw) });
     else rows.push(item);
     if (rows.length >= BATCH || rejects.length >= BATCH) await flush();
   }
