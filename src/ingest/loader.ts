@@ -9,6 +9,7 @@ import { csvLine } from './csv-text.ts';
 import { printable, textProblem } from './text-bytes.ts';
 import { headerOf } from './csv-records.ts';
 import { missingLedgerColumns } from './ledger-formats/canonical.ts';
+import { DamagedJson } from './ledger-formats/json-stream.ts';
 import { chooseFormat, formatsOf, type IngestKind } from './registry.ts';
 import { createRunner, type Runner } from './runner.ts';
 import { hashFile, openSource, readHead, statSource, type SourceFile } from './source.ts';
@@ -117,7 +118,7 @@ export async function ingestFile(store: Store, options: IngestOptions): Promise<
         await runner.exec('rollback').catch(() => undefined);
         const code = (error as { code?: string }).code;
         if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') {
-          throw new UserError(`cannot read ${options.path}: the gzip data is truncated or corrupt (${(error as Error).message}); nothing was stored`, 'copy the complete file again and rerun');
+          throw new UserError(`cannot read ${options.path}: the gzip data is truncated or corrupt (${(error as Error).message}); nothing was stored`, 'copy the complete file again and rerun', 1);
         }
         throw error;
       }
@@ -399,6 +400,9 @@ async function* parseOrFail<T>(format: SourceFormat<T>, stream: Readable, source
     yield* format.parse(stream, { fileName: source.path, skuMappingFile: options.mappingFile });
   } catch (error) {
     if (error instanceof UserError) throw error;
+    if (error instanceof DamagedJson) {
+      throw new UserError(`cannot read ${source.path}: ${error.message}; nothing was stored`, 'copy the complete file again (or fix it) and rerun', 1);
+    }
     throw new UserError(`cannot read ${source.path} as ${format.name}: ${(error as Error).message}`, 'check the file, or pass the right --format');
   }
 }
