@@ -13,7 +13,7 @@ import { DamagedJson } from './ledger-formats/json-stream.ts';
 import { chooseFormat, formatsOf, type IngestKind } from './registry.ts';
 import { createRunner, type Runner } from './runner.ts';
 import { hashFile, openSource, readHead, statSource, type SourceFile } from './source.ts';
-import { loadScreenedLedger, screenableMonth } from './screened-ledger.ts';
+import { applyMonthWindow, loadScreenedLedger, partitionOf, screenableMonth } from './screened-ledger.ts';
 import * as q from './queries.ts';
 import { dayStart, rollUpLedgerFiles } from './ledger-rollup.ts';
 import type { Execute } from '../db/planner-settings.ts';
@@ -31,6 +31,8 @@ export interface IngestOptions {
   log?: Logger;
   /** called as bytes of the file are read (for a progress bar) */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** setting ingest.monthWindow: ledger rows more than this many months from the file's other rows are rejected (default 1) */
+  monthWindow?: number;
   /** load a canonical CSV through the staging table even where the screen could take it (the tests compare the two) */
   staged?: boolean;
 }
@@ -63,6 +65,7 @@ class AlreadyIngested extends Error {
 }
 
 const BATCH = 1000;
+const DEFAULT_MONTH_WINDOW = 1;
 
 /**
  * Ingests one file in one transaction: the same bytes twice change nothing; a kill mid-file
@@ -109,9 +112,9 @@ export async function ingestFile(store: Store, options: IngestOptions): Promise<
         if (options.kind === 'ledger' && result.first_day && result.last_day && result.rows_stored > 0) {
           // Fresh statistics for the months just loaded: without them the run's planner takes a
           // month of millions of rows for an empty table.
-          for (const month of q.monthPartitions(new Date(`${result.first_day}T00:00:00Z`), new Date(`${result.last_day}T00:00:00Z`))) {
-            await runner.exec(`analyze ${month.name}`);
-          }
+          const months = q.monthPartitions(new Date(`${result.first_day}T00:00:00Z`), new Date(`${result.last_day}T00:00:00Z`));
+          const missing = new Set((await runner.query(q.selectMissingPartitions(months.map((m) => m.name)))).map((m) => m.name));
+          for (const month of months) if (!missing.has(month.name)) await runner.exec(`analyze ${month.name}`);
         }
         return result;
       } catch (error) {
@@ -192,7 +195,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
             await replaceOverlaps();
           },
         };
-        const screened = await loadScreenedLedger(runner, stream, month, { id: fileId, path: source.path }, { screened: screenedColumns, staged: columns, extra }, hooks, options.log);
+        const screened = await loadScreenedLedger(runner, stream, month, { id: fileId, path: source.path }, { screened: screenedColumns, staged: columns, extra }, hooks, options.log, options.monthWindow ?? DEFAULT_MONTH_WINDOW);
         if (screened) {
           staged = false;
           scope = { provider: screened.provider, first: screened.first, last: screened.last };
@@ -235,6 +238,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
       options.log?.info('file staged and checked; storing the good rows', { file: source.path });
       await checkNotKnown(runner, store, options.kind, meter.digest());
 
+      const verdict = await applyMonthWindow(runner, stageTable, options.monthWindow ?? DEFAULT_MONTH_WINDOW);
       const [stage] = await runner.query(q.selectStageScope(stageTable));
       const read = Number(stage!.rows_read);
       const provider = stage!.min_provider !== null && stage!.min_provider === stage!.max_provider ? stage!.min_provider : null;
@@ -243,13 +247,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
       await replaceOverlaps();
       await runner.query(q.quarantineStagedLedger(stageTable, fileId, source.path, lineOffset));
       let moved: q.MoveResult = { rows_stored: '0', rows_untagged: '0', min_ts: null, max_ts: null };
-      if (stage!.min_local && stage!.max_local) {
-        // Wall-clock times are UTC when every offset is Z; otherwise the UTC day may be one off.
-        const slack = stage!.has_offsets ? 24 * 3600_000 : 0;
-        const from = new Date(Date.parse(stage!.min_local + 'Z') - slack);
-        const to = new Date(Date.parse(stage!.max_local + 'Z') + slack + 1000);
-        moved = await moveIntoMonths(runner, stageTable, fileId, lineOffset, from, to, options.log);
-      }
+      if (verdict.accepted.length > 0) moved = await moveIntoMonths(runner, stageTable, fileId, lineOffset, verdict.accepted.map(partitionOf), options.log);
       const rejected = Number(stage!.rows_rejected);
       if (moved.min_ts && moved.max_ts) scope = { ...scope, first: utcDay(moved.min_ts), last: utcDay(moved.max_ts) };
       phase('move');
@@ -322,8 +320,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
  * unique index finds a request twice, that attempt is undone and the rows go through the
  * deduplicating insert like any other file.
  */
-async function moveIntoMonths(runner: Runner, stage: string, fileId: string, lineOffset: number, from: Date, to: Date, log: Logger | undefined): Promise<q.MoveResult> {
-  const months = q.monthPartitions(from, to);
+async function moveIntoMonths(runner: Runner, stage: string, fileId: string, lineOffset: number, months: q.MonthPartition[], log: Logger | undefined): Promise<q.MoveResult> {
   const missing = await runner.query(q.selectMissingPartitions(months.map((m) => m.name)));
   if (missing.length === months.length && months.length <= 3) {
     await runner.exec('savepoint new_months');
@@ -350,7 +347,8 @@ async function moveIntoMonths(runner: Runner, stage: string, fileId: string, lin
       await runner.exec('rollback to savepoint new_months');
     }
   }
-  await runner.query(q.ensurePartitions(from, to));
+  // a partition for each month that holds accepted rows, none for the months between
+  for (const month of months) await runner.query(q.ensurePartitions(new Date(month.start), new Date(month.start)));
   return (await runner.query(q.moveStagedLedger(stage, fileId, lineOffset)))[0]!;
 }
 

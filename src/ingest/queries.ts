@@ -155,6 +155,23 @@ export function selectStageScope(stage: string): RawBuilder<StageScope> {
     from ${sql.raw(stage)}`;
 }
 
+// The UTC month (YYYY-MM) of a good staged row. Only a row with an offset on a month's first or
+// last days (offsets are under 16 hours) can fall in another month than its wall-clock one; only
+// those rows pay for the cast.
+const UTC_MONTH = `case when right("timestamp", 1) in ('Z', 'z') or substr("timestamp", 9, 2) between '02' and '27' then left("timestamp", 7)
+  else to_char("timestamp"::timestamptz at time zone 'UTC', 'YYYY-MM') end`;
+
+/** Good staged rows per UTC month. */
+export function selectStageMonths(stage: string): RawBuilder<{ month: string; rows: string }> {
+  return sql<{ month: string; rows: string }>`select ${sql.raw(UTC_MONTH)} as month, count(*)::text as rows from ${sql.raw(stage)} where bad = 0 group by 1`;
+}
+
+/** The good staged rows of a UTC month become rejects of their timestamp (bad = 1 from then on). */
+export function rejectStagedMonth(stage: string, month: string, reason: string): RawBuilder<unknown> {
+  return sql`update ${sql.raw(stage)} set reject_field = 'timestamp', reject_value = "timestamp", reject_reason = ${reason}
+    where bad = 0 and ${sql.raw(UTC_MONTH)} = ${month}`;
+}
+
 /** Bad staged rows to rejected_row: field, value, reason, and the row as JSON for context. */
 export function quarantineStagedLedger(stage: string, fileId: string, filePath: string, lineOffset: number): RawBuilder<unknown> {
   return sql`insert into rejected_row (ingested_file_id, file_path, line, field, value, reason, raw)
