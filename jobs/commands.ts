@@ -5,19 +5,20 @@ import { loadSettings } from '../src/settings.ts';
 import { loadPolicy } from '../src/allocate/policy.ts';
 import { writeWorkbooks } from '../src/serve/workbook-files.ts';
 import type { JobContext } from './context.ts';
-import { ingestWithLoader } from './ingest-adapter.ts';
+import { ingestWithSettings } from './ingest-adapter.ts';
 import { selectJobRuns } from './runner.ts';
 import { JOB_KINDS, JOBS, nextRuns, nightlyPeriod, type JobKind } from './schedule.ts';
 import { catchUp, runScheduled, startWorker } from './worker.ts';
 
 export async function jobContext(context: CommandContext): Promise<JobContext> {
+  const settings = loadSettings(context.config.configFile);
   return {
     store: await context.store(),
     config: context.config,
-    settings: loadSettings(context.config.configFile),
+    settings,
     policy: loadPolicy(context.config.policyFile),
     log: context.log,
-    ingest: ingestWithLoader,
+    ingest: ingestWithSettings(settings),
     writeWorkbooks,
   };
 }

@@ -67,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof UserError) {
       process.stderr.write(`recon: ${error.message}\n${error.hint ? `  next: ${error.hint}\n` : ''}`);
-      return 2;
+      return error.exitCode;
     }
     context.log.error('failed', { error: (error as Error).message, cause: String((error as Error).cause ?? '') });
     process.stderr.write(`recon: ${(error as Error).message}\n`);

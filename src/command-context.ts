@@ -13,9 +13,12 @@ export interface CommandContext {
   close(): Promise<void>;
 }
 
-/** An expected problem the user can fix: printed as one line with what to do, exit code 2. */
+/**
+ * An expected problem the user can fix: printed as one line with what to do, exit code 2 (a
+ * mistake in the command), or 1 where the input itself is damaged (a truncated file).
+ */
 export class UserError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(message: string, readonly hint?: string, readonly exitCode: 1 | 2 = 2) {
     super(message);
     this.name = 'UserError';
   }

@@ -31,6 +31,12 @@ export const settingsSchema = z.object({
       monthEndBusinessDay: z.number().int().min(1).max(10).default(3),
     })
     .default({ timezone: 'UTC', nightly: '0 2 * * *', monthEndTime: '06:00', monthEndBusinessDay: 3 }),
+  ingest: z
+    .object({
+      /** a ledger row more than this many months from the file's other rows is rejected (README, Ingest) */
+      monthWindow: z.number().int().min(0).max(120).default(1),
+    })
+    .default({ monthWindow: 1 }),
   http: z
     .object({
       /** bearer tokens; `rerun: true` also allows POST /periods/P/runs */

@@ -4,6 +4,7 @@ import { printResult, UserError, type CommandContext, type RegisterCommands } fr
 import { ingestFile, type IngestResult } from './loader.ts';
 import { countRejects, selectRejects } from './queries.ts';
 import { formatsOf, type IngestKind } from './registry.ts';
+import { loadSettings } from '../settings.ts';
 
 const KINDS: IngestKind[] = ['ledger', 'invoice', 'usage'];
 
@@ -57,13 +58,14 @@ async function runIngest(context: CommandContext, kind: IngestKind, files: strin
   }
   if (flags.reason && !flags.replace) throw new UserError('--reason is only used with --replace', 'add --replace, or drop --reason');
   if (flags.replace && !flags.reason?.trim()) throw new UserError('--replace needs --reason "..." (it is recorded with the replacement)', 'add --reason "corrected export from the provider"');
+  const monthWindow = loadSettings(context.config.configFile).ingest.monthWindow;
   const store = await context.store();
   const results: IngestResult[] = [];
   for (const file of files) {
     const progress = createProgress(context, file);
     let result: IngestResult;
     try {
-      result = await ingestFile(store, { kind, path: file, format: flags.format, replace: flags.replace, reason: flags.reason, mappingFile: flags.mapping, log: context.log, onProgress: progress.update });
+      result = await ingestFile(store, { kind, path: file, format: flags.format, replace: flags.replace, reason: flags.reason, mappingFile: flags.mapping, monthWindow, log: context.log, onProgress: progress.update });
     } finally {
       progress.stop();
     }

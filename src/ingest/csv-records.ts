@@ -1,16 +1,33 @@
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
+import { markInvalidUtf8 } from './text-bytes.ts';
 
 export type CsvRecord = { line: number; fields: string[] } | { line: number; error: string };
 
 /**
- * CSV records with the line they end on. A record csv-parse cannot read (a stray quote) comes out
+ * Options every CSV reader of recon passes to csv-parse: a record ends at CRLF or LF, whichever
+ * each line uses (exports assembled from several tools mix them; csv-parse would otherwise take
+ * the first line's ending for the whole file and keep a stray carriage return in the last field).
+ */
+export const CSV_LINE_ENDINGS = { record_delimiter: ['\r\n', '\n'] };
+
+/** The file line a record starts on, from the line csv-parse says it ends on. */
+export function recordStartLine(endLine: number, fields: readonly string[]): number {
+  let newlines = 0;
+  for (const field of fields) for (let i = field.indexOf('\n'); i >= 0; i = field.indexOf('\n', i + 1)) newlines += 1;
+  return endLine - newlines;
+}
+
+/**
+ * CSV records with the line they start on (bytes that are not UTF-8 marked, see text-bytes.ts). A record csv-parse cannot read (a stray quote) comes out
  * as an error for that line and reading goes on, so one bad line never sinks the file.
  */
 export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord> {
   const skipped: CsvRecord[] = [];
-  const parser = input.pipe(
+  const marked = input.pipe(markInvalidUtf8());
+  const parser = marked.pipe(
     parse({
+      ...CSV_LINE_ENDINGS,
       bom: true,
       info: true,
       relax_column_count: true,
@@ -21,10 +38,11 @@ export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord
       },
     }),
   );
-  input.on('error', (error) => parser.destroy(error));
+  input.on('error', (error) => marked.destroy(error));
+  marked.on('error', (error) => parser.destroy(error));
   for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
     while (skipped.length > 0) yield skipped.shift()!;
-    yield { line: item.info.lines, fields: item.record };
+    yield { line: recordStartLine(item.info.lines, item.record), fields: item.record };
   }
   while (skipped.length > 0) yield skipped.shift()!;
 }

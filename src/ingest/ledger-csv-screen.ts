@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { LEDGER_COLUMNS } from './format.ts';
+import { MAX_REQUEST_ID_BYTES } from './queries.ts';
 
 // The fast path of the canonical ledger CSV. Node reads the bytes on their way to COPY anyway, so
 // it also splits each record the way PostgreSQL's CSV reader does and vouches for the rows that
@@ -55,7 +56,8 @@ const NINE = 0x39;
 const OUTPUT_CHUNK = 1024 * 1024;
 
 const enum Kind {
-  Required, // request_id, response_model: non-empty, stored as read
+  RequestId, // non-empty, at most MAX_REQUEST_ID_BYTES, stored as read
+  Required, // response_model: non-empty, stored as read
   Provider, // non-empty, stored lower case
   Timestamp,
   RequiredCount,
@@ -69,7 +71,7 @@ const enum Kind {
 }
 
 const KIND: Record<LedgerColumn, Kind> = {
-  request_id: Kind.Required,
+  request_id: Kind.RequestId,
   timestamp: Kind.Timestamp,
   provider: Kind.Provider,
   response_model: Kind.Required,
@@ -181,7 +183,9 @@ export async function* screenLedgerCsv(input: AsyncIterable<Buffer | string>, pl
         outcome.gaveUp = reader.problem;
         return buf.length;
       }
-      line += 1;
+      // the record's first line; a newline inside quotes puts the next record further down
+      const recordLine = line + 1;
+      line += 1 + reader.newlines;
       outcome.records += 1;
       if (reader.fieldCount !== width) {
         outcome.gaveUp = 'a record has another number of fields than the header';
@@ -194,7 +198,7 @@ export async function* screenLedgerCsv(input: AsyncIterable<Buffer | string>, pl
           out = Buffer.allocUnsafe(Math.max(OUTPUT_CHUNK, (end - pos) * 2 + 64));
           at = 0;
         }
-        at = reader.write(buf, pos, line, out, at);
+        at = reader.write(buf, pos, recordLine, out, at);
         outcome.vouched += 1;
         if (teamIndex < 0 || reader.isEmpty(buf, teamIndex)) outcome.untagged += 1;
         if (row.nonAsciiProvider) outcome.providerNeedsLower = true;
@@ -210,7 +214,7 @@ export async function* screenLedgerCsv(input: AsyncIterable<Buffer | string>, pl
       } else {
         const raw = buf.subarray(pos, reader.contentEnd);
         const held = Buffer.allocUnsafe(raw.length + 22);
-        let n = held.write(String(line), 'latin1');
+        let n = held.write(String(recordLine), 'latin1');
         held[n++] = COMMA;
         n += raw.copy(held, n);
         held[n++] = LF;
@@ -274,8 +278,8 @@ class RecordReader {
   /** end of the record's content (before its line end) */
   contentEnd = 0;
   problem = '';
-  /** the header's line end (0 = not yet read, LF or CR): COPY refuses records ending otherwise */
-  private eol = 0;
+  /** newlines inside quotes in the record just read (it spans that many more lines) */
+  newlines = 0;
   private readonly kinds: Int8Array;
   private readonly result: RowCheck = { ok: false, offsetMinutes: 0, zulu: true, nonAsciiProvider: false, localDay: 0, utcDay: 0, verbatim: false };
   /** the header has columns the typed table does not take */
@@ -317,6 +321,7 @@ class RecordReader {
     let start = pos;
     let quoted = 0;
     let i = pos;
+    this.newlines = 0;
     for (;;) {
       if (i >= n) {
         if (!final || i === pos) return -1;
@@ -339,7 +344,8 @@ class RecordReader {
             this.problem = 'the file ends inside a quoted field';
             return -2;
           }
-          if (buf[i] === QUOTE) {
+          if (buf[i] === LF) this.newlines += 1;
+          else if (buf[i] === QUOTE) {
             if (i + 1 >= n && !final) return -1;
             if (buf[i + 1] === QUOTE) {
               i += 2;
@@ -351,17 +357,13 @@ class RecordReader {
           i += 1;
         }
       } else if (c === LF) {
-        if (this.eol === 0) this.eol = LF;
-        if (this.eol !== LF) {
-          this.problem = 'a record ends with LF in a file whose header ends with CRLF';
-          return -2;
-        }
+        // Each record may end with LF or CRLF, whatever the others use: what the screen writes
+        // for COPY always ends with LF.
         this.endField(field, start, i, quoted);
         return this.endRecord(i, i + 1);
       } else if (c === CR) {
         if (i + 1 >= n && !final) return -1;
-        if (this.eol === 0) this.eol = CR;
-        if (buf[i + 1] !== LF || this.eol !== CR) {
+        if (buf[i + 1] !== LF) {
           this.problem = 'a carriage return outside quotes';
           return -2;
         }
@@ -466,6 +468,9 @@ class RecordReader {
         verbatim = false;
       }
       switch (kind) {
+        case Kind.RequestId:
+          if (e === s || e - s > MAX_REQUEST_ID_BYTES) return result;
+          break;
         case Kind.Required:
           if (e === s) return result;
           break;
@@ -546,6 +551,7 @@ class RecordReader {
       const end = this.ends[f]!;
       const quoted = this.quoted[f] === 1;
       switch (kind) {
+        case Kind.RequestId:
         case Kind.Required:
         case Kind.Text:
           // as read (quoting and all) unless quoting makes it empty, which the insert stores as null

@@ -6,12 +6,14 @@ import type { Logger } from '../log.ts';
 import type { CanonicalInvoiceLine, CanonicalLedgerRow, CanonicalUsageRow, ParsedRow, Reject, SourceFormat } from './format.ts';
 import { LEDGER_COLUMNS } from './format.ts';
 import { csvLine } from './csv-text.ts';
+import { printable, textProblem } from './text-bytes.ts';
 import { headerOf } from './csv-records.ts';
 import { missingLedgerColumns } from './ledger-formats/canonical.ts';
+import { DamagedJson } from './ledger-formats/json-stream.ts';
 import { chooseFormat, formatsOf, type IngestKind } from './registry.ts';
 import { createRunner, type Runner } from './runner.ts';
 import { hashFile, openSource, readHead, statSource, type SourceFile } from './source.ts';
-import { loadScreenedLedger, screenableMonth } from './screened-ledger.ts';
+import { applyMonthWindow, loadScreenedLedger, partitionOf, screenableMonth } from './screened-ledger.ts';
 import * as q from './queries.ts';
 import { dayStart, rollUpLedgerFiles } from './ledger-rollup.ts';
 import type { Execute } from '../db/planner-settings.ts';
@@ -29,6 +31,8 @@ export interface IngestOptions {
   log?: Logger;
   /** called as bytes of the file are read (for a progress bar) */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** setting ingest.monthWindow: ledger rows more than this many months from the file's other rows are rejected (default 1) */
+  monthWindow?: number;
   /** load a canonical CSV through the staging table even where the screen could take it (the tests compare the two) */
   staged?: boolean;
 }
@@ -61,6 +65,7 @@ class AlreadyIngested extends Error {
 }
 
 const BATCH = 1000;
+const DEFAULT_MONTH_WINDOW = 1;
 
 /**
  * Ingests one file in one transaction: the same bytes twice change nothing; a kill mid-file
@@ -107,16 +112,16 @@ export async function ingestFile(store: Store, options: IngestOptions): Promise<
         if (options.kind === 'ledger' && result.first_day && result.last_day && result.rows_stored > 0) {
           // Fresh statistics for the months just loaded: without them the run's planner takes a
           // month of millions of rows for an empty table.
-          for (const month of q.monthPartitions(new Date(`${result.first_day}T00:00:00Z`), new Date(`${result.last_day}T00:00:00Z`))) {
-            await runner.exec(`analyze ${month.name}`);
-          }
+          const months = q.monthPartitions(new Date(`${result.first_day}T00:00:00Z`), new Date(`${result.last_day}T00:00:00Z`));
+          const missing = new Set((await runner.query(q.selectMissingPartitions(months.map((m) => m.name)))).map((m) => m.name));
+          for (const month of months) if (!missing.has(month.name)) await runner.exec(`analyze ${month.name}`);
         }
         return result;
       } catch (error) {
         await runner.exec('rollback').catch(() => undefined);
         const code = (error as { code?: string }).code;
         if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') {
-          throw new UserError(`cannot read ${options.path}: the gzip data is truncated or corrupt (${(error as Error).message}); nothing was stored`, 'copy the complete file again and rerun');
+          throw new UserError(`cannot read ${options.path}: the gzip data is truncated or corrupt (${(error as Error).message}); nothing was stored`, 'copy the complete file again and rerun', 1);
         }
         throw error;
       }
@@ -190,7 +195,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
             await replaceOverlaps();
           },
         };
-        const screened = await loadScreenedLedger(runner, stream, month, { id: fileId, path: source.path }, { screened: screenedColumns, staged: columns, extra }, hooks, options.log);
+        const screened = await loadScreenedLedger(runner, stream, month, { id: fileId, path: source.path }, { screened: screenedColumns, staged: columns, extra }, hooks, options.log, options.monthWindow ?? DEFAULT_MONTH_WINDOW);
         if (screened) {
           staged = false;
           scope = { provider: screened.provider, first: screened.first, last: screened.last };
@@ -233,6 +238,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
       options.log?.info('file staged and checked; storing the good rows', { file: source.path });
       await checkNotKnown(runner, store, options.kind, meter.digest());
 
+      const verdict = await applyMonthWindow(runner, stageTable, options.monthWindow ?? DEFAULT_MONTH_WINDOW);
       const [stage] = await runner.query(q.selectStageScope(stageTable));
       const read = Number(stage!.rows_read);
       const provider = stage!.min_provider !== null && stage!.min_provider === stage!.max_provider ? stage!.min_provider : null;
@@ -241,13 +247,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
       await replaceOverlaps();
       await runner.query(q.quarantineStagedLedger(stageTable, fileId, source.path, lineOffset));
       let moved: q.MoveResult = { rows_stored: '0', rows_untagged: '0', min_ts: null, max_ts: null };
-      if (stage!.min_local && stage!.max_local) {
-        // Wall-clock times are UTC when every offset is Z; otherwise the UTC day may be one off.
-        const slack = stage!.has_offsets ? 24 * 3600_000 : 0;
-        const from = new Date(Date.parse(stage!.min_local + 'Z') - slack);
-        const to = new Date(Date.parse(stage!.max_local + 'Z') + slack + 1000);
-        moved = await moveIntoMonths(runner, stageTable, fileId, lineOffset, from, to, options.log);
-      }
+      if (verdict.accepted.length > 0) moved = await moveIntoMonths(runner, stageTable, fileId, lineOffset, verdict.accepted.map(partitionOf), options.log);
       const rejected = Number(stage!.rows_rejected);
       if (moved.min_ts && moved.max_ts) scope = { ...scope, first: utcDay(moved.min_ts), last: utcDay(moved.max_ts) };
       phase('move');
@@ -320,8 +320,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
  * unique index finds a request twice, that attempt is undone and the rows go through the
  * deduplicating insert like any other file.
  */
-async function moveIntoMonths(runner: Runner, stage: string, fileId: string, lineOffset: number, from: Date, to: Date, log: Logger | undefined): Promise<q.MoveResult> {
-  const months = q.monthPartitions(from, to);
+async function moveIntoMonths(runner: Runner, stage: string, fileId: string, lineOffset: number, months: q.MonthPartition[], log: Logger | undefined): Promise<q.MoveResult> {
   const missing = await runner.query(q.selectMissingPartitions(months.map((m) => m.name)));
   if (missing.length === months.length && months.length <= 3) {
     await runner.exec('savepoint new_months');
@@ -348,7 +347,8 @@ async function moveIntoMonths(runner: Runner, stage: string, fileId: string, lin
       await runner.exec('rollback to savepoint new_months');
     }
   }
-  await runner.query(q.ensurePartitions(from, to));
+  // a partition for each month that holds accepted rows, none for the months between
+  for (const month of months) await runner.query(q.ensurePartitions(new Date(month.start), new Date(month.start)));
   return (await runner.query(q.moveStagedLedger(stage, fileId, lineOffset)))[0]!;
 }
 
@@ -363,10 +363,11 @@ async function stageParsedRows(runner: Runner, stage: string, format: SourceForm
   const rows = parseOrFail(format, stream, source, options);
   async function* csv(): AsyncGenerator<string> {
     let buffer = '';
-    for await (const item of rows) {
+    for await (const parsed of rows) {
+      const item = withTextChecked(parsed);
       if ('reject' in item) {
         const r = item.reject;
-        buffer += csvLine([String(item.line), r.field ?? null, r.value ?? null, r.reason, r.raw ?? null, ...LEDGER_COLUMNS.map(() => null)]);
+        buffer += csvLine([String(item.line), r.field ?? null, printable(r.value) ?? null, r.reason, printable(r.raw) ?? null, ...LEDGER_COLUMNS.map(() => null)]);
       } else {
         const row = item.row as unknown as Record<string, string | null | undefined>;
         buffer += csvLine([String(item.line), null, null, null, null, ...LEDGER_COLUMNS.map((c) => row[c])]);
@@ -381,11 +382,25 @@ async function stageParsedRows(runner: Runner, stage: string, format: SourceForm
   await runner.copy((h) => q.copyIntoStage(stage, columns, h), Readable.from(csv()), false);
 }
 
+/** A row with a field PostgreSQL cannot hold as text (a NUL, bytes that are not UTF-8) becomes a reject of that field. */
+function withTextChecked<T>(item: ParsedRow<T>): ParsedRow<T> {
+  if ('reject' in item) return item;
+  for (const [field, value] of Object.entries(item.row as Record<string, unknown>)) {
+    if (typeof value !== 'string') continue;
+    const problem = textProblem(value);
+    if (problem) return { line: item.line, reject: { field, value: printable(value), reason: `${field} ${problem}` } };
+  }
+  return item;
+}
+
 async function* parseOrFail<T>(format: SourceFormat<T>, stream: Readable, source: SourceFile, options: IngestOptions): AsyncGenerator<ParsedRow<T>> {
   try {
     yield* format.parse(stream, { fileName: source.path, skuMappingFile: options.mappingFile });
   } catch (error) {
     if (error instanceof UserError) throw error;
+    if (error instanceof DamagedJson) {
+      throw new UserError(`cannot read ${source.path}: ${error.message}; nothing was stored`, 'copy the complete file again (or fix it) and rerun', 1);
+    }
     throw new UserError(`cannot read ${source.path} as ${format.name}: ${(error as Error).message}`, 'check the file, or pass the right --format');
   }
 }
@@ -410,9 +425,10 @@ async function loadRows(store: Store, runner: Runner, fileId: string, format: So
       rejects = [];
     }
   };
-  for await (const item of parseOrFail(format, stream, source, options)) {
+  for await (const parsed of parseOrFail(format, stream, source, options)) {
+    const item = withTextChecked(parsed);
     read += 1;
-    if ('reject' in item) rejects.push({ line: item.line, ...item.reject });
+    if ('reject' in item) rejects.push({ line: item.line, ...item.reject, value: printable(item.reject.value), raw: printable(item.reject.raw) });
     else rows.push(item);
     if (rows.length >= BATCH || rejects.length >= BATCH) await flush();
   }

@@ -61,11 +61,18 @@ const DAYS_IN_MONTH = `case substr(${TS}, 6, 2) when '02' then case when substr(
 const FRACTION = (end: string) => `(length(${TS}) = ${end} or (substr(${TS}, 20, 1) = '.' and length(${TS}) between ${end} + 2 and ${end} + 10 and ltrim(substr(${TS}, 21, length(${TS}) - ${end} - 1), '0123456789') = ''))`;
 const TAIL_OK = `(case when right(${TS}, 1) in ('Z', 'z') then ${FRACTION('20')}
   else substr(${TS}, length(${TS}) - 5, 1) in ('+', '-') and right(${TS}, 5) like '__:__' and ltrim(replace(right(${TS}, 5), ':', ''), '0123456789') = ''
-    and right(${TS}, 5) <= '23:59' and ${FRACTION('25')} end)`;
+    and ${FRACTION('25')} end)`;
+
+/**
+ * The longest request_id stored, in bytes: the unique (request_id, ts) index holds it, and a btree
+ * entry must fit in a third of a page (about 2.7 KB), or the whole insert fails.
+ */
+export const MAX_REQUEST_ID_BYTES = 1024;
 
 /** Row checks in order; the first that fails names the field. SQL so a whole file is checked in one pass. */
 export const LEDGER_CHECKS: readonly Check[] = [
   REQUIRED('request_id'),
+  { field: 'request_id', bad: `octet_length(request_id) > ${MAX_REQUEST_ID_BYTES}`, reason: `request_id must be at most ${MAX_REQUEST_ID_BYTES} bytes` },
   REQUIRED('timestamp'),
   {
     field: 'timestamp',
@@ -82,6 +89,12 @@ export const LEDGER_CHECKS: readonly Check[] = [
   },
   { field: 'timestamp', bad: `substr(${TS}, 9, 2) > ${DAYS_IN_MONTH}`, reason: 'no such day in that month' },
   { field: 'timestamp', bad: `not ${TAIL_OK}`, reason: 'the timestamp needs a UTC offset, e.g. 2026-05-01T12:00:00Z or 2026-05-01T14:00:00+02:00' },
+  {
+    // what PostgreSQL accepts (and more than any real zone uses: -12:00 to +14:00)
+    field: 'timestamp',
+    bad: `(right(${TS}, 1) not in ('Z', 'z') and (left(right(${TS}, 5), 2) > '15' or right(${TS}, 2) > '59'))`,
+    reason: 'the UTC offset must be between -15:59 and +15:59, with minutes 00-59',
+  },
   REQUIRED('provider'),
   REQUIRED('response_model'),
   REQUIRED('input_tokens'),
@@ -146,6 +159,23 @@ export function selectStageScope(stage: string): RawBuilder<StageScope> {
       bool_or(right("timestamp", 1) not in ('Z', 'z')) filter (where bad = 0) as has_offsets,
       min(lower(provider)) filter (where bad = 0) as min_provider, max(lower(provider)) filter (where bad = 0) as max_provider
     from ${sql.raw(stage)}`;
+}
+
+// The UTC month (YYYY-MM) of a good staged row. Only a row with an offset on a month's first or
+// last days (offsets are under 16 hours) can fall in another month than its wall-clock one; only
+// those rows pay for the cast.
+const UTC_MONTH = `case when right("timestamp", 1) in ('Z', 'z') or substr("timestamp", 9, 2) between '02' and '27' then left("timestamp", 7)
+  else to_char("timestamp"::timestamptz at time zone 'UTC', 'YYYY-MM') end`;
+
+/** Good staged rows per UTC month. */
+export function selectStageMonths(stage: string): RawBuilder<{ month: string; rows: string }> {
+  return sql<{ month: string; rows: string }>`select ${sql.raw(UTC_MONTH)} as month, count(*)::text as rows from ${sql.raw(stage)} where bad = 0 group by 1`;
+}
+
+/** The good staged rows of a UTC month become rejects of their timestamp (bad = 1 from then on). */
+export function rejectStagedMonth(stage: string, month: string, reason: string): RawBuilder<unknown> {
+  return sql`update ${sql.raw(stage)} set reject_field = 'timestamp', reject_value = "timestamp", reject_reason = ${reason}
+    where bad = 0 and ${sql.raw(UTC_MONTH)} = ${month}`;
 }
 
 /** Bad staged rows to rejected_row: field, value, reason, and the row as JSON for context. */

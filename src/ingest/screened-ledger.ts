@@ -5,6 +5,7 @@ import { dayText, headMonth, newScreenOutcome, screenedColumns, screenLedgerCsv,
 import { HeldRecords } from './held-records.ts';
 import type { Runner } from './runner.ts';
 import * as q from './queries.ts';
+import { judgeMonths, outsideWindowReason, type MonthVerdict } from './month-window.ts';
 
 // The canonical ledger CSV, screened: Node checks the rows on their way to COPY
 // (ledger-csv-screen.ts) and COPY writes the vouched ones, typed, into the month's table when the
@@ -45,6 +46,28 @@ export async function screenableMonth(runner: Runner, head: string, columns: rea
   return { partition: partition!, month, newMonth: missing.length === 1 };
 }
 
+/**
+ * The month window over the good rows of a staging table (plus `elsewhere`, good rows counted per
+ * UTC month outside it): the rows of months that are not the file's are made rejects there.
+ */
+export async function applyMonthWindow(runner: Runner, stage: string | null, window: number, elsewhere: ReadonlyMap<string, number> = new Map()): Promise<MonthVerdict> {
+  const counts = new Map(elsewhere);
+  if (stage) for (const row of await runner.query(q.selectStageMonths(stage))) counts.set(row.month, (counts.get(row.month) ?? 0) + Number(row.rows));
+  const verdict = judgeMonths(counts, window);
+  if (stage) {
+    for (const month of verdict.rejected) {
+      if (!elsewhere.has(month)) await runner.query(q.rejectStagedMonth(stage, month, outsideWindowReason(month, verdict, window)));
+    }
+  }
+  return verdict;
+}
+
+/** The partition of a month given as YYYY-MM. */
+export function partitionOf(month: string): q.MonthPartition {
+  const start = new Date(`${month}-01T00:00:00Z`);
+  return q.monthPartitions(start, start)[0]!;
+}
+
 export interface ScreenableMonth {
   partition: q.MonthPartition;
   /** year * 100 + month */
@@ -60,10 +83,11 @@ export interface ScreenableMonth {
 export async function loadScreenedLedger(
   runner: Runner, input: Readable, target: ScreenableMonth, file: { id: string; path: string },
   columns: { screened: readonly (LedgerColumn | null)[]; staged: readonly string[]; extra: number }, hooks: ScreenedHooks, log: Logger | undefined,
+  monthWindow: number,
 ): Promise<ScreenedLoad | null> {
   const held = new HeldRecords();
   try {
-    return await screenAndLoad(runner, input, target, file, columns, hooks, log, held);
+    return await screenAndLoad(runner, input, target, file, columns, hooks, log, held, monthWindow);
   } finally {
     held.dispose();
   }
@@ -72,7 +96,7 @@ export async function loadScreenedLedger(
 async function screenAndLoad(
   runner: Runner, input: Readable, target: ScreenableMonth, file: { id: string; path: string },
   columns: { screened: readonly (LedgerColumn | null)[]; staged: readonly string[]; extra: number }, hooks: ScreenedHooks, log: Logger | undefined,
-  heldRecords: HeldRecords,
+  heldRecords: HeldRecords, monthWindow: number,
 ): Promise<ScreenedLoad | null> {
   const month = target.partition;
   const fileId = file.id;
@@ -105,11 +129,21 @@ async function screenAndLoad(
     input.destroy();
     return null;
   }
-  await runner.exec('release savepoint screen');
   phase('screened copy');
   await hooks.checkNotKnown();
 
-  const held = await stageHeld(runner, outcome.heldRecords, heldRecords, stageTable, columns.extra, columns.staged);
+  let held = await stageHeld(runner, outcome.heldRecords, heldRecords, stageTable, columns.extra, columns.staged);
+  // The month window over the screened month and the held rows' months. Should the screened
+  // month itself not be the file's (the head's rows are the strays), the staged path decides.
+  const screenedMonth = `${Math.floor(target.month / 100)}-${String(target.month % 100).padStart(2, '0')}`;
+  const verdict = await applyMonthWindow(runner, held ? stageTable : null, monthWindow, new Map([[screenedMonth, outcome.vouched]]));
+  if (verdict.rejected.includes(screenedMonth)) {
+    log?.debug('the screened month is outside the file\'s months; staging the file', { month: screenedMonth });
+    await runner.exec('rollback to savepoint screen');
+    return null;
+  }
+  await runner.exec('release savepoint screen');
+  if (held && verdict.rejected.length > 0) held = (await runner.query(q.selectStageScope(stageTable)))[0]!;
   if (outcome.providerNeedsLower) await runner.exec(q.lowerScreenedProviders(table));
   let provider = outcome.provider ?? null;
   if (outcome.providerNeedsLower) {
@@ -140,13 +174,12 @@ async function screenAndLoad(
   if (table.newMonth) widen(dayText(outcome.minUtcDay), dayText(outcome.maxUtcDay));
   else if (stored.min_ts && stored.max_ts) widen(utcDay(stored.min_ts), utcDay(stored.max_ts));
 
-  // Every month from the first to the last good row gets a partition, as for a staged file (where
-  // wall-clock times are UTC unless some offset is not Z).
-  const slack = outcome.hasOffsets || held?.has_offsets ? 24 * 3600_000 : 0;
-  const dayStart = (day: string) => Date.parse(day + 'T00:00:00Z');
-  const fromLocal = held?.min_local ? Math.min(Date.parse(held.min_local + 'Z'), dayStart(local[0]!)) : dayStart(local[0]!);
-  const toLocal = held?.max_local ? Math.max(Date.parse(held.max_local + 'Z'), dayStart(local[1]!)) : dayStart(local[1]!);
-  await runner.query(q.ensurePartitions(new Date(fromLocal - slack), new Date(toLocal + slack + 1000)));
+  // A partition for each other month that holds accepted rows, none for a month without.
+  for (const month of verdict.accepted) {
+    if (month === screenedMonth) continue;
+    const partition = partitionOf(month);
+    await runner.query(q.ensurePartitions(new Date(partition.start), new Date(partition.start)));
+  }
   let moved = { stored: 0, untagged: 0 };
   if (held?.min_local && held.max_local) {
     const [result] = await runner.query(q.moveStagedLedger(stageTable, fileId, 0));

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
+import { CSV_LINE_ENDINGS, recordStartLine } from '../csv-records.ts';
+import { markInvalidUtf8 } from '../text-bytes.ts';
 
 // Streams a CSV export one record at a time, keyed by normalised header names, with the
 // 1-based line of the record in the file (for rejects that point at the line to fix).
@@ -34,9 +36,11 @@ export async function* streamCsv(
   normaliseHeader: (name: string) => string,
   validateHeader: (columns: Set<string>) => void,
 ): AsyncGenerator<CsvRecord> {
-  const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: false });
-  input.on('error', (error) => parser.destroy(error));
-  input.pipe(parser);
+  const parser = parse({ ...CSV_LINE_ENDINGS, bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: false });
+  const marked = markInvalidUtf8();
+  input.on('error', (error) => marked.destroy(error));
+  marked.on('error', (error) => parser.destroy(error));
+  input.pipe(marked).pipe(parser);
   let header: string[] | null = null;
   let index = new Map<string, number>();
   for await (const item of parser as AsyncIterable<{ info: { lines: number }; record: string[] }>) {
@@ -48,7 +52,7 @@ export async function* streamCsv(
     }
     const record = item.record;
     yield {
-      line: item.info.lines,
+      line: recordStartLine(item.info.lines, record),
       get: (column: string) => {
         const i = index.get(column);
         return i === undefined ? null : (record[i] ?? null);

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import parserStream from 'stream-json';
+import { markInvalidUtf8 } from '../text-bytes.ts';
 
 // Streams the time buckets of OpenAI / Anthropic admin-API pages without ever holding more than
 // one bucket: a file may be one page `{data:[bucket…]}`, an array of pages, or JSONL of pages.
@@ -95,8 +96,10 @@ interface Level {
  */
 export async function* streamBuckets(input: Readable): AsyncGenerator<JsonObject> {
   const tokens = parserStream({ jsonStreaming: true, packValues: true, streamValues: false });
-  input.on('error', (error) => tokens.destroy(error));
-  input.pipe(tokens);
+  const marked = markInvalidUtf8();
+  input.on('error', (error) => marked.destroy(error));
+  marked.on('error', (error) => tokens.destroy(error));
+  input.pipe(marked).pipe(tokens);
   const levels: Level[] = [];
   let builder: ValueBuilder | null = null;
   for await (const token of tokens as AsyncIterable<Token>) {

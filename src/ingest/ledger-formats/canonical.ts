@@ -1,7 +1,7 @@
-import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { LEDGER_COLUMNS, type CanonicalLedgerRow, type ParsedRow, type SourceFormat } from '../format.ts';
 import { headerOf, readHeaderedCsv } from '../csv-records.ts';
+import { firstJsonObject, peekHead, readJsonRecords } from './json-stream.ts';
 
 // The canonical ledger (README "Canonical formats"): one provider attempt per row, columns named
 // as LEDGER_COLUMNS, in any order; unknown columns are ignored. Values are validated in SQL by
@@ -42,33 +42,24 @@ export const canonicalLedgerJsonl: SourceFormat<CanonicalLedgerRow> = {
   kind: 'ledger',
   description: 'recon canonical ledger as JSON Lines (one object per line, keys as the CSV columns)',
   detect(head) {
-    const first = head.split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
-    if (!first.trimStart().startsWith('{')) return false;
-    try {
-      const object = JSON.parse(first) as Record<string, unknown>;
-      return 'request_id' in object && 'input_tokens' in object && 'response_model' in object;
-    } catch {
-      return false;
-    }
+    const object = firstJsonObject(head);
+    return object !== undefined && 'request_id' in object && 'input_tokens' in object && 'response_model' in object;
   },
   async *parse(input: Readable): AsyncGenerator<ParsedRow<CanonicalLedgerRow>> {
-    let line = 0;
-    for await (const text of readline.createInterface({ input, crlfDelay: Infinity })) {
-      line += 1;
-      if (text.trim() === '') continue;
-      let object: unknown;
-      try {
-        object = JSON.parse(text);
-      } catch (error) {
-        yield { line, reject: { reason: `not valid JSON: ${(error as Error).message}`, raw: text.slice(0, 2000) } };
+    // JSON Lines; a pretty-printed object (or array of objects) is read as one document
+    const { head, replay } = await peekHead(input);
+    for await (const item of readJsonRecords(replay, head)) {
+      if ('error' in item) {
+        yield { line: item.line, reject: { reason: item.error, raw: item.raw } };
         continue;
       }
+      const object = item.value;
       if (typeof object !== 'object' || object === null || Array.isArray(object)) {
-        yield { line, reject: { reason: 'expected a JSON object per line', raw: text.slice(0, 2000) } };
+        yield { line: item.line, reject: { reason: 'expected a JSON object per line', raw: JSON.stringify(object)?.slice(0, 2000) } };
         continue;
       }
       const record = object as Record<string, unknown>;
-      yield { line, row: rowFrom((column) => jsonScalar(record[column])) };
+      yield { line: item.line, row: rowFrom((column) => jsonScalar(record[column])) };
     }
   },
 };

@@ -3,7 +3,7 @@ import { Decimal } from '../../money.ts';
 import type { CanonicalLedgerRow, ParsedRow, Reject, SourceFormat } from '../format.ts';
 import { headerOf, normalizeHeader, readCsvRecords } from '../csv-records.ts';
 import { jsonScalar } from './canonical.ts';
-import { readJsonRecords } from './json-stream.ts';
+import { peekHead, readJsonRecords } from './json-stream.ts';
 import { bigCount, normalizeProvider, normalizeTier, ownershipFromTags, sumCounts, toRfc3339 } from './normalize.ts';
 
 // LiteLLM proxy `LiteLLM_SpendLogs` rows, exported as CSV (JSON columns as text) or JSON (array
@@ -152,24 +152,12 @@ export const litellmSpendLogs: SourceFormat<CanonicalLedgerRow> = {
   },
   async *parse(input: Readable, context): AsyncGenerator<ParsedRow<CanonicalLedgerRow>> {
     void context;
-    const chunks: Buffer[] = [];
     // Peek at the first bytes to choose CSV or JSON, then replay them.
-    const iterator = input[Symbol.asyncIterator]();
-    let head = '';
-    while (head.trim() === '') {
-      const next = await iterator.next();
-      if (next.done) return;
-      chunks.push(Buffer.from(next.value as Buffer));
-      head = Buffer.concat(chunks).toString('utf8');
-    }
-    const { Readable } = await import('node:stream');
-    const replay = Readable.from((async function* () {
-      yield* chunks;
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value as Buffer;
-    })());
-    const first = head.replace(/^\uFEFF/, '').trimStart()[0];
+    const { head, replay } = await peekHead(input);
+    if (head.trim() === '') return;
+    const first = head.trimStart()[0];
     if (first === '[' || first === '{') {
-      for await (const item of readJsonRecords(replay, head.replace(/^\uFEFF/, ''))) {
+      for await (const item of readJsonRecords(replay, head)) {
         if ('error' in item) {
           yield { line: item.line, reject: { reason: item.error, raw: item.raw } };
           continue;
