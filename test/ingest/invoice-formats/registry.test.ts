@@ -11,8 +11,11 @@ function detected(text: string, fileName: string): string[] {
 
 describe('provider format registry', () => {
   it('lists the invoice formats and usage formats in detection order', () => {
-    assert.deepEqual(invoiceFormats.map((f) => [f.name, f.kind]), [['openai-costs', 'invoice'], ['anthropic-cost', 'invoice'], ['bedrock-cur', 'invoice'], ['focus', 'invoice']]);
-    assert.deepEqual(usageFormats.map((f) => [f.name, f.kind]), [['openai-usage', 'usage'], ['anthropic-usage', 'usage']]);
+    assert.deepEqual(invoiceFormats.map((f) => [f.name, f.kind]), [
+      ['openai-costs', 'invoice'], ['openai-costs-csv', 'invoice'], ['anthropic-cost', 'invoice'], ['bedrock-cur', 'invoice'],
+      ['azure-cost-details', 'invoice'], ['gcp-billing-export', 'invoice'], ['focus', 'invoice'],
+    ]);
+    assert.deepEqual(usageFormats.map((f) => [f.name, f.kind]), [['openai-usage', 'usage'], ['openai-usage-csv', 'usage'], ['anthropic-usage', 'usage']]);
     for (const f of ALL) assert.ok(f.description.length > 20, f.name);
   });
 
