@@ -30,6 +30,11 @@ describe('provider format registry', () => {
       ['azure-openai-focus-1.0.csv', 'focus'],
       ['focus-1.2-multicloud.csv', 'focus'],
       ['focus-1.0-sample-non-ai.csv', 'focus'],
+      ['openai-usage-page-costs-2026-05.csv', 'openai-costs-csv'],
+      ['openai-usage-page-completions-2026-05.csv', 'openai-usage-csv'],
+      ['azure-cost-details-ea-2026-05.csv', 'azure-cost-details'],
+      ['gcp-billing-export-2026-05.csv', 'gcp-billing-export'],
+      ['gcp-billing-export-2026-05.jsonl', 'gcp-billing-export'],
     ];
     for (const [file, format] of cases) assert.deepEqual(detected(head(fixture(file)), file), [format], file);
   });
