@@ -87,7 +87,7 @@ export async function ingestFile(store: Store, options: IngestOptions): Promise<
     for (const other of (['ledger', 'invoice', 'usage'] as const).filter((k) => k !== options.kind)) {
       const resembles = chooseFormat(other, head, filePath);
       if (resembles) {
-        throw new UserError(`${options.path} is not a ${options.kind} file: it looks like ${resembles.name} (${resembles.description}), a ${other} format`, `run recon ingest ${other} ${options.path}`);
+        throw new UserError(`${options.path} is not ${options.kind === "invoice" ? "an" : "a"} ${options.kind} file: it looks like ${resembles.name} (${resembles.description}), a ${other} format`, `run recon ingest ${other} ${options.path}`);
       }
     }
   }
