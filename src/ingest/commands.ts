@@ -71,6 +71,7 @@ async function runIngest(context: CommandContext, kind: IngestKind, files: strin
     }
     results.push(result);
     context.log.info(result.status === 'duplicate' ? 'file already ingested' : 'file ingested', { ...result });
+    if (result.status === 'loaded' && result.rows_read === 0) context.log.warn('file yielded no line', { file: result.file, format: result.format, rows_skipped: result.rows_skipped });
     if (!flags.json) process.stdout.write(summaryText(result) + '\n');
   }
   if (flags.json) printResult(true, results, () => '');
@@ -84,6 +85,8 @@ export function summaryText(r: IngestResult): string {
     `read ${r.rows_read}, stored ${r.rows_stored}, duplicate ${r.rows_duplicate}, rejected ${r.rows_rejected}, untagged ${r.rows_untagged}; ` +
     `${r.seconds.toFixed(1)} s, ${r.rows_per_second} rows/s` +
     (r.replaced_file_ids.length ? `; replaced file(s) ${r.replaced_file_ids.map((id) => '#' + id).join(', ')}` : '') +
+    (r.rows_skipped.count > 0 ? `\n  skipped ${r.rows_skipped.count} row(s) of other services, amount ${r.rows_skipped.amount}: ${r.rows_skipped.services.slice(0, 8).join(', ')}${r.rows_skipped.services.length > 8 ? ', …' : ''}` : '') +
+    (r.rows_read === 0 ? `\n  warning: no line was read from this file; check it is the export of the provider and month you meant (see README.md, "Provider invoice and usage formats")` : '') +
     (r.rows_rejected > 0 ? `\n  see the rejected rows with: recon rejects --file ${r.ingested_file_id}` : '')
   );
 }

@@ -107,6 +107,11 @@ export interface ParseContext {
   fileName: string;
   /** user file extending / overriding the SKU -> (model, category, tier, region) mapping */
   skuMappingFile?: string;
+  /**
+   * Called for each row a reader passes over because it is not AI model spend of recon's providers
+   * (the rest of a cloud bill): its service as the file names it and its amount as written.
+   */
+  onSkipped?: (service: string, amount: string | null) => void;
 }
 
 export interface SourceFormat<T> {

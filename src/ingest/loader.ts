@@ -5,6 +5,7 @@ import { UserError } from '../command-context.ts';
 import type { Logger } from '../log.ts';
 import type { CanonicalInvoiceLine, CanonicalLedgerRow, CanonicalUsageRow, ParsedRow, Reject, SourceFormat } from './format.ts';
 import { LEDGER_COLUMNS } from './format.ts';
+import { Decimal } from '../money.ts';
 import { csvLine } from './csv-text.ts';
 import { printable, textProblem } from './text-bytes.ts';
 import { headerOf } from './csv-records.ts';
@@ -53,6 +54,8 @@ export interface IngestResult {
   rows_duplicate: number;
   rows_rejected: number;
   rows_untagged: number;
+  /** rows a reader passed over as not AI model spend of recon's providers (the rest of a cloud bill) */
+  rows_skipped: { count: number; amount: string; services: string[] };
   replaced_file_ids: string[];
   seconds: number;
   rows_per_second: number;
@@ -84,6 +87,19 @@ export async function ingestFile(store: Store, options: IngestOptions): Promise<
     throw new UserError(`cannot read ${options.path}: ${error.message}`, 'is it a complete (gzip) file?');
   });
   const format = chooseFormat(options.kind, head, filePath, options.format);
+  if (!format && !options.format) {
+    // A file of another kind (a usage CSV given as an invoice, or the reverse) names what it is.
+    for (const other of (['ledger', 'invoice', 'usage'] as const).filter((k) => k !== options.kind)) {
+      const resembles = chooseFormat(other, head, filePath);
+      if (resembles) {
+        throw new UserError(`${options.path} is not ${options.kind === "invoice" ? "an" : "a"} ${options.kind} file: it looks like ${resembles.name} (${resembles.description}), a ${other} format`, `run recon ingest ${other} ${options.path}`);
+      }
+    }
+  }
+  if (format && options.format && !format.detect(head, filePath)) {
+    const resembles = chooseFormat(options.kind, head, filePath);
+    if (resembles) throw new UserError(`${options.path} is not ${format.name}: it looks like ${resembles.name} (${resembles.description})`, `drop --format, or pass --format ${resembles.name}`);
+  }
   if (!format) {
     const names = formatsOf(options.kind).map((f) => f.name).join(', ') || '(none registered yet)';
     throw new UserError(
@@ -140,6 +156,12 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
   const meter = opened.meter;
 
   let counts = { read: 0, stored: 0, valid: 0, rejected: 0, untagged: 0 };
+  const skipped = { count: 0, amount: new Decimal(0), services: new Set<string>() };
+  const onSkipped = (service: string, amount: string | null) => {
+    skipped.count += 1;
+    skipped.services.add(service);
+    if (amount !== null && /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(amount.trim())) skipped.amount = skipped.amount.plus(amount.trim());
+  };
   let scope: { provider: string | null; first: string | null; last: string | null } = { provider: null, first: null, last: null };
   let replaced: string[] = [];
   let phaseStart = process.hrtime.bigint();
@@ -255,7 +277,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
       await runner.exec(`drop table ${stageTable}`);
     }
   } else {
-    const result = await loadRows(store, runner, fileId, format, stream, source, options);
+    const result = await loadRows(store, runner, fileId, format, stream, source, { ...options, onSkipped });
     await checkNotKnown(runner, store, options.kind, meter.digest());
     const [rowScope] = await runner.query(q.selectRowScope(options.kind, fileId));
     const provider = rowScope!.min_provider !== null && rowScope!.min_provider === rowScope!.max_provider ? rowScope!.min_provider : null;
@@ -308,6 +330,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     rows_duplicate: duplicate,
     rows_rejected: counts.rejected,
     rows_untagged: counts.untagged,
+    rows_skipped: { count: skipped.count, amount: skipped.amount.toFixed(), services: [...skipped.services].sort() },
     replaced_file_ids: replaced,
     seconds: round(seconds),
     rows_per_second: seconds > 0 ? Math.round(counts.read / seconds) : counts.read,
@@ -393,9 +416,9 @@ function withTextChecked<T>(item: ParsedRow<T>): ParsedRow<T> {
   return item;
 }
 
-async function* parseOrFail<T>(format: SourceFormat<T>, stream: Readable, source: SourceFile, options: IngestOptions): AsyncGenerator<ParsedRow<T>> {
+async function* parseOrFail<T>(format: SourceFormat<T>, stream: Readable, source: SourceFile, options: IngestOptions & { onSkipped?: (service: string, amount: string | null) => void }): AsyncGenerator<ParsedRow<T>> {
   try {
-    yield* format.parse(stream, { fileName: source.path, skuMappingFile: options.mappingFile });
+    yield* format.parse(stream, { fileName: source.path, skuMappingFile: options.mappingFile, onSkipped: options.onSkipped });
   } catch (error) {
     if (error instanceof UserError) throw error;
     if (error instanceof DamagedJson) {
@@ -406,7 +429,7 @@ async function* parseOrFail<T>(format: SourceFormat<T>, stream: Readable, source
 }
 
 /** Invoice and usage files: small, parsed and checked in JavaScript, inserted in batches. */
-async function loadRows(store: Store, runner: Runner, fileId: string, format: SourceFormat<unknown>, stream: Readable, source: SourceFile, options: IngestOptions) {
+async function loadRows(store: Store, runner: Runner, fileId: string, format: SourceFormat<unknown>, stream: Readable, source: SourceFile, options: IngestOptions & { onSkipped?: (service: string, amount: string | null) => void }) {
   let read = 0;
   let stored = 0;
   let rejected = 0;
@@ -440,7 +463,7 @@ function duplicateResult(kind: IngestKind, format: string, file: string, bytes: 
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return {
     file, kind, format, status: 'duplicate', already_ingested: true, ingested_file_id: id, bytes, provider: null, first_day: null, last_day: null,
-    rows_read: 0, rows_stored: 0, rows_duplicate: 0, rows_rejected: 0, rows_untagged: 0, replaced_file_ids: [], seconds: round(seconds), rows_per_second: 0,
+    rows_read: 0, rows_stored: 0, rows_duplicate: 0, rows_rejected: 0, rows_untagged: 0, rows_skipped: { count: 0, amount: '0', services: [] }, replaced_file_ids: [], seconds: round(seconds), rows_per_second: 0,
   };
 }
 

@@ -38,7 +38,20 @@ export const AZURE_MODELS: Readonly<Record<string, string>> = {
   'deepseekv3': 'DeepSeek-V3',
 };
 
-const WORDS: Readonly<Record<string, { kind: 'direction'; category: TokenCategory } | { kind: 'cached' } | { kind: 'scope'; scope: string } | { kind: 'tier'; tier: ServiceTier } | { kind: 'modality' } | { kind: 'noise' }>> = {
+// GPT-5.x meters abbreviate further (`5.6 luna ShortCo Cd Inp Std DZ 1M Tokens`, `5 mini pp Inp Gl`,
+// `5.5 ShortCo opt Gl`): Cd = cached, Wr = cache write, opt = output, Gl = global, pp = priority
+// processing, Std = standard, ShortCo / LongCo = the short or long context price band.
+type Word =
+  | { kind: 'direction'; category: TokenCategory }
+  | { kind: 'cached' }
+  | { kind: 'write' }
+  | { kind: 'scope'; scope: string }
+  | { kind: 'tier'; tier: ServiceTier }
+  | { kind: 'context'; context: 'short' | 'long' }
+  | { kind: 'modality' }
+  | { kind: 'noise' };
+
+const WORDS: Readonly<Record<string, Word>> = {
   inp: { kind: 'direction', category: 'input' },
   input: { kind: 'direction', category: 'input' },
   inpt: { kind: 'direction', category: 'input' },
@@ -46,10 +59,15 @@ const WORDS: Readonly<Record<string, { kind: 'direction'; category: TokenCategor
   output: { kind: 'direction', category: 'output' },
   outpt: { kind: 'direction', category: 'output' },
   out: { kind: 'direction', category: 'output' },
+  opt: { kind: 'direction', category: 'output' },
   cached: { kind: 'cached' },
+  cd: { kind: 'cached' },
+  wr: { kind: 'write' },
+  write: { kind: 'write' },
   cchd: { kind: 'cached' },
   cache: { kind: 'cached' },
   glbl: { kind: 'scope', scope: 'global' },
+  gl: { kind: 'scope', scope: 'global' },
   global: { kind: 'scope', scope: 'global' },
   regnl: { kind: 'scope', scope: 'regional' },
   regional: { kind: 'scope', scope: 'regional' },
@@ -59,6 +77,10 @@ const WORDS: Readonly<Record<string, { kind: 'direction'; category: TokenCategor
   dz: { kind: 'scope', scope: 'datazone' },
   batch: { kind: 'tier', tier: 'batch' },
   priority: { kind: 'tier', tier: 'priority' },
+  pp: { kind: 'tier', tier: 'priority' },
+  std: { kind: 'tier', tier: 'standard' },
+  shortco: { kind: 'context', context: 'short' },
+  longco: { kind: 'context', context: 'long' },
   aud: { kind: 'modality' },
   audio: { kind: 'modality' },
   img: { kind: 'modality' },
@@ -71,6 +93,25 @@ const WORDS: Readonly<Record<string, { kind: 'direction'; category: TokenCategor
 /** The deployment scope a meter names (global / datazone / regional), for the docs and the sku. */
 export interface AzureMeter extends SkuMeaning {
   scope: string | null;
+  /** the context-length price band a GPT-5.x meter names (ShortCo / LongCo), null when it names none */
+  context: 'short' | 'long' | null;
+}
+
+const VARIANTS = new Set(['mini', 'nano', 'pro', 'chat', 'codex', 'turbo']);
+
+/**
+ * An undated model named by its words (`gpt 4.1`, `5 mini`, `5.5`, `o4 mini`) → the vendor's
+ * undated id (`gpt-4.1`, `gpt-5-mini`, `gpt-5.5`, `o4-mini`), which the run resolves to a dated
+ * snapshot like any alias. Null for a word recon does not know (`5.6 luna`): the line keeps its
+ * category and tier and is reported unmapped under that model word.
+ */
+export function undatedAzureModel(modelWords: readonly string[]): string | null {
+  const words = modelWords[0] === 'gpt' ? modelWords.slice(1) : [...modelWords];
+  const [version, ...rest] = words;
+  if (!version || !rest.every((w) => VARIANTS.has(w))) return null;
+  if (/^o\d+$/.test(version)) return [version, ...rest].join('-');
+  if (!/^\d+(\.\d+)?o?$/.test(version)) return null;
+  return ['gpt', version, ...rest].join('-');
 }
 
 export function readAzureMeter(meter: string): AzureMeter | null {
@@ -80,6 +121,8 @@ export function readAzureMeter(meter: string): AzureMeter | null {
   let cached = false;
   let scope: string | null = null;
   let tier: ServiceTier = 'standard';
+  let write = false;
+  let context: 'short' | 'long' | null = null;
   let modality = false;
   let seenKeyword = false;
   for (const word of words) {
@@ -92,19 +135,23 @@ export function readAzureMeter(meter: string): AzureMeter | null {
     seenKeyword = true;
     if (meaning.kind === 'direction') category = meaning.category;
     else if (meaning.kind === 'cached') cached = true;
+    else if (meaning.kind === 'write') write = true;
+    else if (meaning.kind === 'context') context = meaning.context;
     else if (meaning.kind === 'scope') scope = meaning.scope;
     else if (meaning.kind === 'tier') tier = meaning.tier;
     else modality = true;
   }
   if (category === null || modelWords.length === 0) return null;
-  if (cached && category === 'input') category = 'cached_input';
+  if (write && category === 'input') category = 'cache_write_5m';
+  else if (cached && category === 'input') category = 'cached_input';
   const key = modelWords.join('');
   return {
-    model: AZURE_MODELS[key] ?? null,
+    model: AZURE_MODELS[key] ?? AZURE_MODELS[`gpt${key}`] ?? undatedAzureModel(modelWords),
     token_category: modality ? null : category,
     service_tier: tier,
     region: null,
     provider_model: modelWords.join(' '),
     scope,
+    context,
   };
 }

@@ -1,7 +1,7 @@
 import type { Decimal } from '../../money.ts';
 import type { CanonicalInvoiceLine, LineType, ParsedRow, Reject, SourceFormat } from '../format.ts';
 import { adjustmentLineType, blankToNull, decimalText, parseDecimal, periodInvoiceId, unitMultiplier, utcDay } from './common.ts';
-import { readBedrockUsageType } from './bedrock-usage-types.ts';
+import { marketplaceSku, readBedrockUsageType, readMarketplaceSku } from './bedrock-usage-types.ts';
 import { snakeHeader, splitHeaderLine, streamCsv, type CsvRecord } from './csv-rows.ts';
 import { loadSkuMapping, skuMapper, type MappedSku } from './sku-mapping.ts';
 
@@ -33,8 +33,10 @@ export function bedrockLineType(itemType: string | null, amount: Decimal): LineT
 }
 
 function isBedrock(r: CsvRecord): boolean {
-  return [r.get('line_item_product_code'), r.get('product_product_name'), r.get('product_servicecode'), r.get('product_service_code')]
-    .some((v) => !!v && /bedrock/i.test(v));
+  if ([r.get('line_item_product_code'), r.get('product_product_name'), r.get('product_servicecode'), r.get('product_service_code')]
+    .some((v) => !!v && /bedrock/i.test(v))) return true;
+  // Claude bought through AWS Marketplace: a Marketplace usage type on a Claude product.
+  return /(^|-)MP:/.test(r.get('line_item_usage_type') ?? '') && /claude|anthropic/i.test(`${r.get('product_product_name') ?? ''} ${r.get('line_item_legal_entity') ?? ''}`);
 }
 
 function invoiceIdOf(r: CsvRecord, day: string): string {
@@ -47,6 +49,7 @@ function invoiceIdOf(r: CsvRecord, day: string): string {
 export type SkuMapFn = (provider: string, sku: string | null) => MappedSku;
 
 export function readBedrockSku(_provider: string, usageType: string | null) {
+  if (usageType && /-MP:|^MP:/.test(usageType)) return { name: 'bedrock-marketplace', meaning: readMarketplaceSku(usageType) };
   return { name: 'bedrock-usage-type', meaning: usageType ? readBedrockUsageType(usageType) : null };
 }
 
@@ -58,7 +61,8 @@ export function toBedrockLine(r: CsvRecord, mapSku: SkuMapFn): CanonicalInvoiceL
   const amount = parseDecimal(costText);
   if (!amount) return { field: 'line_item_unblended_cost', value: costText ?? '', reason: 'cost is missing or not a number' };
   const lineType = bedrockLineType(blankToNull(r.get('line_item_line_item_type')), amount);
-  const usageType = blankToNull(r.get('line_item_usage_type'));
+  const rawUsageType = blankToNull(r.get('line_item_usage_type'));
+  const usageType = rawUsageType ? (marketplaceSku(rawUsageType, blankToNull(r.get('product_product_name'))) ?? rawUsageType) : null;
   const productRegion = blankToNull(r.get('product_region_code')) ?? blankToNull(r.get('product_region'));
   let quantity: string | null = null;
   let mapped = null;
@@ -109,7 +113,11 @@ export const bedrockCur: SourceFormat<CanonicalInvoiceLine> = {
       if (missing.length) throw new Error(`${context.fileName} is not an AWS CUR export: missing column(s) ${missing.join(', ')}`);
     };
     for await (const r of streamCsv(input, snakeHeader, validate)) {
-      if (!isBedrock(r)) continue;
+      if (!isBedrock(r)) {
+        const service = blankToNull(r.get('product_servicecode')) ?? blankToNull(r.get('line_item_product_code')) ?? blankToNull(r.get('product_product_name'));
+        context.onSkipped?.(service ?? '(no product code)', blankToNull(r.get('line_item_unblended_cost')));
+        continue;
+      }
       const line = toBedrockLine(r, mapSku);
       yield 'provider' in line ? { line: r.line, row: line } : { line: r.line, reject: { ...line, raw: r.raw } };
     }

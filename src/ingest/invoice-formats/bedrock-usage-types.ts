@@ -58,6 +58,14 @@ export function bedrockModel(token: string): string | null {
   const key = token.trim().toLowerCase();
   const known = BEDROCK_MODELS[key];
   if (known) return known;
+  // Claude<major>.<minor><Family> → claude-<family>-<major>-<minor>, Anthropic's undated id (the run
+  // resolves it to a snapshot like any alias); the table above holds the ids that carry a date.
+  const claude = /^claude(\d+)(?:\.(\d+))?(opus|sonnet|haiku)$/.exec(key);
+  if (claude) {
+    const [, major, minor, family] = claude;
+    const version = minor ? `${major}-${minor}` : major!;
+    return Number(major) >= 4 ? `claude-${family}-${version}` : `claude-${version}-${family}`;
+  }
   // Mantle usage types carry the Bedrock model id itself (anthropic.claude-opus-4-8): drop the vendor prefix.
   const id = /^(?:[a-z]{2}\.)?(?:anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer)\.(.+?)(?:-v\d+(?::\d+)?)?$/.exec(key);
   return id ? id[1]! : null;
@@ -85,5 +93,52 @@ export function readBedrockUsageType(usageType: string): SkuMeaning | null {
     service_tier: tier,
     region: regionCode ? (AWS_REGION_CODES[regionCode] ?? null) : null,
     provider_model: modelToken,
+  };
+}
+
+// Claude bought through AWS Marketplace is billed as a Marketplace product: the usage type names
+// only the meter (`USW2-MP:USW2_InputTokenCount-Units`) and the model is in product_product_name
+// ("Claude Opus 4.6 (Amazon Bedrock Edition)"). recon keys such a line by both, written
+// `<usage type> (<product name>)`, so the SKU mapping can tell one model's meter from another's.
+
+const MP_USAGE_TYPE = /^(?:([A-Z]{2,4}\d?)-)?MP:(?:[A-Z]{2,4}\d?_)?([A-Za-z0-9]+?)(?:-Units?)?$/;
+
+const MP_METERS: readonly { re: RegExp; category: TokenCategory }[] = [
+  { re: /^cachereadinputtokencount$|^cachereadtokens?$/, category: 'cached_input' },
+  { re: /^cachewrite1hinputtokencount$/, category: 'cache_write_1h' },
+  { re: /^cachewrite(5m)?inputtokencount$|^cachewritetokens?$/, category: 'cache_write_5m' },
+  { re: /^inputtokencount$|^inputtokens?$/, category: 'input' },
+  { re: /^outputtokencount$|^outputtokens?$/, category: 'output' },
+];
+
+export function marketplaceSku(usageType: string, productName: string | null): string | null {
+  return MP_USAGE_TYPE.test(usageType.trim()) ? `${usageType.trim()} (${productName?.trim() ?? ''})` : null;
+}
+
+/** The model token (`Claude4.6Opus`) of a Marketplace product name, null when it names no Claude model. */
+export function marketplaceModelToken(productName: string): string | null {
+  const m = /claude\s+(?:(\d+(?:\.\d+)?)\s+(opus|sonnet|haiku)|(opus|sonnet|haiku)\s+(\d+(?:\.\d+)?))/i.exec(productName);
+  if (!m) return null;
+  const version = m[1] ?? m[4]!;
+  const family = (m[2] ?? m[3]!).toLowerCase();
+  return `Claude${version}${family[0]!.toUpperCase()}${family.slice(1)}`;
+}
+
+export function readMarketplaceSku(sku: string): SkuMeaning | null {
+  const parts = /^(\S+) \((.*)\)$/.exec(sku.trim());
+  if (!parts) return null;
+  const m = MP_USAGE_TYPE.exec(parts[1]!);
+  if (!m) return null;
+  const meter = m[2]!.toLowerCase();
+  const batch = meter.includes('batch');
+  const category = MP_METERS.find((c) => c.re.test(meter.replace('batch', '')))?.category ?? null;
+  const token = marketplaceModelToken(parts[2]!);
+  const regionCode = m[1]?.toUpperCase() ?? null;
+  return {
+    model: token ? bedrockModel(token) : null,
+    token_category: category,
+    service_tier: batch ? 'batch' : 'standard',
+    region: regionCode ? (AWS_REGION_CODES[regionCode] ?? null) : null,
+    provider_model: token ?? (parts[2] || null),
   };
 }

@@ -25,17 +25,20 @@ export function focusLineType(chargeCategory: string | null, amount: Decimal): L
 
 /** The OTel provider of a FOCUS row when it is AI model spend, else null (row skipped). */
 export function focusProvider(r: CsvRecord): string | null {
-  const provider = `${r.get('providername') ?? ''} ${r.get('invoiceissuername') ?? ''}`.toLowerCase();
-  const publisher = (r.get('publishername') ?? '').toLowerCase();
+  // FOCUS 1.3 names the provider in ServiceProviderName / HostProviderName (ProviderName and
+  // PublisherName are deprecated there); a file may carry either generation of columns.
+  const provider = `${r.get('providername') ?? ''} ${r.get('serviceprovidername') ?? ''} ${r.get('hostprovidername') ?? ''} ${r.get('invoiceissuername') ?? ''}`.toLowerCase();
+  const publisher = `${r.get('publishername') ?? ''} ${r.get('serviceprovidername') ?? ''}`.toLowerCase();
   const service = [r.get('servicename'), r.get('servicesubcategory'), r.get('x_skumetercategory'), r.get('x_skumetersubcategory')]
     .map((v) => v ?? '').join(' ').toLowerCase();
   if (/microsoft|azure/.test(provider)) {
     if (/openai|foundry|cognitive services|ai services/.test(service)) return 'azure.ai.openai';
     const meter = r.get('x_skumetername') ?? r.get('skumeter');
-    return meter && readAzureMeter(meter)?.token_category ? 'azure.ai.openai' : null;
+    if (meter && readAzureMeter(meter)?.token_category) return 'azure.ai.openai';
   }
-  if (/amazon|aws/.test(provider)) return /bedrock/.test(service) ? 'aws.bedrock' : null;
-  if (/google/.test(provider)) return /vertex|gemini|generative/.test(service) ? 'gcp.vertex_ai' : null;
+  if (/amazon|aws/.test(provider) && /bedrock/.test(service)) return 'aws.bedrock';
+  if (/google/.test(provider) && /vertex|gemini|generative/.test(service)) return 'gcp.vertex_ai';
+  // A model vendor's rows, billed directly or resold through a host's marketplace, are the vendor's.
   if (/openai/.test(provider) || /openai/.test(publisher)) return 'openai';
   if (/anthropic/.test(provider) || /anthropic/.test(publisher)) return 'anthropic';
   return null;
@@ -127,7 +130,7 @@ export function toFocusLine(r: CsvRecord, provider: string, mapSku: (provider: s
 export const focus: SourceFormat<CanonicalInvoiceLine> = {
   name: 'focus',
   kind: 'invoice',
-  description: 'FOCUS 1.0-1.2 cost export CSV (Azure OpenAI, Bedrock, Vertex AI and AI SaaS rows)',
+  description: 'FOCUS 1.0-1.3 cost export CSV (Azure OpenAI, Bedrock, Vertex AI and AI SaaS rows)',
   detect(head) {
     const columns = new Set(splitHeaderLine(head).map(lowerHeader));
     return REQUIRED.every((c) => columns.has(c));
@@ -140,7 +143,10 @@ export const focus: SourceFormat<CanonicalInvoiceLine> = {
     };
     for await (const r of streamCsv(input, lowerHeader, validate)) {
       const provider = focusProvider(r);
-      if (!provider) continue;
+      if (!provider) {
+        context.onSkipped?.(blankToNull(r.get('servicename')) ?? blankToNull(r.get('x_skumetercategory')) ?? '(no service name)', blankToNull(r.get('billedcost')));
+        continue;
+      }
       const line = toFocusLine(r, provider, mapSku);
       yield 'provider' in line ? { line: r.line, row: line } : { line: r.line, reject: { ...line, raw: r.raw } };
     }

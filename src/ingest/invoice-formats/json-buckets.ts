@@ -20,7 +20,7 @@ interface Frame {
 }
 
 /** Builds one value from packed tokens; numbers become their source text. */
-class ValueBuilder {
+export class ValueBuilder {
   private readonly stack: Frame[] = [];
   private root: JsonValue | undefined;
 

@@ -158,9 +158,11 @@ export function mapSku(mapping: SkuMapping, provider: string, sku: string | null
     }
   }
   if (base && base.model && base.token_category) return { ...base, rule: `builtin:${builtin.name}` };
+  // Unmapped, but what was read stays: a line whose model word is unknown keeps its category and
+  // tier, so adding the word (a --mapping rule) is all it takes, and reports name that word.
   return {
-    model: null,
-    token_category: null,
+    model: base?.model ?? null,
+    token_category: base?.token_category ?? null,
     service_tier: base?.service_tier ?? null,
     region: base?.region ?? null,
     provider_model: base?.provider_model ?? null,

@@ -15,7 +15,8 @@ describe('bedrock-cur', () => {
       [5, '2026-05-02', 'claude-sonnet-4-5-20250929', 'cache_write_5m', 'standard', 'us-east-1', '40000', '0.15', 'usage'],
       [6, '2026-05-02', 'claude-sonnet-4-20250514', 'input', 'standard', 'us-east-1', '10000', '0.03', 'usage'],
       [7, '2026-05-03', 'claude-sonnet-4-5-20250929', 'output', 'batch', 'us-east-1', '100000', '0.75', 'usage'],
-      [8, '2026-05-03', null, null, 'standard', 'us-east-1', '5000', '0.0036', 'usage'],
+      // an unknown model keeps its token category (issue #17.3)
+      [8, '2026-05-03', null, 'input', 'standard', 'us-east-1', '5000', '0.0036', 'usage'],
       // no pricing_unit: the quantity is not guessed
       [9, '2026-05-03', 'nova-lite', 'input', 'standard', 'us-east-1', null, '0.12', 'usage'],
       [11, '2026-05-31', null, null, 'standard', null, null, '-25', 'credit'],

@@ -37,7 +37,8 @@ describe('focus', () => {
       [2, 'aws.bedrock', 'INV-AWS-2026-05', '2026-05-01', 'claude-sonnet-4-5-20250929', 'input', '2900500', '8.7015', 'usage', 'us-east-1'],
       [3, 'aws.bedrock', 'INV-AWS-2026-05', '2026-05-31', null, null, null, '-10', 'credit', null],
       [4, 'gcp.vertex_ai', 'GCP-INV-77', '2026-05-02', 'gemini-2.5-flash', 'input', '1500000', '0.45', 'usage', 'us-central1'],
-      [5, 'gcp.vertex_ai', 'GCP-INV-77', '2026-05-02', null, null, null, '0.05', 'usage', 'us-central1'],
+      // storage is not a token category: unmapped, the model it belongs to kept
+      [5, 'gcp.vertex_ai', 'GCP-INV-77', '2026-05-02', 'gemini-3-flash', null, null, '0.05', 'usage', 'us-central1'],
     ]);
   });
 

@@ -22,8 +22,8 @@ describe('openai-costs', () => {
     assert.equal(batch!.service_tier, 'batch');
     assert.equal(batch!.token_category, 'output');
     assert.equal(batch!.account_ref, 'proj_research');
-    // audio is priced apart from text: kept, with its amount, but unmapped
-    assert.equal(audio!.model, null);
+    // audio is priced apart from text: kept, with its amount and its model, but unmapped
+    assert.equal(audio!.model, 'gpt-4o-realtime-preview-2024-12-17');
     assert.equal(audio!.token_category, null);
     assert.equal(audio!.mapping_rule, null);
     assert.equal(audio!.amount, '0.04');

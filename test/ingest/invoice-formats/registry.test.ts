@@ -11,8 +11,11 @@ function detected(text: string, fileName: string): string[] {
 
 describe('provider format registry', () => {
   it('lists the invoice formats and usage formats in detection order', () => {
-    assert.deepEqual(invoiceFormats.map((f) => [f.name, f.kind]), [['openai-costs', 'invoice'], ['anthropic-cost', 'invoice'], ['bedrock-cur', 'invoice'], ['focus', 'invoice']]);
-    assert.deepEqual(usageFormats.map((f) => [f.name, f.kind]), [['openai-usage', 'usage'], ['anthropic-usage', 'usage']]);
+    assert.deepEqual(invoiceFormats.map((f) => [f.name, f.kind]), [
+      ['openai-costs', 'invoice'], ['openai-costs-csv', 'invoice'], ['anthropic-cost', 'invoice'], ['bedrock-cur', 'invoice'],
+      ['azure-cost-details', 'invoice'], ['gcp-billing-export', 'invoice'], ['focus', 'invoice'],
+    ]);
+    assert.deepEqual(usageFormats.map((f) => [f.name, f.kind]), [['openai-usage', 'usage'], ['openai-usage-csv', 'usage'], ['anthropic-usage', 'usage']]);
     for (const f of ALL) assert.ok(f.description.length > 20, f.name);
   });
 
@@ -27,6 +30,11 @@ describe('provider format registry', () => {
       ['azure-openai-focus-1.0.csv', 'focus'],
       ['focus-1.2-multicloud.csv', 'focus'],
       ['focus-1.0-sample-non-ai.csv', 'focus'],
+      ['openai-usage-page-costs-2026-05.csv', 'openai-costs-csv'],
+      ['openai-usage-page-completions-2026-05.csv', 'openai-usage-csv'],
+      ['azure-cost-details-ea-2026-05.csv', 'azure-cost-details'],
+      ['gcp-billing-export-2026-05.csv', 'gcp-billing-export'],
+      ['gcp-billing-export-2026-05.jsonl', 'gcp-billing-export'],
     ];
     for (const [file, format] of cases) assert.deepEqual(detected(head(fixture(file)), file), [format], file);
   });

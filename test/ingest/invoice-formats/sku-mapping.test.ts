@@ -24,7 +24,7 @@ describe('SKU mapping', () => {
     const none = parseSkuMapping('[]', 'm.json');
     assert.equal(mapSku(none, 'openai', 'gpt-4o, output', builtin('gpt-4o, output')).rule, 'builtin:openai-line-item');
     const unmapped = mapSku(none, 'openai', 'gpt-4o, audio output', builtin('gpt-4o, audio output'));
-    assert.deepEqual([unmapped.model, unmapped.token_category, unmapped.rule, unmapped.provider_model], [null, null, null, 'gpt-4o']);
+    assert.deepEqual([unmapped.model, unmapped.token_category, unmapped.rule, unmapped.provider_model], ['gpt-4o', null, null, 'gpt-4o']);
   });
 
   it('a rule for another provider does not apply', () => {
