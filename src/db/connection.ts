@@ -196,8 +196,9 @@ export function isConnectionLost(error: unknown): boolean {
   for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (LOST_SQLSTATE.test(code) || LOST_NODE_CODES.has(code))) return true;
-    // pg raises this one without a code when the socket closes under a query
-    if (e instanceof Error && /^Connection terminated/.test(e.message)) return true;
+    // pg raises these without a code: the socket closed under a query, or a query was sent on
+    // a client whose socket had closed while it was held
+    if (e instanceof Error && /^Connection terminated|connection error and is not queryable/.test(e.message)) return true;
   }
   return false;
 }
