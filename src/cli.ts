@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { createCommandContext, UserError } from './command-context.ts';
-import { openStore } from './db/connection.ts';
+import { isConnectionLost, openStore } from './db/connection.ts';
 import { migrate, pendingMigrations } from './db/migrate.ts';
 import { registerIngestCommands } from './ingest/commands.ts';
 import { registerPricingCommands } from './pricing/commands.ts';
@@ -69,8 +69,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`recon: ${error.message}\n${error.hint ? `  next: ${error.hint}\n` : ''}`);
       return error.exitCode;
     }
-    context.log.error('failed', { error: (error as Error).message, cause: String((error as Error).cause ?? '') });
-    process.stderr.write(`recon: ${(error as Error).message}\n`);
+    const message = (error as Error).message?.split('\n', 1)[0] ?? String(error);
+    if (isConnectionLost(error)) {
+      context.log.debug('failed', { error: message, cause: String((error as Error).cause ?? '') });
+      process.stderr.write(`recon: lost the database connection: ${message}\n  next: check that the database at ${context.config.databaseUrl ? 'DATABASE_URL' : context.config.dataDir} is up, then run the command again (a run it interrupted is marked failed)\n`);
+      return 1;
+    }
+    context.log.error('failed', { error: message, cause: String((error as Error).cause ?? '') });
+    process.stderr.write(`recon: ${message}\n  next: see the log line above; run again with RECON_LOG_LEVEL=debug for more\n`);
     return 1;
   } finally {
     await context.close().catch(() => undefined);

@@ -4,20 +4,15 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { UserError, printResult, type CommandContext, type RegisterCommands } from '../command-context.ts';
 import { isPeriod, type Period } from '../period.ts';
-import { disputeDueDate, disputeState, utcDay } from './disputes.ts';
+import { decideDispute, disputeView, openDispute } from './dispute-actions.ts';
+import { utcDay } from './disputes.ts';
 import { keysWithUnknownTeam, parseOwnersFiles } from './owners.ts';
 import { defaultPolicy, loadPolicy } from './policy.ts';
 import {
-  insertDispute,
   replaceOwners,
-  resolveDispute,
-  selectDispute,
   selectDisputes,
   selectGatewayKeyOwners,
-  selectKnownTeams,
   selectTeamOwners,
-  selectWorkbookIssuedAt,
-  type DisputeRow,
 } from './queries.ts';
 
 function periodOption(text: string | undefined, required: true): Period;
@@ -47,23 +42,6 @@ function readFile(file: string, what: string): Buffer {
     throw new UserError(`cannot read ${what} ${file}: ${(error as Error).message}`, 'check the path');
   }
 }
-
-const disputeView = (d: DisputeRow, today: string) => ({
-  id: d.id,
-  period: d.period,
-  team: d.team,
-  status: d.status,
-  state: disputeState(d.status, d.due_date, today),
-  reason: d.reason,
-  ref: d.ref,
-  amount: d.amount,
-  opened_at: new Date(d.opened_at).toISOString(),
-  due_date: d.due_date,
-  resolved_at: d.resolved_at ? new Date(d.resolved_at).toISOString() : null,
-  resolution_note: d.resolution_note,
-  applied_in_run: d.applied_in_run,
-  receiving_team: d.receiving_team,
-});
 
 const disputeLine = (d: ReturnType<typeof disputeView>) =>
   [`#${d.id}`.padEnd(6), d.period, d.team.padEnd(16), d.state.padEnd(15), (d.amount ?? '-').padStart(12), `due ${d.due_date ?? '-'}`, d.applied_in_run ? `applied in run ${d.applied_in_run}` : '', d.reason].filter(Boolean).join('  ');
@@ -180,13 +158,8 @@ function registerDisputeCommands(program: Parameters<RegisterCommands>[0], conte
       if (!reason) throw new UserError('--reason is required', 'say why the charge is wrong, e.g. --reason "staging calls on our key"');
       const amount = amountOption(options.amount);
       const store = await context.store();
-      const known = await selectKnownTeams(store.db, period);
-      if (known.length > 0 && !known.includes(team)) {
-        throw new UserError(`team "${team}" is neither in the owners file nor charged in ${period}`, `check the spelling; known teams: ${known.slice(0, 12).join(', ')}`);
-      }
       const now = new Date();
-      const issuedAt = await selectWorkbookIssuedAt(store.db, period, team);
-      const row = await insertDispute(store.db, { period, team, reason, ref: options.ref?.trim() || null, amount, openedAt: now, dueDate: disputeDueDate(utcDay(issuedAt ?? now)) });
+      const { dispute: row, issuedAt } = await openDispute(store.db, { period, team, reason, ref: options.ref?.trim() || null, amount, now });
       const view = { ...disputeView(row, utcDay(now)), due_from: issuedAt ? `workbook issued ${issuedAt.toISOString()}` : 'opened (no workbook issued yet)' };
       printResult(Boolean(options.json), view, () => `dispute #${view.id} opened for ${team} in ${period}; due ${view.due_date} (5 business days after the ${issuedAt ? 'workbook was issued' : 'dispute was opened'})`);
     });
@@ -227,30 +200,8 @@ function registerDisputeCommands(program: Parameters<RegisterCommands>[0], conte
       if (options.reject && to !== null) throw new UserError('--to is only used with --accept', 'drop --to');
       const bucket = loadPolicy(options.policy ?? context.config.policyFile).platform_bucket;
       const store = await context.store();
-      const existing = await selectDispute(store.db, id);
-      if (!existing) throw new UserError(`dispute #${id} does not exist`, 'find it with recon dispute list');
-      if (existing.status !== 'open') throw new UserError(`dispute #${id} was already ${existing.status}`, 'open a new dispute if there is more to say');
-      if (options.accept && amount === null && existing.amount === null) {
-        throw new UserError(`dispute #${id} has no amount to move`, `accept it with the amount, e.g. recon dispute resolve ${id} --accept --amount 120.50 --note "…"`);
-      }
-      if (options.accept) {
-        const receiver = to ?? bucket;
-        if (receiver === existing.team) {
-          throw new UserError(
-            `dispute #${id} is ${existing.team}'s own${to ? '' : ` and ${bucket} is the policy bucket, where accepted amounts go by default`}: accepting it would move nothing`,
-            `name the team that takes the amount, e.g. recon dispute resolve ${id} --accept --to TEAM --note "…"`,
-          );
-        }
-        if (to !== null) {
-          const known = await selectKnownTeams(store.db, existing.period);
-          if (known.length > 0 && !known.includes(to) && to !== bucket) {
-            throw new UserError(`team "${to}" is neither in the owners file nor charged in ${existing.period}`, `check the spelling; known teams: ${known.slice(0, 12).join(', ')}`);
-          }
-        }
-      }
       const now = new Date();
-      const row = await resolveDispute(store.db, { id, status: options.accept ? 'accepted' : 'rejected', note, amount, resolvedAt: now, receivingTeam: options.accept ? to : null });
-      if (!row) throw new UserError(`dispute #${id} was resolved by someone else meanwhile`, 'see recon dispute list');
+      const row = await decideDispute(store.db, { id, decision: options.accept ? 'accepted' : 'rejected', note, amount, now, receivingTeam: options.accept ? to : null, bucket });
       const view = disputeView(row, utcDay(now));
       printResult(Boolean(options.json), view, () =>
         row.status === 'accepted'

@@ -1,4 +1,4 @@
-import { addBusinessDays, format } from 'date-fns';
+import { addBusinessDays, differenceInBusinessDays, format } from 'date-fns';
 
 /** Business days a team has to dispute its charge after its workbook is issued. */
 export const DISPUTE_WINDOW_BUSINESS_DAYS = 5;
@@ -26,4 +26,13 @@ export type DisputeStatus = 'open' | 'accepted' | 'rejected';
 export function disputeState(status: DisputeStatus, dueDate: string | null, today: string): string {
   if (status !== 'open') return status;
   return dueDate !== null && dueDate < today ? 'open (overdue)' : 'open';
+}
+
+/** Business days (Monday–Friday) from `today` to `dueDate`, both UTC days; negative when past due. */
+export function businessDaysLeft(today: string, dueDate: string): number {
+  const local = (day: string) => {
+    const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+    return new Date(y, m - 1, d);
+  };
+  return differenceInBusinessDays(local(dueDate), local(today));
 }

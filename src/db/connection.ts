@@ -63,6 +63,13 @@ export async function openPostgres(databaseUrl: string, options: { max?: number 
   pool.on('error', () => {
     // Idle-client errors (server restart) surface on the next query; nothing to do here.
   });
+  // A checked-out client has no pool listener: a backend terminated between two queries of a
+  // held connection (a run's transaction, a job's lock) would emit an unhandled 'error' and end
+  // the process. The query in flight, or the next one, rejects with the error instead, and the
+  // pool drops the client when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   try {
     const client = await pool.connect();
     client.release();
@@ -174,4 +181,24 @@ export async function openPglite(dataDir: string | undefined, options: { loadDat
 
 export async function openStore(config: { databaseUrl: string | undefined; dataDir: string }): Promise<Store> {
   return config.databaseUrl ? openPostgres(config.databaseUrl) : openPglite(config.dataDir);
+}
+
+// SQLSTATE classes of a lost connection: 08 connection exception, 57P01-57P03 the server
+// terminated the session (pg_terminate_backend, shutdown, cannot connect now).
+const LOST_SQLSTATE = /^(08...|57P0[123])$/;
+const LOST_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+
+/**
+ * True when `error` (or an error in its cause chain) means the database connection was lost,
+ * rather than a query being wrong: the caller may retry once the database is back.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (LOST_SQLSTATE.test(code) || LOST_NODE_CODES.has(code))) return true;
+    // pg raises these without a code: the socket closed under a query, or a query was sent on
+    // a client whose socket had closed while it was held
+    if (e instanceof Error && /^Connection terminated|connection error and is not queryable/.test(e.message)) return true;
+  }
+  return false;
 }

@@ -91,3 +91,16 @@ export async function insertVarianceCells(db: Db, input: { runId: string; period
     from effects`.execute(db);
   return Number(result.numAffectedRows ?? 0n);
 }
+
+/**
+ * Invoice usage and priced ledger of a run per day (from its variance cells; invoice lines
+ * that belong to no cell, such as credits and tax, are not in any day).
+ */
+export async function selectDailyVariance(db: Db, runId: string): Promise<{ day: string; invoice: string; ledger: string; variance: string }[]> {
+  const { rows } = await sql<{ day: string; invoice: string; ledger: string; variance: string }>`
+    select day::text as day, sum(invoice_amount)::text as invoice, sum(ledger_amount)::text as ledger,
+           sum(variance_amount)::text as variance
+    from run_variance_cell where run_id = ${runId}::bigint
+    group by day order by day`.execute(db);
+  return rows;
+}

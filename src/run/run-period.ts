@@ -158,7 +158,9 @@ export async function runPeriod(store: Store, options: RunPeriodOptions): Promis
     } catch (error) {
       if (runId) {
         const message = error instanceof Error ? error.message : String(error);
-        await markRunFailed(conn, runId, message).catch(() => undefined);
+        // On a lost connection the run's own session is gone: record the failure on another one
+        // at once instead of leaving the run 'running' until the next start.
+        await markRunFailed(conn, runId, message).catch(() => (store.kind === 'postgres' ? markRunFailed(store.db, runId!, message) : undefined)).catch(() => undefined);
         log.error('run failed', { run_id: runId, period, error: message });
       }
       throw error;

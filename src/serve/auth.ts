@@ -30,13 +30,21 @@ export function parseTokens(settingsTokens: Settings['http']['tokens'], envToken
   return tokens;
 }
 
-/** The presented credential: `Authorization: Bearer T`, or Basic with T as the password (browsers). */
+// RFC 6750 b64token / RFC 7617 token68: one credential, nothing after it.
+const CREDENTIALS = /^([A-Za-z]+) +([A-Za-z0-9\-._~+/]+=*)$/;
+
+/**
+ * The presented credential: `Authorization: Bearer T`, or Basic with T as the password. Anything
+ * else in the header (a second word, a second scheme) is no credential at all.
+ */
 export function presentedToken(authorization: string | undefined): string | undefined {
   if (!authorization) return undefined;
-  const [scheme, value] = authorization.split(/\s+/, 2);
-  if (!value) return undefined;
-  if (scheme?.toLowerCase() === 'bearer') return value;
-  if (scheme?.toLowerCase() === 'basic') {
+  const match = CREDENTIALS.exec(authorization.trim());
+  if (!match) return undefined;
+  const scheme = match[1]!.toLowerCase();
+  const value = match[2]!;
+  if (scheme === 'bearer') return value;
+  if (scheme === 'basic') {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     return colon >= 0 ? decoded.slice(colon + 1) : undefined;
@@ -51,4 +59,63 @@ export function authenticate(tokens: ApiToken[], presented: string | undefined):
   let found: ApiToken | undefined;
   for (const token of tokens) if (crypto.timingSafeEqual(token.digest, d)) found = token;
   return found;
+}
+
+export interface Session {
+  id: string;
+  token: ApiToken;
+  /** sent back in every form of the session's pages; a POST without it is refused */
+  csrf: string;
+  expires: number;
+}
+
+// A working day at the month-end: long enough for a close, short enough that a forgotten
+// browser does not stay signed in for good.
+const SESSION_MS = 12 * 60 * 60 * 1000;
+
+/** Signed-in browsers of this process (a restart signs everyone out; the tokens stay the same). */
+export function createSessions(now: () => number = Date.now) {
+  const sessions = new Map<string, Session>();
+  return {
+    create(token: ApiToken): Session {
+      for (const [id, s] of sessions) if (s.expires <= now()) sessions.delete(id);
+      const session = { id: crypto.randomBytes(32).toString('base64url'), token, csrf: crypto.randomBytes(24).toString('base64url'), expires: now() + SESSION_MS };
+      sessions.set(session.id, session);
+      return session;
+    },
+    get(id: string | undefined): Session | undefined {
+      if (!id) return undefined;
+      const session = sessions.get(id);
+      if (!session) return undefined;
+      if (session.expires <= now()) {
+        sessions.delete(id);
+        return undefined;
+      }
+      return session;
+    },
+    destroy(id: string): void {
+      sessions.delete(id);
+    },
+  };
+}
+export type Sessions = ReturnType<typeof createSessions>;
+
+/** Constant-time equality of two strings (CSRF tokens). */
+export function sameSecret(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  const x = crypto.createHash('sha256').update(a).digest();
+  const y = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(x, y);
+}
+
+/** The cookies of a request, by name (first wins). */
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (!cookies.has(name)) cookies.set(name, part.slice(eq + 1).trim());
+  }
+  return cookies;
 }

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,15 +9,25 @@ import type { Logger } from '../log.ts';
 import { isPeriod, type Period } from '../period.ts';
 import type { Settings } from '../settings.ts';
 import type { AllocationPolicy } from '../allocate/policy.ts';
-import { runPeriod, reapDeadRuns, type Reconcile } from '../run/run-period.ts';
+import { runPeriod, reapDeadRuns, type Reconcile, type RunOutcome } from '../run/run-period.ts';
 import { selectCurrentRun, selectPeriod, selectPeriods, selectRuns } from '../run/queries.ts';
-import { authenticate, presentedToken, type ApiToken } from './auth.ts';
+import { removePartialLeftovers } from '../workbooks/xlsx-writer.ts';
 import { focusFileOfRun } from '../export/export-focus.ts';
-import { renderIndexPage } from './page.ts';
-import { selectIntactIssuedFile, selectRunTeams, writeAllocationFile, writeDisputeFile } from './workbook-files.ts';
+import { authenticate, createSessions, parseCookies, presentedToken, sameSecret, type ApiToken, type Session } from './auth.ts';
+import type { SafeHtml } from './html.ts';
+import { renderErrorPage, renderLoginPage } from './login-page.ts';
+import { appRoutes } from './app-routes.ts';
+import { selectRunTeams, workbookServer } from './workbook-files.ts';
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const TEAM_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const SESSION_COOKIE = 'recon_session';
+const LOGIN_COOKIE = 'recon_login';
+// No scripts at all: pages are forms and links; charts are inline SVG.
+const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+// Two challenges, two header fields: browsers (Chromium) ignore a Basic challenge folded into
+// one field after a Bearer one, and never prompt.
+const CHALLENGES = ['Bearer realm="recon"', 'Basic realm="recon", charset="UTF-8"'];
 
 export interface ServeDeps {
   store: Store;
@@ -27,42 +38,106 @@ export interface ServeDeps {
   log: Logger;
   /** the pipeline; tests may pass a stand-in */
   reconcile?: Reconcile;
+  /** the clock of sessions and business-day due dates (tests pin it) */
+  now?: () => Date;
 }
 
-class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly hint?: string) {
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly hint?: string,
+    readonly headers: http.OutgoingHttpHeaders = {},
+  ) {
     super(message);
   }
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+export interface Principal {
+  token: ApiToken;
+  /** set when signed in through the login form (cookie); POSTs then need its CSRF token */
+  session?: Session;
+}
+
+export interface RequestContext {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+  principal: Principal;
+  deps: ServeDeps;
+  /** the request body, parsed (JSON object or form fields); read once */
+  body(): Promise<Record<string, unknown>>;
+  workbook: ReturnType<typeof workbookServer>;
+  now(): Date;
+}
+
+type Handler = (ctx: RequestContext) => Promise<void>;
+
+export interface Route {
+  /** path segments: literals, `:name` params, `:name.xlsx` params with a suffix */
+  path: string;
+  /** 'html' routes redirect to the login form and show errors as a page */
+  kind: 'json' | 'html' | 'file';
+  methods: Partial<Record<'GET' | 'POST', Handler>>;
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
   const text = JSON.stringify(body, null, 2) + '\n';
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...headers });
   res.end(text);
 }
 
-function periodParam(text: string): Period {
+export function sendHtml(res: http.ServerResponse, status: number, page: SafeHtml, headers: http.OutgoingHttpHeaders = {}): void {
+  const text = page.text;
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': HTML_CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'same-origin',
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function redirect(res: http.ServerResponse, location: string, headers: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(303, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0, ...headers });
+  res.end();
+}
+
+export function periodParam(text: string): Period {
   if (!isPeriod(text)) throw new HttpError(400, `period must be YYYY-MM (got "${text.slice(0, 40)}")`, 'use e.g. /periods/2026-05');
   return text;
 }
 
-function teamParam(text: string): string {
+export function teamParam(text: string): string {
   if (!TEAM_PATTERN.test(text) || text === '.' || text === '..') {
     throw new HttpError(400, 'team must be 1-64 letters, digits, dots, dashes or underscores', 'use the team name as shown in GET /periods/P');
   }
   return text;
 }
 
-async function readJsonBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+export function requireRerun(principal: Principal): void {
+  if (!principal.token.rerun) throw new HttpError(403, 'this token may read but not start runs or decide disputes', 'use a token configured with rerun rights (token:rerun)');
+}
+
+const BODY_LIMIT = 64 * 1024;
+
+async function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > 64 * 1024) throw new HttpError(413, 'request body too large', 'send at most {"reopen": true, "reason": "…"}');
+    if (size > BODY_LIMIT) throw new HttpError(413, 'request body too large', 'send at most {"reopen": true, "reason": "…"}');
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (text === '') return {};
+  const text = Buffer.concat(chunks).toString('utf8');
+  if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+  if (text.trim() === '') return {};
   try {
     const value = JSON.parse(text) as unknown;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
@@ -80,7 +155,10 @@ async function currentRunOr404(store: Store, period: Period) {
 
 function sendFile(res: http.ServerResponse, file: string, filename: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const size = fs.statSync(file).size;
+    // Opened once: the size and the bytes are of the same file even if another writer renames
+    // a new (identical) copy over the name meanwhile.
+    const fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
     res.writeHead(200, {
       'Content-Type': XLSX_TYPE,
       'Content-Length': size,
@@ -88,149 +166,315 @@ function sendFile(res: http.ServerResponse, file: string, filename: string): Pro
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
     });
-    fs.createReadStream(file).on('error', reject).pipe(res).on('finish', resolve).on('error', reject);
+    fs.createReadStream('', { fd }).on('error', reject).pipe(res).on('finish', resolve).on('error', reject);
   });
 }
 
-/** The request handler: routes, auth, validation, JSON errors {error, hint}. */
+/**
+ * Starts a rerun of a period; settles once the run row exists (with its id) or the run was
+ * refused (closed period, one in progress: a UserError). `running` is the whole run.
+ */
+export async function startRun(
+  ctx: Pick<RequestContext, 'deps' | 'principal'>,
+  period: Period,
+  options: { reopen: boolean; reason: string },
+): Promise<{ runId: string; running: Promise<RunOutcome> } | { outcome: RunOutcome }> {
+  const { deps } = ctx;
+  let started!: (id: string) => void;
+  const runStarted = new Promise<string>((resolve) => (started = resolve));
+  const running = runPeriod(deps.store, {
+    period,
+    trigger: 'http',
+    settings: deps.settings,
+    policy: deps.policy,
+    log: deps.log.child({ requested_by: ctx.principal.token.name, ...(options.reason ? { reason: options.reason } : {}) }),
+    reopen: options.reopen ? { reason: options.reason } : undefined,
+    reconcile: deps.reconcile,
+    onStarted: started,
+  });
+  // Refusals (closed period, a run in progress) come before the run row exists.
+  const first = await Promise.race([runStarted.then((id) => ({ id })), running.then((outcome) => ({ outcome }))]);
+  if ('outcome' in first) return { outcome: first.outcome };
+  running.catch(() => undefined); // the run records its own failure
+  return { runId: first.id, running };
+}
+
+const apiRoutes: Route[] = [
+  {
+    path: 'periods',
+    kind: 'json',
+    methods: {
+      GET: async ({ res, deps }) => sendJson(res, 200, { periods: await selectPeriods(deps.store.db) }),
+    },
+  },
+  {
+    path: 'periods/:period',
+    kind: 'json',
+    methods: {
+      GET: async ({ res, deps, params }) => {
+        const period = periodParam(params.period!);
+        const run = await currentRunOr404(deps.store, period);
+        const row = await selectPeriod(deps.store.db, period);
+        sendJson(res, 200, { period, status: row?.status ?? 'open', closed_at: row?.closed_at ?? null, current_run_id: run.id, summary: run.summary });
+      },
+    },
+  },
+  {
+    path: 'periods/:period/runs',
+    kind: 'json',
+    methods: {
+      GET: async ({ res, deps, params }) => {
+        const period = periodParam(params.period!);
+        await reapDeadRuns(deps.store.db, deps.log);
+        const current = await selectCurrentRun(deps.store.db, period);
+        const runs = (await selectRuns(deps.store.db, period)).map(({ summary, inputs, ...r }) => ({ ...r, current: r.id === current?.id, no_change: (summary as { no_change?: boolean } | null)?.no_change ?? null }));
+        sendJson(res, 200, { period, runs });
+      },
+      POST: async (ctx) => {
+        const period = periodParam(ctx.params.period!);
+        requireRerun(ctx.principal);
+        const body = await ctx.body();
+        const reopen = body.reopen === true;
+        const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
+        if (reopen && !reason) throw new HttpError(400, 'reopening a closed period needs a reason', 'send {"reopen": true, "reason": "why"}');
+        const wait = ctx.url.searchParams.get('wait') === 'true';
+        const started = await startRun(ctx, period, { reopen, reason });
+        if ('outcome' in started || wait) {
+          const outcome = 'outcome' in started ? started.outcome : await started.running;
+          sendJson(ctx.res, 201, outcome, { Location: `/periods/${period}` });
+          return;
+        }
+        sendJson(ctx.res, 202, { run_id: started.runId, period, status: 'running', status_url: `/periods/${period}/runs` }, { Location: `/periods/${period}/runs` });
+      },
+    },
+  },
+  {
+    path: 'periods/:period/allocation.xlsx',
+    kind: 'file',
+    methods: {
+      GET: async ({ res, deps, params, workbook }) => {
+        const period = periodParam(params.period!);
+        const run = await currentRunOr404(deps.store, period);
+        const file = await workbook({ period, runId: run.id, kind: 'allocation', team: null });
+        await sendFile(res, file, `allocation-${period}.xlsx`);
+      },
+    },
+  },
+  {
+    // FOCUS 1.3 export beside the workbooks, same auth (src/export; issue #20)
+    path: 'periods/:period/focus.csv',
+    kind: 'file',
+    methods: {
+      GET: async ({ res, deps, params }) => {
+        const period = periodParam(params.period!);
+        const run = await currentRunOr404(deps.store, period);
+        const body = await focusFileOfRun(deps.store, period, run.id, 'csv');
+        res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Length': body.length, 'Content-Disposition': `attachment; filename="focus-${period}.csv"`, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+        res.end(body);
+      },
+    },
+  },
+  {
+    // FOCUS 1.3 export beside the workbooks, same auth (src/export; issue #20)
+    path: 'periods/:period/focus.parquet',
+    kind: 'file',
+    methods: {
+      GET: async ({ res, deps, params }) => {
+        const period = periodParam(params.period!);
+        const run = await currentRunOr404(deps.store, period);
+        const body = await focusFileOfRun(deps.store, period, run.id, 'parquet');
+        res.writeHead(200, { 'Content-Type': 'application/vnd.apache.parquet', 'Content-Length': body.length, 'Content-Disposition': `attachment; filename="focus-${period}.parquet"`, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+        res.end(body);
+      },
+    },
+  },
+  {
+    path: 'periods/:period/disputes/:team.xlsx',
+    kind: 'file',
+    methods: {
+      GET: async ({ res, deps, params, workbook }) => {
+        const period = periodParam(params.period!);
+        const team = teamParam(params.team!);
+        const run = await currentRunOr404(deps.store, period);
+        if (!(await selectRunTeams(deps.store, run.id)).includes(team)) {
+          throw new HttpError(404, `team ${team} has no allocation in run ${run.id} of ${period}`, `see the teams in GET /periods/${period}`);
+        }
+        const file = await workbook({ period, runId: run.id, kind: 'dispute', team });
+        await sendFile(res, file, `dispute-${period}-${team}.xlsx`);
+      },
+    },
+  },
+];
+
+interface Matched {
+  route: Route;
+  params: Record<string, string>;
+}
+
+function matchRoute(routes: Route[], parts: string[]): Matched | undefined {
+  for (const route of routes) {
+    const pattern = route.path === '' ? [] : route.path.split('/');
+    if (pattern.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    const ok = pattern.every((p, i) => {
+      const part = parts[i]!;
+      if (!p.startsWith(':')) return p === part;
+      const dot = p.indexOf('.');
+      if (dot === -1) {
+        params[p.slice(1)] = part;
+        return true;
+      }
+      const suffix = p.slice(dot);
+      if (!part.endsWith(suffix) || part.length === suffix.length) return false;
+      params[p.slice(1, dot)] = part.slice(0, -suffix.length);
+      return true;
+    });
+    if (ok) return { route, params };
+  }
+  return undefined;
+}
+
+const isHttps = (req: http.IncomingMessage) => Boolean((req.socket as { encrypted?: boolean }).encrypted) || req.headers['x-forwarded-proto'] === 'https';
+
+function cookie(req: http.IncomingMessage, name: string, value: string, maxAgeSeconds: number, path = '/'): string {
+  return `${name}=${value}; Path=${path}; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${isHttps(req) ? '; Secure' : ''}`;
+}
+
+/** Where a login may send the browser back to: a path on this server, nothing else. */
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(?![/\\])[^\s]*$/.test(next) && !next.startsWith('/login') ? next : '/';
+}
+
+/** The request handler: routes, auth, CSRF, validation, errors as JSON {error, hint} or a page. */
 export function createHandler(deps: ServeDeps): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
   const { store, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const sessions = createSessions(() => now().getTime());
+  const workbook = workbookServer(store, deps.outDir);
+  const routes = [...apiRoutes, ...appRoutes];
 
-  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const method = req.method ?? 'GET';
-    const parts = url.pathname.split('/').filter(Boolean).map((p) => {
-      try {
-        return decodeURIComponent(p);
-      } catch {
-        throw new HttpError(400, 'the path is not valid percent-encoding', 'check the link');
-      }
-    });
+  async function login(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string): Promise<void> {
+    const cookies = parseCookies(req.headers.cookie);
+    if (method === 'GET') {
+      // Login CSRF: the form's token must come back with the cookie set here (double submit).
+      const csrf = crypto.randomBytes(24).toString('base64url');
+      sendHtml(res, 200, renderLoginPage({ csrf, next: safeNext(url.searchParams.get('next')) }), { 'Set-Cookie': cookie(req, LOGIN_COOKIE, csrf, 3600, '/login') });
+      return;
+    }
+    const body = await readBody(req);
+    const formCsrf = typeof body._csrf === 'string' ? body._csrf : undefined;
+    const expected = cookies.get(LOGIN_COOKIE);
+    if (!expected || !sameSecret(formCsrf, expected)) {
+      throw new HttpError(403, 'the login form expired or came from another site', 'open /login again and sign in');
+    }
+    const token = authenticate(deps.tokens, typeof body.token === 'string' ? body.token.trim() : undefined);
+    const next = safeNext(body.next);
+    if (!token) {
+      log.warn('login refused', { remote: req.socket.remoteAddress });
+      sendHtml(res, 401, renderLoginPage({ csrf: expected, next, error: 'That token is not configured for this service.' }));
+      return;
+    }
+    const session = sessions.create(token);
+    log.info('signed in', { token: token.name });
+    redirect(res, next, { 'Set-Cookie': [cookie(req, SESSION_COOKIE, session.id, 12 * 3600), cookie(req, LOGIN_COOKIE, '', 0, '/login')] });
+  }
 
-    if (url.pathname === '/healthz' && method === 'GET') {
+  function principalOf(req: http.IncomingMessage): Principal | undefined {
+    if (req.headers.authorization !== undefined) {
+      const token = authenticate(deps.tokens, presentedToken(req.headers.authorization));
+      return token ? { token } : undefined;
+    }
+    const session = sessions.get(parseCookies(req.headers.cookie).get(SESSION_COOKIE));
+    return session ? { token: session.token, session } : undefined;
+  }
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string, parts: string[]): Promise<Route['kind']> {
+    if (url.pathname === '/healthz') {
+      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${method} is not allowed here`, 'use GET /healthz', { Allow: 'GET, HEAD' });
       await sql`select 1`.execute(store.db);
       sendJson(res, 200, { status: 'ok', database: store.kind });
-      return;
+      return 'json';
     }
-
-    const token = authenticate(deps.tokens, presentedToken(req.headers.authorization));
-    if (!token) {
-      throw new HttpError(401, 'missing or unknown API token', 'send Authorization: Bearer <token> (tokens come from RECON_API_TOKENS or the settings file)');
+    if (url.pathname === '/login') {
+      if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') throw new HttpError(405, `${method} is not allowed here`, 'open /login in a browser', { Allow: 'GET, HEAD, POST' });
+      await login(req, res, url, method === 'HEAD' ? 'GET' : method);
+      return 'html';
     }
-
-    if (parts.length === 0 && method === 'GET') {
-      const periods = await selectPeriods(store.db);
-      const html = renderIndexPage(periods);
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html), 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
-      res.end(html);
-      return;
-    }
-    if (parts[0] !== 'periods') throw new HttpError(404, 'no such page', 'see GET /periods');
-
-    if (parts.length === 1 && method === 'GET') {
-      sendJson(res, 200, { periods: await selectPeriods(store.db) });
-      return;
-    }
-    const period = periodParam(parts[1]!);
-
-    if (parts.length === 2 && method === 'GET') {
-      const run = await currentRunOr404(store, period);
-      const row = await selectPeriod(store.db, period);
-      sendJson(res, 200, { period, status: row?.status ?? 'open', closed_at: row?.closed_at ?? null, current_run_id: run.id, summary: run.summary });
-      return;
-    }
-
-    if (parts.length === 3 && parts[2] === 'runs' && method === 'GET') {
-      await reapDeadRuns(store.db, log);
-      const current = await selectCurrentRun(store.db, period);
-      const runs = (await selectRuns(store.db, period)).map(({ summary, inputs, ...r }) => ({ ...r, current: r.id === current?.id, no_change: (summary as { no_change?: boolean } | null)?.no_change ?? null }));
-      sendJson(res, 200, { period, runs });
-      return;
-    }
-
-    if (parts.length === 3 && parts[2] === 'runs' && method === 'POST') {
-      if (!token.rerun) throw new HttpError(403, 'this token may read but not start runs', 'use a token configured with rerun rights (token:rerun)');
-      const body = await readJsonBody(req);
-      const reopen = body.reopen === true;
-      const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
-      if (reopen && !reason) throw new HttpError(400, 'reopening a closed period needs a reason', 'send {"reopen": true, "reason": "why"}');
-      const wait = url.searchParams.get('wait') === 'true';
-      let started!: (id: string) => void;
-      const runStarted = new Promise<string>((resolve) => (started = resolve));
-      const running = runPeriod(store, {
-        period,
-        trigger: 'http',
-        settings: deps.settings,
-        policy: deps.policy,
-        log: log.child({ requested_by: token.name }),
-        reopen: reopen ? { reason } : undefined,
-        reconcile: deps.reconcile,
-        onStarted: started,
-      });
-      // Refusals (closed period, a run in progress) come before the run row exists.
-      const first = await Promise.race([runStarted.then((id) => ({ id })), running.then((outcome) => ({ outcome }))]);
-      if (wait || 'outcome' in first) {
-        const outcome = 'outcome' in first ? first.outcome : await running;
-        sendJson(res, 201, outcome, { Location: `/periods/${period}` });
-        return;
+    if (url.pathname === '/logout') {
+      if (method !== 'POST') throw new HttpError(405, `${method} is not allowed here`, 'sign out with the button on any page', { Allow: 'POST' });
+      const session = sessions.get(parseCookies(req.headers.cookie).get(SESSION_COOKIE));
+      if (session) {
+        const body = await readBody(req);
+        if (!sameSecret(typeof body._csrf === 'string' ? body._csrf : undefined, session.csrf)) throw new HttpError(403, 'the form is missing its CSRF token or it is stale', 'reload the page and submit again');
+        sessions.destroy(session.id);
       }
-      running.catch(() => undefined); // the run records its own failure
-      sendJson(res, 202, { run_id: first.id, period, status: 'running', status_url: `/periods/${period}/runs` }, { Location: `/periods/${period}/runs` });
-      return;
+      redirect(res, '/login', { 'Set-Cookie': cookie(req, SESSION_COOKIE, '', 0) });
+      return 'html';
     }
 
-    if (parts.length === 3 && parts[2] === 'allocation.xlsx' && method === 'GET') {
-      const run = await currentRunOr404(store, period);
-      const file = (await selectIntactIssuedFile(store, run.id, 'allocation', null)) ?? (await writeAllocationFile(store, { period, runId: run.id, outDir: deps.outDir })).path;
-      await sendFile(res, file, `allocation-${period}.xlsx`);
-      return;
-    }
+    const matched = matchRoute(routes, parts);
+    if (!matched) throw new HttpError(404, 'no such page', 'see GET /periods, or / in a browser');
+    const { route: found, params } = matched;
+    const allowed = Object.keys(found.methods);
+    const handler = found.methods[(method === 'HEAD' ? 'GET' : method) as 'GET' | 'POST'];
+    const allow = [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].join(', ');
+    if (!handler) throw new HttpError(405, `${method} is not allowed on ${url.pathname}`, `allowed: ${allow}`, { Allow: allow });
 
-    // FOCUS 1.3 export beside the workbooks, same auth (src/export; issue #20)
-    if (parts.length === 3 && (parts[2] === 'focus.csv' || parts[2] === 'focus.parquet') && method === 'GET') {
-      const run = await currentRunOr404(store, period);
-      const format = parts[2] === 'focus.csv' ? 'csv' : 'parquet';
-      const body = await focusFileOfRun(store, period, run.id, format);
-      res.writeHead(200, { 'Content-Type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.apache.parquet', 'Content-Length': body.length, 'Content-Disposition': `attachment; filename="focus-${period}.${format}"`, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
-      res.end(body);
-      return;
-    }
-
-    if (parts.length === 4 && parts[2] === 'disputes' && method === 'GET') {
-      if (!parts[3]!.endsWith('.xlsx')) throw new HttpError(404, 'dispute workbooks are at /periods/P/disputes/TEAM.xlsx', 'add .xlsx');
-      const team = teamParam(parts[3]!.slice(0, -'.xlsx'.length));
-      const run = await currentRunOr404(store, period);
-      if (!(await selectRunTeams(store, run.id)).includes(team)) {
-        throw new HttpError(404, `team ${team} has no allocation in run ${run.id} of ${period}`, `see the teams in GET /periods/${period}`);
+    const principal = principalOf(req);
+    if (!principal) {
+      if (found.kind === 'html' && method === 'GET' && req.headers.authorization === undefined) {
+        redirect(res, `/login?next=${encodeURIComponent(url.pathname + url.search)}`);
+        return found.kind;
       }
-      const file = (await selectIntactIssuedFile(store, run.id, 'dispute', team)) ?? (await writeDisputeFile(store, { period, runId: run.id, outDir: deps.outDir, team })).path;
-      await sendFile(res, file, `dispute-${period}-${team}.xlsx`);
-      return;
+      throw new HttpError(401, 'missing or unknown API token', 'send Authorization: Bearer <token> (tokens come from RECON_API_TOKENS or the settings file), or sign in at /login', { 'WWW-Authenticate': CHALLENGES });
     }
-
-    const known = parts.length === 3 && ['runs', 'allocation.xlsx'].includes(parts[2]!);
-    if (known) throw new HttpError(405, `${method} is not allowed here`, 'see README.md, "HTTP service", for the endpoints');
-    throw new HttpError(404, 'no such page', 'see GET /periods');
+    let parsed: Promise<Record<string, unknown>> | undefined;
+    const body = () => (parsed ??= readBody(req));
+    if (method === 'POST' && principal.session) {
+      // A cookie rides along with any site's form: a session's POST must prove it came from a
+      // page of ours (the token is in every form and is not readable by another origin).
+      const presented = req.headers['x-csrf-token'];
+      const fromForm = (await body())._csrf;
+      const csrf = typeof presented === 'string' ? presented : typeof fromForm === 'string' ? fromForm : undefined;
+      if (!sameSecret(csrf, principal.session.csrf)) throw new HttpError(403, 'the form is missing its CSRF token or it is stale', 'reload the page and submit again');
+    }
+    await handler({ req, res, url, params, principal, deps, body, workbook, now });
+    return found.kind;
   }
 
   return async (req, res) => {
     const started = Date.now();
+    const method = req.method ?? 'GET';
+    let kind: Route['kind'] = 'json';
     try {
-      await route(req, res);
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const parts = url.pathname.split('/').filter(Boolean).map((p) => {
+        try {
+          return decodeURIComponent(p);
+        } catch {
+          throw new HttpError(400, 'the path is not valid percent-encoding', 'check the link');
+        }
+      });
+      kind = matchRoute([...apiRoutes, ...appRoutes], parts)?.route.kind ?? 'json';
+      await route(req, res, url, method, parts);
     } catch (error) {
       if (res.headersSent) {
         res.destroy(error as Error);
-      } else if (error instanceof HttpError) {
-        const headers: http.OutgoingHttpHeaders = error.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="recon", Basic realm="recon"' } : {};
-        sendJson(res, error.status, { error: error.message, hint: error.hint ?? null }, headers);
-      } else if (error instanceof UserError) {
-        sendJson(res, 409, { error: error.message, hint: error.hint ?? null });
       } else {
-        log.error('request failed', { method: req.method, path: req.url, error: (error as Error).message });
-        sendJson(res, 500, { error: 'internal error', hint: 'see the server log' });
+        const { status, message, hint, headers } =
+          error instanceof HttpError
+            ? error
+            : error instanceof UserError
+              ? { status: 409, message: error.message, hint: error.hint, headers: {} }
+              : { status: 500, message: 'internal error', hint: 'see the server log', headers: {} };
+        if (!(error instanceof HttpError) && !(error instanceof UserError)) {
+          log.error('request failed', { method, path: req.url?.split('?')[0], error: (error as Error).message });
+        }
+        if (kind === 'html' && status !== 401) sendHtml(res, status, renderErrorPage({ status, message, hint: hint ?? null }), headers);
+        else sendJson(res, status, { error: message, hint: hint ?? null }, headers);
       }
     } finally {
-      log.debug('request', { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started });
+      log.debug('request', { method, path: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started });
     }
   };
 }
@@ -242,6 +486,8 @@ export interface RunningServer {
 }
 
 export async function startServer(deps: ServeDeps, port: number, host = '0.0.0.0'): Promise<RunningServer> {
+  // Left by a writer that died mid-file; a live writer in another process keeps its own.
+  for (const file of removePartialLeftovers(deps.outDir)) deps.log.info('removed a partial workbook left by a stopped writer', { file });
   const handler = createHandler(deps);
   const server = http.createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve, reject) => {

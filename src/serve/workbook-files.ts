@@ -60,3 +60,33 @@ export async function selectIntactIssuedFile(store: Store, runId: string, kind: 
   }
   return undefined;
 }
+
+/**
+ * One writer per key: callers asking for a key that is being produced get the same promise
+ * (parallel first downloads of one workbook wait for one write instead of racing to write it).
+ */
+export function singleFlight<T>(): (key: string, produce: () => Promise<T>) => Promise<T> {
+  const inFlight = new Map<string, Promise<T>>();
+  return (key, produce) => {
+    const running = inFlight.get(key);
+    if (running) return running;
+    const started = produce().finally(() => inFlight.delete(key));
+    inFlight.set(key, started);
+    return started;
+  };
+}
+
+/**
+ * The path of a run's workbook to serve: the issued file when it is intact, else written now
+ * (once, however many requests ask for it at the same time).
+ */
+export function workbookServer(store: Store, outDir: string): (input: { period: Period; runId: string; kind: 'allocation' | 'dispute'; team: string | null }) => Promise<string> {
+  const once = singleFlight<string>();
+  return ({ period, runId, kind, team }) =>
+    once(JSON.stringify([runId, kind, team]), async () => {
+      const issued = await selectIntactIssuedFile(store, runId, kind, team);
+      if (issued) return issued;
+      const written = kind === 'allocation' ? await writeAllocationFile(store, { period, runId, outDir }) : await writeDisputeFile(store, { period, runId, outDir, team: team! });
+      return written.path;
+    });
+}

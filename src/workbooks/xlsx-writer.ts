@@ -77,7 +77,7 @@ function stampedWorkbookWriter(date: Date): typeof ExcelJS.stream.xlsx.WorkbookW
  */
 export async function writeWorkbook(filePath: string, sheets: SheetSpec[], meta: WorkbookMeta, options: WriteOptions = {}): Promise<WrittenWorkbook> {
   fs.mkdirSync(path.dirname(filePath), { recursive: true });
-  const partial = `${filePath}.${process.pid}.partial`;
+  const partial = partialName(filePath);
   const Writer = stampedWorkbookWriter(meta.created);
   const workbook = new Writer({ filename: partial, useStyles: true, useSharedStrings: false });
   workbook.creator = CREATOR;
@@ -96,9 +96,60 @@ export async function writeWorkbook(filePath: string, sheets: SheetSpec[], meta:
     fs.rmSync(partial, { force: true });
     throw new Error(`writing workbook ${filePath} failed: ${(error as Error).message}`, { cause: error });
   }
+  // Hashed before the rename, from this writer's own file: a writer in another process may
+  // rename its (identical) file over the final name at any moment.
+  const bytes = fs.readFileSync(partial);
+  if (!isCompleteZip(bytes)) {
+    fs.rmSync(partial, { force: true });
+    throw new Error(`writing workbook ${filePath} failed: the file is not a complete zip (${bytes.length} bytes)`);
+  }
   fs.renameSync(partial, filePath);
-  const bytes = fs.readFileSync(filePath);
   return { path: filePath, sha256: crypto.createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, sheets: written };
+}
+
+const PARTIAL = /\.(\d+)(?:\.[0-9a-f]+)?\.partial$/;
+
+/**
+ * A temporary name beside the final file, unique per writer: two writers of one workbook (two
+ * requests in one process, or two processes) never share a file. The pid lets a later start
+ * tell a dead writer's leftover from a live one's.
+ */
+function partialName(filePath: string): string {
+  return `${filePath}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.partial`;
+}
+
+/** A zip ends with its end-of-central-directory record (signature PK\x05\x06, 22 bytes without a comment). */
+function isCompleteZip(bytes: Buffer): boolean {
+  const tail = bytes.subarray(Math.max(0, bytes.length - 22 - 0xffff));
+  const at = tail.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  return at >= 0 && tail.length - at >= 22;
+}
+
+const isRunning = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Removes `*.partial` files in `dir` left by writers that died (their pid is not running, or is
+ * this process's own pid from an earlier life in a container). Returns the removed paths.
+ */
+export function removePartialLeftovers(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    const match = PARTIAL.exec(name);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && isRunning(pid)) continue;
+    fs.rmSync(path.join(dir, name), { force: true });
+    removed.push(path.join(dir, name));
+  }
+  return removed;
 }
 
 async function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpec, taken: Set<string>, options: WriteOptions): Promise<WrittenSheet> {

@@ -136,7 +136,12 @@ describeEachBackend('http service', (store) => {
   });
 
   test('POST refuses a closed period without reopen, and accepts it with a reason', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // the 202 run of the test before must finish first (a fixed sleep was flaky on a busy machine)
+    for (let i = 0; i < 200; i++) {
+      const runs = (await (await get('/periods/2026-05/runs')).json()).runs as { status: string }[];
+      if (!runs.some((r) => r.status === 'running')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await closePeriod(store().db, parsePeriod('2026-05'));
     const refused = await get('/periods/2026-05/runs', RERUN, { method: 'POST', body: '{}' });
     assert.equal(refused.status, 409);
