@@ -11,6 +11,7 @@ interface IngestFlags {
   format?: string;
   replace?: boolean;
   reason?: string;
+  reopen?: boolean;
   mapping?: string;
   json?: boolean;
 }
@@ -27,6 +28,7 @@ export const registerIngestCommands: RegisterCommands = (program, context) => {
       .option('--format <name>', `source format; detected from the content when absent (${kind === 'ledger' ? 'canonical-csv, canonical-jsonl, litellm, otel' : 'see README.md, "Ingest"'})`)
       .option('--replace', 'replace earlier files of the same kind and provider whose days overlap (needs --reason)')
       .option('--reason <text>', 'why the earlier file is replaced (recorded)')
+      .option('--reopen', 'with --replace: allow replacing data of a closed period (its closed run keeps its record; rerun the period with --reopen)')
       .option('--mapping <file>', 'SKU / meter mapping file extending the built-in mapping (invoice and usage formats)')
       .option('--json', 'print one JSON summary per file on stdout')
       .action(async (files: string[], flags: IngestFlags) => {
@@ -55,6 +57,7 @@ async function runIngest(context: CommandContext, kind: IngestKind, files: strin
   if (flags.format && !formatsOf(kind).some((f) => f.name === flags.format)) {
     throw new UserError(`unknown ${kind} format "${flags.format}"`, `use one of: ${formatsOf(kind).map((f) => f.name).join(', ') || '(none registered yet)'}`);
   }
+  if (flags.reopen && !flags.replace) throw new UserError('--reopen is only used with --replace', 'add --replace --reason "...", or drop --reopen');
   if (flags.reason && !flags.replace) throw new UserError('--reason is only used with --replace', 'add --replace, or drop --reason');
   if (flags.replace && !flags.reason?.trim()) throw new UserError('--replace needs --reason "..." (it is recorded with the replacement)', 'add --reason "corrected export from the provider"');
   const store = await context.store();
@@ -63,7 +66,7 @@ async function runIngest(context: CommandContext, kind: IngestKind, files: strin
     const progress = createProgress(context, file);
     let result: IngestResult;
     try {
-      result = await ingestFile(store, { kind, path: file, format: flags.format, replace: flags.replace, reason: flags.reason, mappingFile: flags.mapping, log: context.log, onProgress: progress.update });
+      result = await ingestFile(store, { kind, path: file, format: flags.format, replace: flags.replace, reason: flags.reason, reopen: flags.reopen, mappingFile: flags.mapping, log: context.log, onProgress: progress.update });
     } finally {
       progress.stop();
     }
@@ -82,6 +85,7 @@ export function summaryText(r: IngestResult): string {
     `read ${r.rows_read}, stored ${r.rows_stored}, duplicate ${r.rows_duplicate}, rejected ${r.rows_rejected}, untagged ${r.rows_untagged}; ` +
     `${r.seconds.toFixed(1)} s, ${r.rows_per_second} rows/s` +
     (r.replaced_file_ids.length ? `; replaced file(s) ${r.replaced_file_ids.map((id) => '#' + id).join(', ')}` : '') +
+    (r.reopened_periods.length ? `\n  closed period(s) ${r.reopened_periods.join(', ')} now have new inputs; their closed runs keep their record: rerun with recon run --period ${r.reopened_periods[0]} --reopen --reason "..."` : '') +
     (r.rows_rejected > 0 ? `\n  see the rejected rows with: recon rejects --file ${r.ingested_file_id}` : '')
   );
 }
