@@ -89,7 +89,7 @@ describeEachBackend('a file refused whole is not loaded (#16.9)', (store) => {
 
 test('CLI: a wrong --format exits non-zero and records nothing; the right ingest with --replace --reason loads the file', () => {
   const dataDir = path.join(tmp, 'cli-data');
-  const env = { ...process.env, RECON_DATA_DIR: dataDir, RECON_LOG_LEVEL: 'error' };
+  const env: NodeJS.ProcessEnv = { ...process.env, RECON_DATA_DIR: dataDir, RECON_LOG_LEVEL: 'error' };
   delete env.DATABASE_URL;
   const recon = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin/recon.js'), ...args], { env, encoding: 'utf8' });
   const wrong = recon('ingest', 'ledger', LEDGER, '--format', 'litellm');
