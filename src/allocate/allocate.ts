@@ -198,9 +198,22 @@ export function roundToCents(exact: readonly Decimal[], keys: readonly string[],
   return result;
 }
 
-/** Half-up to the cent: the amount an invoice's allocations must add up to. */
+/** Half-up to the cent: the one rounding of the period's invoice total. */
 export function invoiceTarget(total: Decimal): Decimal {
   return total.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+}
+
+/**
+ * The cents each invoice's allocations add up to (README, "Rounding"): the period's exact invoice
+ * total is rounded once, half-up, and its cents are shared over the invoices by largest remainder
+ * of their exact amounts (ties by provider and invoice id). Rounding each invoice on its own would
+ * not tie: 10.005 and 20.005 would allocate 30.02 of an invoice total of 30.01. Invoices in whole
+ * cents (the usual case) get exactly their amount.
+ */
+export function invoiceTargets(invoices: readonly { provider: string; invoiceId: string; amount: Decimal }[]): Map<string, Decimal> {
+  const keys = invoices.map((i) => invoiceKey(i.provider, i.invoiceId));
+  const cents = roundToCents(invoices.map((i) => i.amount), keys, invoiceTarget(sum(invoices.map((i) => i.amount))));
+  return new Map(keys.map((key, i) => [key, cents[i]!]));
 }
 
 type SpreadMode = AllocationPolicy['untagged'];
@@ -487,6 +500,7 @@ export function allocate(input: AllocationInput): AllocationResult {
 
   const rows: AllocationRow[] = [];
   const piecesByInvoice = group(pieces);
+  const targets = invoiceTargets(invoices);
   for (const invoice of invoices) {
     const merged = new Map<string, AllocationRow & { rules: Set<string> }>();
     for (const p of piecesByInvoice.get(invoiceKey(invoice.provider, invoice.invoiceId)) ?? []) {
@@ -524,7 +538,7 @@ export function allocate(input: AllocationInput): AllocationResult {
     const cents = roundToCents(
       kept.map(([, r]) => r.exact),
       kept.map(([k]) => k),
-      invoiceTarget(invoice.amount),
+      targets.get(invoiceKey(invoice.provider, invoice.invoiceId))!,
     );
     kept.forEach(([, r], i) => {
       const { rules, ...row } = r;
