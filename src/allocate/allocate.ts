@@ -467,7 +467,8 @@ const rowKey = (p: Pick<Piece, 'team' | 'costCenter' | 'service' | 'workflow' | 
 
 /**
  * Allocates every provider invoice of the period to owners under the policy, then rounds to the
- * cent once per invoice at the finest grain so the rows sum exactly to the invoice.
+ * cent once (the period's total, shared over the invoices: invoiceTargets) at the finest grain so
+ * the rows sum exactly to each invoice and to the total.
  */
 export function allocate(input: AllocationInput): AllocationResult {
   const { policy, costCenters } = input;
