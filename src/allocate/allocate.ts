@@ -208,9 +208,22 @@ export function roundToCents(exact: readonly Decimal[], keys: readonly string[],
   return result;
 }
 
-/** Half-up to the cent: the amount an invoice's allocations must add up to. */
+/** Half-up to the cent: the one rounding of the period's invoice total. */
 export function invoiceTarget(total: Decimal): Decimal {
   return total.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+}
+
+/**
+ * The cents each invoice's allocations add up to (README, "Rounding"): the period's exact invoice
+ * total is rounded once, half-up, and its cents are shared over the invoices by largest remainder
+ * of their exact amounts (ties by provider and invoice id). Rounding each invoice on its own would
+ * not tie: 10.005 and 20.005 would allocate 30.02 of an invoice total of 30.01. Invoices in whole
+ * cents (the usual case) get exactly their amount.
+ */
+export function invoiceTargets(invoices: readonly { provider: string; invoiceId: string; amount: Decimal }[]): Map<string, Decimal> {
+  const keys = invoices.map((i) => invoiceKey(i.provider, i.invoiceId));
+  const cents = roundToCents(invoices.map((i) => i.amount), keys, invoiceTarget(sum(invoices.map((i) => i.amount))));
+  return new Map(keys.map((key, i) => [key, cents[i]!]));
 }
 
 type SpreadMode = AllocationPolicy['untagged'];
@@ -470,7 +483,8 @@ const rowKey = (p: Pick<Piece, 'team' | 'costCenter' | 'service' | 'workflow' | 
 
 /**
  * Allocates every provider invoice of the period to owners under the policy, then rounds to the
- * cent once per invoice at the finest grain so the rows sum exactly to the invoice.
+ * cent once (the period's total, shared over the invoices: invoiceTargets) at the finest grain so
+ * the rows sum exactly to each invoice and to the total.
  */
 export function allocate(input: AllocationInput): AllocationResult {
   const { policy, costCenters } = input;
@@ -503,6 +517,7 @@ export function allocate(input: AllocationInput): AllocationResult {
 
   const rows: AllocationRow[] = [];
   const piecesByInvoice = group(pieces);
+  const targets = invoiceTargets(invoices);
   for (const invoice of invoices) {
     const merged = new Map<string, AllocationRow & { rules: Set<string> }>();
     for (const p of piecesByInvoice.get(invoiceKey(invoice.provider, invoice.invoiceId)) ?? []) {
@@ -540,7 +555,7 @@ export function allocate(input: AllocationInput): AllocationResult {
     const cents = roundToCents(
       kept.map(([, r]) => r.exact),
       kept.map(([k]) => k),
-      invoiceTarget(invoice.amount),
+      targets.get(invoiceKey(invoice.provider, invoice.invoiceId))!,
     );
     kept.forEach(([, r], i) => {
       const { rules, ...row } = r;

@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.ts';
 import { periodDays, type Period } from '../period.ts';
 import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
 import type { AllocationPolicy } from './policy.ts';
+import { fileCounts } from '../ingest/files-that-count.ts';
 
 type Db = Kysely<Database>;
 
@@ -17,7 +18,7 @@ const periodLines = (period: Period) => {
            case when il.model is null then null else ${canonicalModelOnDaySql(sql`il.provider`, sql`il.model`, sql`il.charge_date`)} end as model,
            il.token_category, il.service_tier, il.region, il.quantity, il.amount, il.currency, il.line_type, il.sku, il.mapping_rule, il.account_ref
     from invoice_line il join ingested_file f on f.id = il.ingested_file_id
-    where f.status = 'loaded' and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date`;
+    where ${fileCounts('f')} and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date`;
 };
 
 /**
@@ -446,7 +447,7 @@ export async function replaceOwners(db: Db, input: OwnersImport): Promise<{ file
   const { rows } = await sql<{ id: string; reimported: boolean }>`
     insert into ingested_file (kind, format, path, sha256, bytes, rows_read, rows_stored)
     values ('owners', 'csv', ${input.path}, ${input.sha256}, ${input.bytes}, ${rowsRead}, ${rowsRead})
-    on conflict (kind, sha256) do update
+    on conflict (kind, sha256) where status = 'loaded' do update
       set ingested_at = now(), path = excluded.path, status = 'loaded', replaced_by = null, replace_reason = null
     returning id, (xmax <> 0) as reimported`.execute(db);
   const fileId = rows[0]!.id;

@@ -26,16 +26,16 @@ export const DEFAULT_SAMPLES = 5;
  */
 export async function auditPeriod(
   db: Kysely<Database>,
-  input: { period: Period; keyOwners?: KeyOwner[]; samples?: number; thresholds?: ReadinessThresholds; runId?: string },
+  input: { period: Period; keyOwners?: KeyOwner[]; samples?: number; thresholds?: ReadinessThresholds; runId?: string; ledgerFileIds?: readonly string[] },
 ): Promise<AuditReport> {
   const samples = input.samples ?? DEFAULT_SAMPLES;
-  const loaded = await withAuditTable(db, { period: input.period, keyOwners: input.keyOwners }, async (trx, table) => {
+  const loaded = await withAuditTable(db, { period: input.period, keyOwners: input.keyOwners, ledgerFileIds: input.ledgerFileIds }, async (trx, table) => {
     const runId = input.runId ?? (await selectCurrentRunId(trx, input.period)) ?? null;
     return {
       runId,
       totals: await selectAuditTotals(trx, table),
       completeness: await selectCompleteness(trx, table),
-      findings: await selectFindings(trx, table, input.period, samples),
+      findings: await selectFindings(trx, table, input.period, samples, input.ledgerFileIds),
       teams: await selectTeamEvidence(trx, table),
       varianceShares: runId ? await selectRunVarianceShares(trx, runId) : [],
       runPricedCost: runId ? await selectRunPricedCost(trx, runId) : null,

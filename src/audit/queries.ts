@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.ts';
 import { periodBounds, type Period } from '../period.ts';
 import { executeOn, GROUP_READING_SETTINGS, withPlannerSettings } from '../db/planner-settings.ts';
 import { RECORD_FLAGS, selectPeriodGroups } from '../ingest/ledger-rollup.ts';
-import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
+import { countingFileIds } from '../ingest/files-that-count.ts';
 import { CHECKLIST_FIELDS } from './checklist.ts';
 import { categoryCostSql, priceSlots, pricingRegionSql, slotOfRecord } from '../pricing/price-slots.ts';
 import { SERVICE_TIERS } from '../pricing/rules.ts';
@@ -89,7 +89,7 @@ interface ScanBounds {
   ledgerFileIds: string[];
 }
 
-async function selectScanBounds(db: Db, from: string, to: string): Promise<ScanBounds> {
+async function selectScanBounds(db: Db, from: string, to: string, ledgerFileIds: readonly string[] | undefined): Promise<ScanBounds> {
   const { rows } = await sql<{ segment_bounds: string[]; band_bounds: string[] }>`
     select (select coalesce(array_agg(b::text order by b), '{}')
             from (select effective_from as b from rate_card_line where retired_by_version_id is null
@@ -100,7 +100,7 @@ async function selectScanBounds(db: Db, from: string, to: string): Promise<ScanB
            (select coalesce(array_agg(t::text order by t), '{}')
             from (select distinct min_input_tokens as t from rate_card_line
                   where retired_by_version_id is null and min_input_tokens <> 0) x) as band_bounds`.execute(db);
-  return { segmentBounds: rows[0]!.segment_bounds, bandBounds: rows[0]!.band_bounds, ledgerFileIds: await loadedLedgerFileIds(db) };
+  return { segmentBounds: rows[0]!.segment_bounds, bandBounds: rows[0]!.band_bounds, ledgerFileIds: ledgerFileIds ? [...ledgerFileIds] : await countingFileIds(db, 'ledger') };
 }
 
 /** The records of [from, to) from loaded files, as `l`. */
@@ -132,7 +132,7 @@ function keyOwnersRelation(keyOwners: KeyOwner[] | undefined): RawBuilder<unknow
  * side by side). Within a group a category's price is one number, so the sum of its records'
  * quantities times the price is exactly the sum of their costs.
  */
-async function createAuditTable(db: Db, table: string, period: Period, keyOwners: KeyOwner[] | undefined): Promise<void> {
+async function createAuditTable(db: Db, table: string, period: Period, keyOwners: KeyOwner[] | undefined, ledgerFileIds: readonly string[] | undefined): Promise<void> {
   const { start, end } = periodBounds(period);
   const from = start.toISOString();
   const to = end.toISOString();
@@ -152,7 +152,7 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
   const versionIds = sql.raw(
     `array[${[...categories.map((c) => `case when g.has_${c} then s.${c}_version_id end`), 's.request_version_id'].join(', ')}]`,
   );
-  const bounds = await selectScanBounds(db, from, to);
+  const bounds = await selectScanBounds(db, from, to, ledgerFileIds);
   const key = groupKeyColumns(bounds);
   const keyNames = key.map(([name]) => name);
   const keyRefs = sql.join(keyNames.map((name) => sql.id(name)));
@@ -223,11 +223,11 @@ async function createAuditTable(db: Db, table: string, period: Period, keyOwners
  * its own, repeatable read so that the grouping and the sample pass see the same records and card)
  * so the temporary table lives on one connection.
  */
-export async function withAuditTable<T>(db: Db, input: { period: Period; keyOwners?: KeyOwner[] }, fn: (db: Db, table: string) => Promise<T>): Promise<T> {
+export async function withAuditTable<T>(db: Db, input: { period: Period; keyOwners?: KeyOwner[]; ledgerFileIds?: readonly string[] }, fn: (db: Db, table: string) => Promise<T>): Promise<T> {
   const work = async (trx: Db) =>
     withPlannerSettings(trx, GROUP_READING_SETTINGS, async () => {
       const table = `audit_group_${crypto.randomBytes(4).toString('hex')}`;
-      await createAuditTable(trx, table, input.period, input.keyOwners);
+      await createAuditTable(trx, table, input.period, input.keyOwners, input.ledgerFileIds);
       const result = await fn(trx, table);
       await sql`drop table ${sql.id(table)}`.execute(trx);
       return result;
@@ -293,10 +293,10 @@ export interface FindingRow {
  * the request ids (and the number of distinct conversations) from one more pass over the records
  * of the groups in some finding (see selectFindingSamples).
  */
-export async function selectFindings(db: Db, table: string, period: Period, samples: number): Promise<FindingRow[]> {
+export async function selectFindings(db: Db, table: string, period: Period, samples: number, ledgerFileIds?: readonly string[]): Promise<FindingRow[]> {
   const findings = await selectFindingGroups(db, table);
   if (findings.length === 0) return [];
-  const found = new Map((await selectFindingSamples(db, table, period, findings, samples)).map((s) => [`${s.finding}\u0000${s.subject}`, s]));
+  const found = new Map((await selectFindingSamples(db, table, period, findings, samples, ledgerFileIds)).map((s) => [`${s.finding}\u0000${s.subject}`, s]));
   return findings.map(({ group_keys: _keys, ...f }) => {
     const evidence = found.get(`${f.finding}\u0000${f.subject}`);
     const detail = f.finding === 'conversation_only' ? { ...f.detail, conversations: evidence?.conversations ?? '0' } : f.detail;
@@ -392,7 +392,7 @@ interface FindingSamples {
  * (cheap tests on raw columns, from what the findings' groups hold) are kept, find their group by
  * its key, and give each finding its first request ids in id order and its distinct conversations.
  */
-async function selectFindingSamples(db: Db, table: string, period: Period, findings: FindingGroups[], samples: number): Promise<FindingSamples[]> {
+async function selectFindingSamples(db: Db, table: string, period: Period, findings: FindingGroups[], samples: number, ledgerFileIds: readonly string[] | undefined): Promise<FindingSamples[]> {
   const t = sql.id(table);
   const members = findings.flatMap((f) => f.group_keys.map((groupKey) => ({ finding: f.finding, subject: f.subject, groupKey })));
   // Unnest of parameters, not a CTE: it is parallel safe, so in the pass below each worker matches
@@ -410,7 +410,7 @@ async function selectFindingSamples(db: Db, table: string, period: Period, findi
   const { start, end } = periodBounds(period);
   const from = start.toISOString();
   const to = end.toISOString();
-  const bounds = await selectScanBounds(db, from, to);
+  const bounds = await selectScanBounds(db, from, to, ledgerFileIds);
   const key = groupKeyColumns(bounds);
   const { rows } = await sql<FindingSamples>`
     with candidates as (

@@ -5,6 +5,7 @@ import { parsePeriod } from '../period.ts';
 import type { SheetRow, SheetSpec } from '../workbooks/sheet-spec.ts';
 import { selectShowback } from '../budget/queries.ts';
 import type { BudgetAlert } from '../budget/alerts.ts';
+import { runFileIds } from '../ingest/files-that-count.ts';
 import { auditPeriod } from './audit-period.ts';
 import type { AuditReport } from './report.ts';
 
@@ -48,13 +49,13 @@ export function evidenceRows(report: AuditReport): SheetRow[] {
 /** The Evidence sheet of the allocation workbook: the evidence audit of the run's period. */
 export async function evidenceSheet(db: Kysely<Database>, runId: string): Promise<SheetSpec> {
   const period = parsePeriod(await runPeriod(db, runId));
-  const report = await auditPeriod(db, { period, runId });
+  const report = await auditPeriod(db, { period, runId, ledgerFileIds: await runFileIds(db, runId, 'ledger') });
   return {
     name: 'Evidence',
     notes: [
       `Evidence audit of the ${period} ledger (${report.records} records, priced cost $${report.priced_cost}): which records fail the trace-to-invoice checklist, with the priced cost at stake.`,
       'Findings list sample request ids to look up in the gateway logs. Readiness applies the allocation policy’s chargeback gates.',
-      'Read from the ledger as loaded when the workbook was written.',
+      'Read from the ledger files the run recorded among its inputs.',
     ],
     columns: [
       { header: 'Section', key: 'section', format: 'text', width: 26 },

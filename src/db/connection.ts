@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import type { Database } from './schema.ts';
+import { lockDataFolder } from './folder-lock.ts';
 
 /**
  * One handle on the store, whichever engine is behind it.
@@ -139,12 +139,19 @@ function pgliteAsPool(pglite: PGlite) {
  * from a dump of another store (tests start from a migrated template).
  */
 export async function openPglite(dataDir: string | undefined, options: { loadDataDir?: Blob } = {}): Promise<Store> {
-  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create({
-    dataDir: dataDir ? path.join(dataDir, 'pgdata') : undefined,
-    extensions: { btree_gist },
-    loadDataDir: options.loadDataDir,
-  });
+  // one process per data folder: a second one is refused at once (src/db/folder-lock.ts)
+  const lock = dataDir ? lockDataFolder(dataDir) : undefined;
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create({
+      dataDir: dataDir ? path.join(dataDir, 'pgdata') : undefined,
+      extensions: { btree_gist },
+      loadDataDir: options.loadDataDir,
+    });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const pool = pgliteAsPool(pglite);
   // PostgresDialect only needs connect()/query()/release()/end(); the cast narrows to that contract.
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pool as unknown as pg.Pool }) });
@@ -171,10 +178,14 @@ export async function openPglite(dataDir: string | undefined, options: { loadDat
       }
     },
     async close() {
-      await db.destroy();
-      // Kysely starts its driver lazily: a store that never ran a query would leave PGlite open
-      // (and the process alive) if only the driver closed it.
-      if (!pglite.closed) await pglite.close();
+      try {
+        await db.destroy();
+        // Kysely starts its driver lazily: a store that never ran a query would leave PGlite open
+        // (and the process alive) if only the driver closed it.
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

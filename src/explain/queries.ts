@@ -6,6 +6,7 @@ import { periodBounds, periodDays } from '../period.ts';
 import { unionOverDayRanges } from '../db/planner-settings.ts';
 import { canonicalModelSql } from '../pricing/model-names.ts';
 import { compareText, type CauseRow, type CellAttribution, type CellInput, type HourlyVolume, type ProviderLines, type SampleIds } from './attribute.ts';
+import { fileCounts } from '../ingest/files-that-count.ts';
 
 type Db = Kysely<Database>;
 
@@ -142,7 +143,7 @@ export async function selectProviderLines(db: Db, period: Period): Promise<Provi
            array_agg(i.id::text order by i.id) as ids, count(*)::text as lines,
            (array_agg(distinct coalesce(i.sku, i.provider_model, i.invoice_id)) filter (where coalesce(i.sku, i.provider_model, i.invoice_id) is not null))[1:5] as labels
     from invoice_line i
-    join ingested_file f on f.id = i.ingested_file_id and f.status = 'loaded'
+    join ingested_file f on f.id = i.ingested_file_id and ${fileCounts('f')}
     where i.charge_date between ${first}::date and ${last}::date
       and (i.line_type <> 'usage' or i.model is null or i.token_category is null)
     group by 1, 2

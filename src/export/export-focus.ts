@@ -38,7 +38,7 @@ export async function exportFocus(store: Store, input: { period: string; runId?:
     }
     if (run.status !== 'succeeded') throw new UserError(`run ${run.id} ${run.status}; only a succeeded run has an allocation to export`, 'pick a succeeded run with --run');
     const [lines, charges, exported, lastRun] = await Promise.all([
-      selectOriginLines(tx, period),
+      selectOriginLines(tx, period, run.id),
       selectOwnerCharges(tx, run.id),
       selectExportedRows(tx, period),
       selectLastExportRun(tx, period),

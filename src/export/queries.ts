@@ -1,3 +1,4 @@
+import { runFileIds } from '../ingest/files-that-count.ts';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { periodDays, type Period } from '../period.ts';
@@ -18,16 +19,17 @@ export async function selectExportRun(db: Db, period: Period, runId: string | un
   return rows[0];
 }
 
-/** The period's invoice lines from files still loaded, models resolved as the allocation resolves them. */
-export async function selectOriginLines(db: Db, period: Period): Promise<OriginLine[]> {
+/** The period's invoice lines of the files the run read, models resolved as the allocation resolves them. */
+export async function selectOriginLines(db: Db, period: Period, runId: string): Promise<OriginLine[]> {
   const { first, last } = periodDays(period);
+  const fileIds = await runFileIds(db, runId, 'invoice');
   const { rows } = await sql<OriginLine>`
     select il.id::text, il.provider, il.invoice_id, to_char(il.charge_date, 'YYYY-MM-DD') as charge_date, il.provider_model,
            case when il.model is null then null else ${canonicalModelOnDaySql(sql`il.provider`, sql`il.model`, sql`il.charge_date`)} end as model,
            il.token_category, il.service_tier, il.region, il.quantity::text as quantity, il.amount::text as amount, il.currency,
            il.line_type, il.sku, il.account_ref
-    from invoice_line il join ingested_file f on f.id = il.ingested_file_id
-    where f.status = 'loaded' and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date
+    from invoice_line il
+    where il.ingested_file_id = any(${fileIds}::bigint[]) and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date
     order by il.id`.execute(db);
   return rows;
 }

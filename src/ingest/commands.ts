@@ -12,6 +12,7 @@ interface IngestFlags {
   format?: string;
   replace?: boolean;
   reason?: string;
+  reopen?: boolean;
   mapping?: string;
   json?: boolean;
 }
@@ -28,6 +29,7 @@ export const registerIngestCommands: RegisterCommands = (program, context) => {
       .option('--format <name>', `source format; detected from the content when absent (${kind === 'ledger' ? 'canonical-csv, canonical-jsonl, litellm, otel' : 'see README.md, "Ingest"'})`)
       .option('--replace', 'replace earlier files of the same kind and provider whose days overlap (needs --reason)')
       .option('--reason <text>', 'why the earlier file is replaced (recorded)')
+      .option('--reopen', 'with --replace: allow replacing data of a closed period (its closed run keeps its record; rerun the period with --reopen)')
       .option('--mapping <file>', 'SKU / meter mapping file extending the built-in mapping (invoice and usage formats)')
       .option('--json', 'print one JSON summary per file on stdout')
       .action(async (files: string[], flags: IngestFlags) => {
@@ -56,6 +58,7 @@ async function runIngest(context: CommandContext, kind: IngestKind, files: strin
   if (flags.format && !formatsOf(kind).some((f) => f.name === flags.format)) {
     throw new UserError(`unknown ${kind} format "${flags.format}"`, `use one of: ${formatsOf(kind).map((f) => f.name).join(', ') || '(none registered yet)'}`);
   }
+  if (flags.reopen && !flags.replace) throw new UserError('--reopen is only used with --replace', 'add --replace --reason "...", or drop --reopen');
   if (flags.reason && !flags.replace) throw new UserError('--reason is only used with --replace', 'add --replace, or drop --reason');
   if (flags.replace && !flags.reason?.trim()) throw new UserError('--replace needs --reason "..." (it is recorded with the replacement)', 'add --reason "corrected export from the provider"');
   const monthWindow = loadSettings(context.config.configFile).ingest.monthWindow;
@@ -65,7 +68,7 @@ async function runIngest(context: CommandContext, kind: IngestKind, files: strin
     const progress = createProgress(context, file);
     let result: IngestResult;
     try {
-      result = await ingestFile(store, { kind, path: file, format: flags.format, replace: flags.replace, reason: flags.reason, mappingFile: flags.mapping, monthWindow, log: context.log, onProgress: progress.update });
+      result = await ingestFile(store, { kind, path: file, format: flags.format, replace: flags.replace, reason: flags.reason, reopen: flags.reopen, mappingFile: flags.mapping, monthWindow, log: context.log, onProgress: progress.update });
     } finally {
       progress.stop();
     }
@@ -87,6 +90,7 @@ export function summaryText(r: IngestResult): string {
     (r.replaced_file_ids.length ? `; replaced file(s) ${r.replaced_file_ids.map((id) => '#' + id).join(', ')}` : '') +
     (r.rows_skipped.count > 0 ? `\n  skipped ${r.rows_skipped.count} row(s) of other services, amount ${r.rows_skipped.amount}: ${r.rows_skipped.services.slice(0, 8).join(', ')}${r.rows_skipped.services.length > 8 ? ', …' : ''}` : '') +
     (r.rows_read === 0 ? `\n  warning: no line was read from this file; check it is the export of the provider and month you meant (see README.md, "Provider invoice and usage formats")` : '') +
+    (r.reopened_periods.length ? `\n  closed period(s) ${r.reopened_periods.join(', ')} now have new inputs; their closed runs keep their record: rerun with recon run --period ${r.reopened_periods[0]} --reopen --reason "..."` : '') +
     (r.rows_rejected > 0 ? `\n  see the rejected rows with: recon rejects --file ${r.ingested_file_id}` : '')
   );
 }

@@ -18,15 +18,19 @@ import { applyMonthWindow, loadScreenedLedger, partitionOf, screenableMonth } fr
 import * as q from './queries.ts';
 import { dayStart, rollUpLedgerFiles } from './ledger-rollup.ts';
 import type { Execute } from '../db/planner-settings.ts';
+import { selectClosedPeriodsOverlapping } from '../run/queries.ts';
+import { COUNTING_STATUS } from './files-that-count.ts';
 
 export interface IngestOptions {
   kind: IngestKind;
   path: string;
   /** --format; detected from the content when absent */
   format?: string;
-  /** --replace: earlier overlapping files of the same kind and provider are replaced */
+  /** --replace: earlier overlapping files of the same kind and provider (and earlier loads of the same bytes) are replaced */
   replace?: boolean;
   reason?: string;
+  /** --reopen: a replace may retire files of a closed period (its closed run keeps its record) */
+  reopen?: boolean;
   /** --mapping: the user's SKU mapping file, passed to provider parsers */
   mappingFile?: string;
   log?: Logger;
@@ -57,6 +61,8 @@ export interface IngestResult {
   /** rows a reader passed over as not AI model spend of recon's providers (the rest of a cloud bill) */
   rows_skipped: { count: number; amount: string; services: string[] };
   replaced_file_ids: string[];
+  /** closed periods a replace (with --reopen) changed the inputs of: rerun them with --reopen */
+  reopened_periods: string[];
   seconds: number;
   rows_per_second: number;
 }
@@ -108,11 +114,14 @@ export async function ingestFile(store: Store, options: IngestOptions): Promise<
     );
   }
   if (options.replace && !options.reason?.trim()) throw new UserError('--replace needs --reason "..." (it is recorded with the replacement)', 'add --reason "corrected export from the provider"');
+
+  if (options.reopen && !options.replace) throw new UserError('--reopen is only used with --replace', 'add --replace --reason "...", or drop --reopen');
   const log = options.log;
   log?.info('ingest file', { file: filePath, kind: options.kind, format: format.name, bytes: source.bytes, gzip: source.gzip });
 
   // A file of the same size was ingested before: hash first, so identical bytes cost no load.
-  const sameSize = await q.findFilesBySize(store.db, options.kind, source.bytes).execute();
+  // A replace loads the bytes again whatever was loaded before (e.g. under another --format).
+  const sameSize = options.replace ? [] : await q.findFilesBySize(store.db, options.kind, source.bytes).execute();
   if (sameSize.length > 0) {
     const known = await q.findFilesByHash(store.db, options.kind, await hashFile(filePath)).executeTakeFirst();
     if (known) return duplicateResult(options.kind, format.name, filePath, source.bytes, known.id, started);
@@ -164,6 +173,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
   };
   let scope: { provider: string | null; first: string | null; last: string | null } = { provider: null, first: null, last: null };
   let replaced: string[] = [];
+  let reopened: string[] = [];
   let phaseStart = process.hrtime.bigint();
   const phase = (name: string) => {
     const now = process.hrtime.bigint();
@@ -173,6 +183,11 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
   const replaceOverlaps = async () => {
     if (!scope.first || !scope.last) return;
     const overlapping = await runner.query(q.findOverlappingFiles(store.db, options.kind, fileId, scope.provider, scope.first, scope.last));
+    if (options.replace) {
+      // an earlier load of these very bytes (under another format, say) is replaced as well
+      const same = (await runner.query(q.findFilesByHash(store.db, options.kind, meter.digest()))).filter((f) => f.status === COUNTING_STATUS);
+      for (const f of same) if (!overlapping.some((o) => o.id === f.id)) overlapping.push({ id: f.id, path: f.path, provider: null, first_day: f.first_day, last_day: f.last_day });
+    }
     if (overlapping.length === 0) return;
     if (!options.replace) {
       if (options.kind === 'ledger') return; // overlapping ledgers are fine: requests are deduplicated
@@ -182,10 +197,22 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
         `if this is a corrected export, rerun with --replace --reason "..."; to keep both, they must cover different days`,
       );
     }
+    // A closed period's inputs change only on purpose: its closed run keeps its record either way
+    // (the replaced rows are retired, not deleted), but its next run would read the new file.
+    const ranges = [{ first: scope.first, last: scope.last }, ...overlapping.filter((f) => f.first_day && f.last_day).map((f) => ({ first: f.first_day!, last: f.last_day! }))];
+    const closed = await runner.query(selectClosedPeriodsOverlapping(ranges));
+    if (closed.length > 0 && !options.reopen) {
+      const list = closed.map((p) => `${p.period} (closed by run ${p.closed_by_run ?? '?'})`).join(', ');
+      throw new UserError(
+        `${source.path} would replace ${options.kind} data of closed period(s) ${list}; nothing was stored`,
+        `if the closed numbers must change, rerun with --replace --reopen --reason "...", then rerun the period with recon run --period ${closed[0]!.period} --reopen --reason "..."`,
+      );
+    }
+    reopened = closed.map((p) => p.period);
     replaced = overlapping.map((f) => f.id);
     await runner.query(q.markReplaced(store.db, replaced, fileId, options.reason!.trim()));
-    await runner.query(q.deleteRowsOfFiles(options.kind, replaced));
-    options.log?.info('replaced earlier files', { file: source.path, replaced });
+    await runner.query(q.retireRowsOfFiles(options.kind, replaced, fileId));
+    options.log?.info('replaced earlier files', { file: source.path, replaced, reopened_periods: reopened });
   };
 
   if (options.kind === 'ledger') {
@@ -211,7 +238,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
       const month = options.staged ? null : await screenableMonth(runner, head, screenedColumns);
       if (month) {
         const hooks = {
-          checkNotKnown: () => checkNotKnown(runner, store, options.kind, meter.digest()),
+          checkNotKnown: () => checkNotKnown(runner, store, options.kind, meter.digest(), options.replace),
           replaceOverlaps: async (found: typeof scope) => {
             scope = found;
             await replaceOverlaps();
@@ -258,7 +285,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     if (staged) {
       phase('stage');
       options.log?.info('file staged and checked; storing the good rows', { file: source.path });
-      await checkNotKnown(runner, store, options.kind, meter.digest());
+      await checkNotKnown(runner, store, options.kind, meter.digest(), options.replace);
 
       const verdict = await applyMonthWindow(runner, stageTable, options.monthWindow ?? DEFAULT_MONTH_WINDOW);
       const [stage] = await runner.query(q.selectStageScope(stageTable));
@@ -278,7 +305,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     }
   } else {
     const result = await loadRows(store, runner, fileId, format, stream, source, { ...options, onSkipped });
-    await checkNotKnown(runner, store, options.kind, meter.digest());
+    await checkNotKnown(runner, store, options.kind, meter.digest(), options.replace);
     const [rowScope] = await runner.query(q.selectRowScope(options.kind, fileId));
     const provider = rowScope!.min_provider !== null && rowScope!.min_provider === rowScope!.max_provider ? rowScope!.min_provider : null;
     scope = { provider, first: rowScope!.first_day, last: rowScope!.last_day };
@@ -299,6 +326,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     }
     phase('roll-up');
   }
+  if (counts.valid === 0 && counts.rejected > 0) await refuseWhole(runner, store, source, format, options.kind, fileId, counts.rejected);
   const duplicate = counts.valid - counts.stored;
   await runner.query(
     q.finishFileRow(store.db, fileId, {
@@ -332,6 +360,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     rows_untagged: counts.untagged,
     rows_skipped: { count: skipped.count, amount: skipped.amount.toFixed(), services: [...skipped.services].sort() },
     replaced_file_ids: replaced,
+    reopened_periods: reopened,
     seconds: round(seconds),
     rows_per_second: seconds > 0 ? Math.round(counts.read / seconds) : counts.read,
   };
@@ -375,7 +404,23 @@ async function moveIntoMonths(runner: Runner, stage: string, fileId: string, lin
   return (await runner.query(q.moveStagedLedger(stage, fileId, lineOffset)))[0]!;
 }
 
-async function checkNotKnown(runner: Runner, store: Store, kind: string, sha256: string) {
+/**
+ * A file none of whose rows could be read (a wrong --format, another provider's export) is refused
+ * whole: the transaction is rolled back, so it is not recorded as loaded and its bytes do not count
+ * as ingested. The first reasons go into the message.
+ */
+async function refuseWhole(runner: Runner, store: Store, source: SourceFile, format: SourceFormat<unknown>, kind: IngestKind, fileId: string, rejected: number): Promise<never> {
+  const first = await runner.query(q.selectRejects(store.db, { id: fileId }, 3));
+  const reasons = first.map((r) => `line ${r.line ?? '?'}${r.field ? ` (${r.field})` : ''}: ${r.reason}`).join('; ');
+  const names = formatsOf(kind).map((f) => f.name).join(', ');
+  throw new UserError(
+    `${source.path}: no row could be read as ${format.name} (${rejected} rejected; ${reasons}); the file was refused whole and nothing was stored`,
+    `check the file, or pass the right --format (${kind} formats: ${names}); the refused file is not recorded, so the corrected ingest loads it`,
+  );
+}
+
+async function checkNotKnown(runner: Runner, store: Store, kind: string, sha256: string, replace: boolean | undefined) {
+  if (replace) return; // a replace loads the bytes again; an earlier load of them is replaced
   const [known] = await runner.query(q.findFilesByHash(store.db, kind, sha256));
   if (known) throw new AlreadyIngested(known.id);
 }
@@ -463,7 +508,7 @@ function duplicateResult(kind: IngestKind, format: string, file: string, bytes: 
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return {
     file, kind, format, status: 'duplicate', already_ingested: true, ingested_file_id: id, bytes, provider: null, first_day: null, last_day: null,
-    rows_read: 0, rows_stored: 0, rows_duplicate: 0, rows_rejected: 0, rows_untagged: 0, rows_skipped: { count: 0, amount: '0', services: [] }, replaced_file_ids: [], seconds: round(seconds), rows_per_second: 0,
+    rows_read: 0, rows_stored: 0, rows_duplicate: 0, rows_rejected: 0, rows_untagged: 0, rows_skipped: { count: 0, amount: '0', services: [] }, replaced_file_ids: [], reopened_periods: [], seconds: round(seconds), rows_per_second: 0,
   };
 }
 

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { LEDGER_COLUMNS, type CanonicalInvoiceLine, type CanonicalUsageRow } from './format.ts';
+import { COUNTING_STATUS, fileCounts } from './files-that-count.ts';
 
 // SQL of the ingest area. The ledger is validated and cast set-based: a file is copied as text
 // into a per-transaction staging table, then one statement quarantines the bad rows and inserts
@@ -204,7 +205,7 @@ export function moveStagedLedger(stage: string, fileId: string, lineOffset: numb
   const month = detached
     ? sql`and case when s.bad = 0 then s."timestamp"::timestamptz end >= ${detached.start}::timestamptz and case when s.bad = 0 then s."timestamp"::timestamptz end < ${detached.end}::timestamptz`
     : sql``;
-  const conflict = detached ? sql`` : sql`on conflict (request_id, ts) do nothing`;
+  const conflict = detached ? sql`` : sql`on conflict (request_id, ts) where retired_by is null do nothing`;
   const opt = (c: string) => sql.raw(`nullif(s.${quote(c)}, '')`);
   const count = (c: string) => sql.raw(`coalesce(nullif(s.${quote(c)}, '')::bigint, 0)`);
   return sql<MoveResult>`with stored as (
@@ -238,8 +239,15 @@ export function insertFileRow(db: Kysely<Database>, values: { kind: string; form
     .returning('id');
 }
 
+/** Files of these bytes, loaded ones first (the one that counts answers "already ingested"). */
 export function findFilesByHash(db: Kysely<Database>, kind: string, sha256: string) {
-  return db.selectFrom('ingested_file').select(['id', 'path', 'status', 'ingested_at']).where('kind', '=', kind as 'ledger').where('sha256', '=', sha256);
+  return db
+    .selectFrom('ingested_file')
+    .select(['id', 'path', 'status', 'ingested_at', 'first_day', 'last_day'])
+    .where('kind', '=', kind as 'ledger')
+    .where('sha256', '=', sha256)
+    .orderBy(sql`status = ${COUNTING_STATUS}`, 'desc')
+    .orderBy('id', 'desc');
 }
 
 export function findFilesBySize(db: Kysely<Database>, kind: string, bytes: number) {
@@ -255,7 +263,7 @@ export function findOverlappingFiles(db: Kysely<Database>, kind: string, fileId:
     .selectFrom('ingested_file')
     .select(['id', 'path', 'provider', 'first_day', 'last_day'])
     .where('kind', '=', kind as 'ledger')
-    .where('status', '=', 'loaded')
+    .where(fileCounts('ingested_file'))
     .where('id', '<>', fileId)
     .where('first_day', '<=', last)
     .where('last_day', '>=', first)
@@ -267,15 +275,14 @@ export function markReplaced(db: Kysely<Database>, ids: string[], replacedBy: st
   return db.updateTable('ingested_file').set({ status: 'replaced', replaced_by: replacedBy, replace_reason: reason }).where('id', 'in', ids);
 }
 
-export function deleteRowsOfFiles(kind: 'ledger' | 'invoice' | 'usage', ids: string[]): RawBuilder<unknown> {
+/**
+ * The rows of replaced files are retired, never deleted: runs that recorded those files keep
+ * reading them (and a ledger file's roll-up stays with it). Marking the rows with the file that
+ * replaced them takes retired ledger records out of the unique index of the live ones.
+ */
+export function retireRowsOfFiles(kind: 'ledger' | 'invoice' | 'usage', ids: string[], replacedBy: string): RawBuilder<unknown> {
   const table = kind === 'ledger' ? 'ledger_record' : kind === 'invoice' ? 'invoice_line' : 'provider_usage';
-  if (kind === 'ledger') {
-    return sql`
-      with rollup as (delete from ledger_file_rollup where ingested_file_id = any(${ids}::bigint[])),
-           marks as (delete from ledger_rolled_up_file where ingested_file_id = any(${ids}::bigint[]))
-      delete from ledger_record where ingested_file_id = any(${ids}::bigint[])`;
-  }
-  return sql`delete from ${sql.table(table)} where ingested_file_id = any(${ids}::bigint[])`;
+  return sql`update ${sql.table(table)} set retired_by = ${replacedBy}::bigint where ingested_file_id = any(${ids}::bigint[]) and retired_by is null`;
 }
 
 export function finishFileRow(
@@ -414,7 +421,8 @@ export function createDetachedMonth(month: MonthPartition): RawBuilder<unknown> 
 export function indexAndAttachMonth(month: MonthPartition): RawBuilder<unknown>[] {
   const table = partitionId(month.name);
   return [
-    sql`create unique index ${sql.raw(quote(month.name + '_request'))} on ${table} (request_id, ts)`,
+    // the parent's index (migration 0120): unique among the live records
+    sql`create unique index ${sql.raw(quote(month.name + '_request'))} on ${table} (request_id, ts) where retired_by is null`,
     sql`create index ${sql.raw(quote(month.name + '_file'))} on ${table} (ingested_file_id)`,
     sql`alter table ledger_record attach partition ${table} for values from (${sql.lit(month.start)}) to (${sql.lit(month.end)})`,
   ];
@@ -491,7 +499,7 @@ export function countScreenedTable(table: ScreenedTable): RawBuilder<{ rows_stor
 /** Screened rows into a month that exists: a request already stored is a duplicate. */
 export function insertScreenedRows(table: ScreenedTable): RawBuilder<MoveResult> {
   return sql<MoveResult>`with stored as (
-      insert into ledger_record select * from ${sql.raw(screenedName(table))} on conflict (request_id, ts) do nothing returning ts, team is null as untagged
+      insert into ledger_record select * from ${sql.raw(screenedName(table))} on conflict (request_id, ts) where retired_by is null do nothing returning ts, team is null as untagged
     )
     select count(*)::text as rows_stored, count(*) filter (where untagged)::text as rows_untagged, min(ts) as min_ts, max(ts) as max_ts from stored`;
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { GROUP_READING_SETTINGS, withPlannerSettings } from '../db/planner-settings.ts';
-import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
+import { runFileIds } from '../ingest/files-that-count.ts';
 import { periodBounds, type Period } from '../period.ts';
 import {
   dropPricingWorkTable,
@@ -33,7 +33,7 @@ export async function priceLedger(db: Kysely<Database>, input: { runId: string; 
   await raiseWorkMemForRun(db);
   await insertRunPriceCard(db, scope);
   try {
-    const ledgerFileIds = await loadedLedgerFileIds(db);
+    const ledgerFileIds = await runFileIds(db, scope.runId, 'ledger');
     await withPlannerSettings(db, GROUP_READING_SETTINGS, async () => {
       await insertPricingWorkTable(db, scope, ledgerFileIds);
       await insertCostCubeAndGatewayEstimates(db, scope);

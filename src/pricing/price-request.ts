@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
+import { countingFileIds } from '../ingest/files-that-count.ts';
 import { selectAliasLines, selectCardLines } from './queries.ts';
 import { pricingRegion, priceRecord, type CardLine, type RecordToPrice } from './rules.ts';
 
@@ -72,7 +72,7 @@ interface LedgerRow {
 
 /** Attempts of a request (the request's own id, or attempts that name it as their original). */
 async function selectRequestAttempts(db: Db, requestId: string, attempt: number | undefined): Promise<LedgerRow[]> {
-  const fileIds = await loadedLedgerFileIds(db);
+  const fileIds = await countingFileIds(db, 'ledger');
   const { rows } = await sql<LedgerRow>`
     select request_id, attempt, ts, provider, response_model, requested_model,
            resolve_model(provider, response_model, ts) as canonical_model,

@@ -5,6 +5,7 @@ import type { AliasLine, CardLine } from './rules.ts';
 import { executeOn } from '../db/planner-settings.ts';
 import { selectPeriodGroups } from '../ingest/ledger-rollup.ts';
 import { priceSlots, pricingRegionSql, slotOfRecord, SLOT_CATEGORIES } from './price-slots.ts';
+import { fileCounts } from '../ingest/files-that-count.ts';
 
 type Db = Kysely<Database>;
 
@@ -456,7 +457,7 @@ export async function selectLedgerCardGaps(db: Db, range: { start: string | null
         and a.effective_from <= l.ts and (a.effective_to is null or l.ts < a.effective_to)
       where (${range.start}::timestamptz is null or l.ts >= ${range.start}::timestamptz)
         and (${range.end}::timestamptz is null or l.ts < ${range.end}::timestamptz)
-        and l.ingested_file_id in (select id from ingested_file where kind = 'ledger' and status = 'loaded')
+        and l.ingested_file_id in (select f.id from ingested_file f where f.kind = 'ledger' and ${fileCounts('f')})
     )
     select r.provider, r.model, r.service_tier,
            case when exists (select 1 from rate_card_line c where c.provider = r.provider and c.model = r.model and c.retired_by_version_id is null)

@@ -4,6 +4,7 @@ import type { Period } from '../period.ts';
 import { periodDays } from '../period.ts';
 import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
 import type { ToleranceRule } from './tolerance.ts';
+import { fileCounts } from '../ingest/files-that-count.ts';
 
 type Db = Kysely<Database>;
 
@@ -31,7 +32,7 @@ export async function insertVarianceCells(db: Db, input: { runId: string; period
       select i.provider, ${invoiceModel} as model, i.token_category, i.service_tier, i.charge_date as day,
              coalesce(sum(i.quantity), 0) as q, sum(i.amount) as a, array_agg(i.id order by i.id) as ids
       from invoice_line i
-      join ingested_file f on f.id = i.ingested_file_id and f.status = 'loaded'
+      join ingested_file f on f.id = i.ingested_file_id and ${fileCounts('f')}
       where i.line_type = 'usage' and i.model is not null and i.token_category is not null
         and i.charge_date between ${first}::date and ${last}::date
       group by 1, 2, 3, 4, 5

@@ -1,7 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Period } from '../period.ts';
 import { periodBounds, periodDays } from '../period.ts';
+import { fileCounts } from '../ingest/files-that-count.ts';
 
 type Db = Kysely<Database>;
 
@@ -177,6 +178,17 @@ export async function recordReopen(db: Db, period: Period, runId: string, reason
     .execute();
 }
 
+/** The closed periods whose month overlaps any of the day ranges [first, last] (text YYYY-MM-DD). */
+export function selectClosedPeriodsOverlapping(ranges: { first: string; last: string }[]): RawBuilder<{ period: string; closed_by_run: string | null }> {
+  return sql<{ period: string; closed_by_run: string | null }>`
+    select p.period, p.closed_by_run::text as closed_by_run from period p
+    where p.status = 'closed' and exists (
+      select 1 from unnest(${ranges.map((r) => r.first)}::date[], ${ranges.map((r) => r.last)}::date[]) as r (first_day, last_day)
+      where to_date(p.period || '-01', 'YYYY-MM-DD') <= r.last_day
+        and (to_date(p.period || '-01', 'YYYY-MM-DD') + interval '1 month')::date > r.first_day)
+    order by p.period`;
+}
+
 export async function closePeriodRow(db: Db, period: Period, runId: string): Promise<void> {
   await ensurePeriod(db, period);
   await db
@@ -334,7 +346,7 @@ export async function selectSummaryFigures(db: Db, runId: string, period: Period
   const { rows } = await sql<Omit<SummaryFigures, 'allocations' | 'teams'>>`
     select
       (select coalesce(sum(i.amount), 0)::text from invoice_line i join ingested_file f on f.id = i.ingested_file_id
-        where f.status = 'loaded' and i.charge_date between ${first}::date and ${last}::date) as invoice_total,
+        where ${fileCounts('f')} and i.charge_date between ${first}::date and ${last}::date) as invoice_total,
       (select coalesce(sum(c.cost), 0)::text from run_cost_cube c where c.run_id = ${runId}::bigint) as ledger_total,
       (select coalesce(sum(c.records), 0)::text from run_cost_cube c where c.run_id = ${runId}::bigint and c.token_category = 'request') as records,
       (select coalesce(sum(c.records), 0)::text from run_cost_cube c where c.run_id = ${runId}::bigint and c.token_category = 'request' and c.unpriced_reason is not null) as unpriced,
@@ -343,7 +355,7 @@ export async function selectSummaryFigures(db: Db, runId: string, period: Period
       (select count(*)::text from run_variance_cell v where v.run_id = ${runId}::bigint and v.status = 'review') as cells_review,
       (select count(*)::text from run_variance_cell v where v.run_id = ${runId}::bigint and v.status = 'breach') as cells_breach,
       (select count(*)::text from invoice_line i join ingested_file f on f.id = i.ingested_file_id
-        where f.status = 'loaded' and i.charge_date between ${first}::date and ${last}::date) as invoice_lines,
+        where ${fileCounts('f')} and i.charge_date between ${first}::date and ${last}::date) as invoice_lines,
       (select count(*)::text from rate_card_line l where l.retired_by_version_id is null
         and l.effective_from < (${last}::date + 1)::timestamp at time zone 'UTC'
         and (l.effective_to is null or l.effective_to > ${first}::date::timestamp at time zone 'UTC')) as card_lines_in_effect,

@@ -10,6 +10,7 @@ import type { AllocationPolicy } from '../allocate/policy.ts';
 import { reconcilePeriod } from './pipeline.ts';
 import { selectVarianceSummary } from '../explain/variance-summary.ts';
 import { hashValue } from './hash.ts';
+import { recordedFileIds } from '../ingest/files-that-count.ts';
 import {
   ensurePeriod,
   insertRunWithLock,
@@ -84,6 +85,7 @@ export async function runPeriod(store: Store, options: RunPeriodOptions): Promis
       throw new UserError(`period ${period} is being reconciled right now by ${which}`, 'wait for it to finish (recon runs --period ' + period + '), then rerun');
     }
     let runId: string | undefined;
+    let recorded: { inputs: RunInputs; inputsHash: string } | undefined;
     try {
       const dead = (await markDeadRuns(conn)).filter((r) => !activeRuns.has(r.id));
       for (const run of dead) log.warn('marked a dead run failed', { dead_run_id: run.id, period: run.period, pid: run.pid, host: run.host });
@@ -111,25 +113,27 @@ export async function runPeriod(store: Store, options: RunPeriodOptions): Promis
       const runLog = log.child({ run_id: runId, period });
       runLog.info('run started', { trigger: options.trigger });
 
-      const raw = await selectRunInputs(conn, period);
-      const inputs: RunInputs = {
-        period,
-        ...raw,
-        policy: { version: options.policy.version, hash: hashValue(options.policy) },
-        settings: { tolerance: options.settings.tolerance },
-      };
-      const inputsHash = hashValue(inputs);
-      await updateRunInputs(conn, runId, inputs, inputsHash, options.policy);
-
       const id = runId;
-      const outcome = await conn.transaction().execute(async (trx) => {
+      // One snapshot for the whole run (repeatable read): the inputs it records and hashes are the
+      // rows every stage reads, even while another process ingests or replaces a file.
+      const outcome = await conn.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+        const raw = await selectRunInputs(trx, period);
+        const inputs: RunInputs = {
+          period,
+          ...raw,
+          policy: { version: options.policy.version, hash: hashValue(options.policy) },
+          settings: { tolerance: options.settings.tolerance },
+        };
+        const inputsHash = hashValue(inputs);
+        recorded = { inputs, inputsHash };
+        await updateRunInputs(trx, id, inputs, inputsHash, options.policy);
         if (options.pauseBeforeCommitMs) {
           runLog.warn('paused inside the run transaction', { ms: options.pauseBeforeCommitMs });
           await new Promise((resolve) => setTimeout(resolve, options.pauseBeforeCommitMs));
         }
         await reconcile(trx, { runId: id, period, settings: options.settings, policy: options.policy, now: options.now ?? new Date(), log: runLog });
         const resultsHash = hashValue(await selectResultHashes(trx, id));
-        const figures = await selectSummaryFigures(trx, id, period, raw.files.map((f) => f.id));
+        const figures = await selectSummaryFigures(trx, id, period, recordedFileIds(inputs) ?? []);
         const variance = await selectVarianceSummary(trx, id);
         const summary = buildRunSummary(
           { id, period, trigger: options.trigger, inputsHash, resultsHash, reopenReason: options.reopen?.reason ?? null },
@@ -161,6 +165,8 @@ export async function runPeriod(store: Store, options: RunPeriodOptions): Promis
         // On a lost connection the run's own session is gone: record the failure on another one
         // at once instead of leaving the run 'running' until the next start.
         await markRunFailed(conn, runId, message).catch(() => (store.kind === 'postgres' ? markRunFailed(store.db, runId!, message) : undefined)).catch(() => undefined);
+        // the inputs were recorded inside the rolled-back transaction: keep them with the failed run
+        if (recorded) await updateRunInputs(conn, runId, recorded.inputs, recorded.inputsHash, options.policy).catch(() => undefined);
         log.error('run failed', { run_id: runId, period, error: message });
       }
       throw error;

@@ -325,7 +325,7 @@ export function runInputFileIds(inputs: unknown, kind?: string): string[] | null
 export const METHOD_LINES: string[] = [
   'Pricing: every gateway record is priced at the rate card line in effect at its timestamp (provider, canonical model, tier, token category, region); records with no price are flagged with a reason, never priced at $0 silently.',
   'Variance: per provider, model, token category, tier and day, invoice minus priced ledger, split into volume and price effects, then attributed to causes; the rest is unexplained.',
-  'Allocation: each provider invoice is charged to owners under the policy below, rounded to the cent once per invoice; leftover cents go by largest remainder (ties by name), so allocations sum exactly to the invoice.',
+  'Allocation: each provider invoice is charged to owners under the policy below. Rounding happens once: the period\'s exact invoice total to the cent (half-up), its cents shared over the invoices and then over each invoice\'s rows by largest remainder (ties by name), so allocations sum exactly to each invoice and to the total.',
   'Disputes: a team has five business days from the issue of its dispute workbook; accepted disputes move the amount under the policy on the next run.',
 ];
 

@@ -8,7 +8,7 @@ import { canonicalModelSql } from '../pricing/model-names.ts';
 import { categoryCostSql, pricingRegionSql, slotOfRecord } from '../pricing/price-slots.ts';
 import { SERVICE_TIERS } from '../pricing/rules.ts';
 import { periodModelNames } from '../ingest/ledger-rollup.ts';
-import { loadedLedgerFileIds } from '../reconcile/ledger-scope.ts';
+import { fileCounts, runFileIds } from '../ingest/files-that-count.ts';
 
 // The stored results of a run, rolled up for the workbooks. Every query reads one run's tables;
 // large lists are read in keyset pages so a month never sits in memory at once.
@@ -71,7 +71,7 @@ export async function selectProviderFigures(db: Db, runId: string, period: Perio
       select i.provider, sum(i.amount) as amount
       from invoice_line i join ingested_file f on f.id = i.ingested_file_id
       where i.charge_date between ${first}::date and ${last}::date
-        and (case when ${invoiceFileIds === null}::boolean then f.status = 'loaded' else i.ingested_file_id = any(${ids}::bigint[]) end)
+        and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)
       group by i.provider),
     cube as (select provider, sum(cost) as cost from run_cost_cube where run_id = ${runId}::bigint group by provider),
     alloc as (select provider, sum(amount) as amount from run_allocation where run_id = ${runId}::bigint group by provider),
@@ -347,9 +347,9 @@ export async function selectUntaggedAndUnallocated(db: Db, runId: string, period
              array_to_string((array_agg(l.request_id order by l.ts, l.request_id))[1:5], ' ') as samples,
              min(l.ts) as first_ts, max(l.ts) as last_ts
       from ledger_record l
-      join ingested_file f on f.id = l.ingested_file_id and f.status = 'loaded'
       left join gateway_key_owner g on g.gateway_key_id = l.gateway_key_id
       where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+        and l.ingested_file_id = any(${await runFileIds(db, runId, 'ledger')}::bigint[])
         and l.team is null and g.team is null
       group by l.provider, l.environment, l.service, l.workflow, l.gateway_key_id),
     bucket as (
@@ -362,13 +362,13 @@ export async function selectUntaggedAndUnallocated(db: Db, runId: string, period
       from invoice_line i join ingested_file f on f.id = i.ingested_file_id
       where i.charge_date between ${first}::date and ${last}::date and i.line_type = 'usage'
         and (i.model is null or i.token_category is null)
-        and (case when ${invoiceFileIds === null}::boolean then f.status = 'loaded' else i.ingested_file_id = any(${ids}::bigint[]) end)
+        and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)
       group by i.provider, i.provider_model, i.sku),
     inv as (
       select i.provider, i.invoice_id, sum(i.amount) as amount
       from invoice_line i join ingested_file f on f.id = i.ingested_file_id
       where i.charge_date between ${first}::date and ${last}::date
-        and (case when ${invoiceFileIds === null}::boolean then f.status = 'loaded' else i.ingested_file_id = any(${ids}::bigint[]) end)
+        and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)
       group by i.provider, i.invoice_id),
     alloc as (select provider, invoice_id, sum(amount) as amount from run_allocation where run_id = ${runId}::bigint group by provider, invoice_id)
     select * from (
@@ -605,7 +605,8 @@ export async function selectTopRequestsOfTeams(
   let size = Math.max(limit * 2, 100);
   let pending = [...new Set(teams)];
   while (pending.length > 0) {
-    const found = await withHashJoins(db, (trx) => selectTopRequestCandidates(trx, bounds, period, pending, limit, size));
+    const ledgerFileIds = await runFileIds(db, runId, 'ledger');
+    const found = await withHashJoins(db, (trx) => selectTopRequestCandidates(trx, bounds, ledgerFileIds, period, pending, limit, size));
     const incomplete: string[] = [];
     for (const team of pending) {
       const candidates = found.get(team) ?? { candidates: [], total: '0', outsideBound: null };
@@ -669,7 +670,7 @@ interface CostBound {
 async function selectCostBounds(db: Db, runId: string, period: Period): Promise<CostBound[]> {
   const { first, last } = periodDays(period);
   const { rows } = await sql<CostBound>`
-    with names as (${periodModelNames(await loadedLedgerFileIds(db), first, last)}),
+    with names as (${periodModelNames(await runFileIds(db, runId, 'ledger'), first, last)}),
     targets as (
       select provider, response_model as name, model_spelling(provider, response_model) as model from names
       union
@@ -737,6 +738,7 @@ const BOUND_STEPS = [1e-300, ...Array.from({ length: 18 * 32 + 1 }, (_, i) => 10
 async function selectTopRequestCandidates(
   db: Db,
   bounds: CostBound[],
+  ledgerFileIds: readonly string[],
   period: Period,
   teams: string[],
   limit: number,
@@ -769,8 +771,9 @@ async function selectTopRequestCandidates(
       on b.provider = l.provider and b.name = l.response_model and b.service_tier = l.service_tier
     where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
       -- an array, not a join: the planner then expects most records to pass, as they do, and
-      -- counts the histogram in the workers (a partial aggregate) instead of in the leader
-      and l.ingested_file_id = any(array(select id from ingested_file where status = 'loaded'))
+      -- counts the histogram in the workers (a partial aggregate) instead of in the leader;
+      -- the run's own files, so the sheet of a run never changes when a file is replaced
+      and l.ingested_file_id = any(${ledgerFileIds}::bigint[])
       and coalesce(l.team, g.team) = any(${teams}::text[])`;
   const { rows: histogram } = await sql<{ team: string; step: string; records: string }>`
     select r.team, r.step::text as step, count(*)::text as records from (${records}) r group by 1, 2`.execute(db);

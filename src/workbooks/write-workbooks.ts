@@ -33,6 +33,7 @@ import {
   topRequestsSheet,
   utcDay,
 } from './dispute-sheets.ts';
+import { recordedFileIds } from '../ingest/files-that-count.ts';
 import * as q from './queries.ts';
 import type { SheetSpec } from './sheet-spec.ts';
 import { writeWorkbook } from './xlsx-writer.ts';
@@ -108,12 +109,23 @@ export function disputeFileName(period: string, team: string): string {
   return `dispute-${period}-${safe}${suffix}.xlsx`;
 }
 
+/** The input files with the status the run recorded for them: a later replace does not rewrite the run's record. */
+function asRecorded(inputs: unknown, files: q.InputFileRow[]): q.InputFileRow[] {
+  const recorded = new Map<string, unknown>();
+  const list = (inputs as { files?: unknown } | null)?.files;
+  if (Array.isArray(list)) for (const f of list as { id?: unknown; status?: unknown }[]) recorded.set(String(f.id), f.status);
+  return files.map((f) => {
+    const status = recorded.get(f.id);
+    return typeof status === 'string' ? { ...f, status } : f;
+  });
+}
+
 /** Writes allocation-YYYY-MM.xlsx for a run and records its issue. */
 export async function writeAllocationWorkbook(storeOrDb: Store | Db, options: WorkbookOptions): Promise<WorkbookFile & { run_id: string; period: string }> {
   const db = dbOf(storeOrDb);
   const run = await resolveWorkbookRun(db, options.period, options.runId);
   const period = parsePeriod(run.period);
-  const invoiceFiles = runInputFileIds(run.inputs, 'invoice');
+  const invoiceFiles = recordedFileIds(run.inputs, 'invoice');
   const providers = await q.selectProviderFigures(db, run.id, period, invoiceFiles);
   const sheets: SheetSpec[] = [
     summarySheet(run, providers),
@@ -128,7 +140,7 @@ export async function writeAllocationWorkbook(storeOrDb: Store | Db, options: Wo
     await foreignSheet('Month over month', () => monthOverMonthSheet(db, run.id)),
     await foreignSheet('Evidence', () => evidenceSheet(db, run.id)),
     await foreignSheet('Showback', () => showbackSheet(db, run.id)),
-    policyAndMethodSheet(run, await q.selectCardVersionsUsed(db, run.id), await q.selectInputFiles(db, runInputFileIds(run.inputs) ?? [])),
+    policyAndMethodSheet(run, await q.selectCardVersionsUsed(db, run.id), asRecorded(run.inputs, await q.selectInputFiles(db, runInputFileIds(run.inputs) ?? []))),
     // past due as of the run, not of the download: the same run gives the same bytes
     disputesSheet(run, await q.selectDisputes(db, period), utcDay(runDate(run))),
   ];

@@ -151,13 +151,16 @@ describeEachBackend('ingest loader', (store, backend) => {
     // the extra file covers June 2 only, outside the corrected file's days: it stays
     assert.deepEqual(corrected.replaced_file_ids, [first.ingested_file_id]);
     assert.equal(corrected.rows_stored, 1);
-    const rows = await records(sql`provider = 'mistral_ai'`);
+    const rows = await records(sql`provider = 'mistral_ai' and retired_by is null`);
     assert.deepEqual(rows.map((r) => [r.request_id, r.input_tokens]), [['m-1', '150']]);
+    // the replaced file's records are retired, not deleted: runs that recorded it still read them
+    const retired = await records(sql`provider = 'mistral_ai' and retired_by = ${corrected.ingested_file_id}::bigint`);
+    assert.deepEqual(retired.map((r) => [r.request_id, r.input_tokens, r.ingested_file_id]), [['m-1', '100', first.ingested_file_id], ['m-2', '100', first.ingested_file_id]]);
     const old = await store().db.selectFrom('ingested_file').select(['status', 'replaced_by', 'replace_reason']).where('id', '=', first.ingested_file_id).executeTakeFirstOrThrow();
     assert.deepEqual(old, { status: 'replaced', replaced_by: corrected.ingested_file_id, replace_reason: 'gateway re-export after token fix' });
   });
 
-  test('every loaded ledger file is rolled up with its records for pricing; a replaced file loses its groups', async () => {
+  test('every loaded ledger file is rolled up with its records for pricing; a replaced file keeps its groups, retired with it', async () => {
     const rolledUp = async (fileId: string) =>
       (await sql<{ stored: string; tokens: string; grouped: string; grouped_tokens: string; marked: string | null }>`
         select (select count(*) from ledger_record where ingested_file_id = ${fileId}::bigint)::text as stored,
@@ -186,7 +189,8 @@ describeEachBackend('ingest loader', (store, backend) => {
       kind: 'ledger', path: write('rollup-a2.csv', `${HEADER}\nru-1,2027-09-01T10:00:00Z,openai,gpt-4o,1100,10,search\n`), replace: true, reason: 'corrected export',
     });
     assert.deepEqual(corrected.replaced_file_ids, [csv.ingested_file_id, more.ingested_file_id, dupes.ingested_file_id]);
-    assert.deepEqual(await rolledUp(csv.ingested_file_id), { stored: '0', tokens: '0', grouped: '0', grouped_tokens: '0', marked: null });
+    // kept for the runs that recorded the replaced file; new runs no longer read it (not loaded)
+    assert.deepEqual(await rolledUp(csv.ingested_file_id), { stored: '3', tokens: '4046', grouped: '3', grouped_tokens: '4046', marked: '3' });
     assert.deepEqual(await rolledUp(corrected.ingested_file_id), { stored: '1', tokens: '1110', grouped: '1', grouped_tokens: '1110', marked: '1' });
   });
 
