@@ -17,6 +17,9 @@ interface LockOwner {
   command: string;
 }
 
+/** Lock files this process holds: a lock with our pid that is not among them is a previous process's (a restarted container reuses pids). */
+const held = new Set<string>();
+
 export interface FolderLock {
   readonly file: string;
   release(): void;
@@ -42,9 +45,9 @@ function isAlive(pid: number): boolean {
 }
 
 /** The owner still holds the folder: a live process on this host, or one on another host we cannot check. */
-function holds(owner: LockOwner): boolean {
+function holds(owner: LockOwner, file: string): boolean {
   if (owner.host !== os.hostname()) return true;
-  if (owner.pid === process.pid) return true;
+  if (owner.pid === process.pid) return held.has(file);
   return isAlive(owner.pid);
 }
 
@@ -62,12 +65,14 @@ function inUse(dataDir: string, file: string, owner: LockOwner): UserError {
  */
 export function lockDataFolder(dataDir: string): FolderLock {
   fs.mkdirSync(dataDir, { recursive: true });
-  const file = path.join(dataDir, LOCK_FILE);
+  const file = path.resolve(dataDir, LOCK_FILE);
   const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), command: process.argv.slice(2).join(' ') || process.argv[1] || 'node' };
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       fs.writeFileSync(file, JSON.stringify(me) + '\n', { flag: 'wx' });
+      held.add(file);
       const release = () => {
+        if (!held.delete(file)) return;
         if (readOwner(file)?.pid === process.pid) fs.rmSync(file, { force: true });
       };
       const onExit = () => release();
@@ -83,12 +88,12 @@ export function lockDataFolder(dataDir: string): FolderLock {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const owner = readOwner(file);
-    if (owner && holds(owner)) throw inUse(dataDir, file, owner);
+    if (owner && holds(owner, file)) throw inUse(dataDir, file, owner);
     if (!owner) {
       // being written by a process starting right now, or unreadable: give it a moment
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
       const again = readOwner(file);
-      if (again && holds(again)) throw inUse(dataDir, file, again);
+      if (again && holds(again, file)) throw inUse(dataDir, file, again);
     }
     // Stale (its process is gone): move it aside atomically, so of two processes taking it over
     // only one removes it; if what was moved turns out to be a live lock after all, put it back.
@@ -100,7 +105,7 @@ export function lockDataFolder(dataDir: string): FolderLock {
       throw error;
     }
     const moved = readOwner(aside);
-    if (moved && holds(moved)) {
+    if (moved && holds(moved, file)) {
       try {
         fs.linkSync(aside, file);
       } catch {

@@ -9,6 +9,8 @@ type Numeric = ColumnType<string, string, string>;
 type Int8 = ColumnType<string, string | number, string | number>;
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json = ColumnType<unknown, string, string>;
+/** The file that replaced a row's file (migration 0120); null while the row counts. */
+type RetiredBy = ColumnType<string | null, string | null | undefined, string | null>;
 
 export interface IngestedFileTable {
   id: Generated<string>;
@@ -76,6 +78,7 @@ export interface LedgerRecordTable {
   provider_response_id: Text | null;
   trace_id: Text | null;
   conversation_id: Text | null;
+  retired_by: RetiredBy;
 }
 
 export interface InvoiceLineTable {
@@ -97,6 +100,7 @@ export interface InvoiceLineTable {
   sku: Text | null;
   mapping_rule: Text | null;
   account_ref: Text | null;
+  retired_by: RetiredBy;
 }
 
 export interface ProviderUsageTable {
@@ -112,6 +116,7 @@ export interface ProviderUsageTable {
   quantity: Numeric;
   requests: Int8 | null;
   account_ref: Text | null;
+  retired_by: RetiredBy;
 }
 
 export interface RateCardVersionTable {

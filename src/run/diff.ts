@@ -1,5 +1,6 @@
 import { money, toCents } from '../money.ts';
 import type { InputCardVersion, InputFile } from './queries.ts';
+import { COUNTING_STATUS } from '../ingest/files-that-count.ts';
 import type { RunInputs } from './run-period.ts';
 import type { RunSummary } from './summary.ts';
 
@@ -87,7 +88,7 @@ export function diffRuns(from: StoredRun, to: StoredRun): RunDiff {
     causes: keyedChanges('cause', s1.causes, s2.causes),
     counts,
     inputs: {
-      files_added: [...files2.values()].filter((f) => !files1.has(f.id) && f.status === 'loaded').map(fileView),
+      files_added: [...files2.values()].filter((f) => !files1.has(f.id) && f.status === COUNTING_STATUS).map(fileView),
       files_removed: [...files1.values()].filter((f) => !files2.has(f.id)).map(fileView),
       files_replaced: [...files2.values()].filter((f) => f.status === 'replaced' && files1.get(f.id)?.status !== 'replaced').map(fileView),
       card_versions_added: [...cards2.keys()].filter((k) => !cards1.has(k)),

@@ -70,8 +70,8 @@ const activeRuns = new Set<string>();
 
 /**
  * One reconciliation of a period: a new immutable run row committed at once (status running,
- * holding an advisory lock for its life), its inputs hashed, then every stage and the summary in
- * ONE transaction that also flips the run to succeeded. Anything thrown marks the run failed;
+ * holding an advisory lock for its life), then ONE repeatable-read transaction that records and
+ * hashes its inputs, runs every stage, writes the summary and flips the run to succeeded. Anything thrown marks the run failed;
  * a killed process leaves the row 'running' and the next start marks it failed. The previous
  * succeeded run stays the period's current one until this one commits.
  */

@@ -87,4 +87,10 @@ test('in one process: a second open of a folder that is open is refused; after c
   const second = await openPglite(dataDir);
   await second.close();
   assert.equal(fs.existsSync(path.join(dataDir, LOCK_FILE)), false);
+  // a lock with this process's pid that this process does not hold: left by an earlier process
+  // that had the same pid (a restarted container), so stale
+  fs.writeFileSync(path.join(dataDir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: os.hostname(), since: '2026-05-01T00:00:00Z', command: 'serve' }) + '\n');
+  const third = await openPglite(dataDir);
+  await third.close();
+  assert.equal(fs.existsSync(path.join(dataDir, LOCK_FILE)), false);
 });
