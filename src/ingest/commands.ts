@@ -4,6 +4,7 @@ import { printResult, UserError, type CommandContext, type RegisterCommands } fr
 import { ingestFile, type IngestResult } from './loader.ts';
 import { countRejects, selectRejects } from './queries.ts';
 import { formatsOf, type IngestKind } from './registry.ts';
+import { CACHE_WRITES_FLAGS, type CacheWritesFlag, type ReadingCount } from './ledger-formats/litellm-prompt.ts';
 
 const KINDS: IngestKind[] = ['ledger', 'invoice', 'usage'];
 
@@ -12,6 +13,7 @@ interface IngestFlags {
   replace?: boolean;
   reason?: string;
   mapping?: string;
+  litellmCacheWrites?: string;
   json?: boolean;
 }
 
@@ -20,7 +22,7 @@ export const registerIngestCommands: RegisterCommands = (program, context) => {
     .command('ingest')
     .description('load gateway ledgers, provider invoices / cost exports and usage reports (idempotent, one transaction per file)');
   for (const kind of KINDS) {
-    ingest
+    const command = ingest
       .command(kind)
       .description(describeKind(kind))
       .argument('<files...>', 'files to ingest (CSV / JSON / JSON Lines, optionally gzipped)')
@@ -28,10 +30,16 @@ export const registerIngestCommands: RegisterCommands = (program, context) => {
       .option('--replace', 'replace earlier files of the same kind and provider whose days overlap (needs --reason)')
       .option('--reason <text>', 'why the earlier file is replaced (recorded)')
       .option('--mapping <file>', 'SKU / meter mapping file extending the built-in mapping (invoice and usage formats)')
-      .option('--json', 'print one JSON summary per file on stdout')
-      .action(async (files: string[], flags: IngestFlags) => {
-        await runIngest(context, kind, files, flags);
-      });
+      .option('--json', 'print one JSON summary per file on stdout');
+    if (kind === 'ledger') {
+      command.option(
+        '--litellm-cache-writes <mode>',
+        'LiteLLM SpendLogs: whether prompt_tokens include cache writes where a row\'s numbers leave it open: auto (decided by the file\'s other rows, else included), included, excluded',
+      );
+    }
+    command.action(async (files: string[], flags: IngestFlags) => {
+      await runIngest(context, kind, files, flags);
+    });
   }
 
   program
@@ -55,6 +63,9 @@ async function runIngest(context: CommandContext, kind: IngestKind, files: strin
   if (flags.format && !formatsOf(kind).some((f) => f.name === flags.format)) {
     throw new UserError(`unknown ${kind} format "${flags.format}"`, `use one of: ${formatsOf(kind).map((f) => f.name).join(', ') || '(none registered yet)'}`);
   }
+  if (flags.litellmCacheWrites !== undefined && !(CACHE_WRITES_FLAGS as readonly string[]).includes(flags.litellmCacheWrites)) {
+    throw new UserError(`unknown --litellm-cache-writes "${flags.litellmCacheWrites}"`, `use one of: ${CACHE_WRITES_FLAGS.join(', ')}`);
+  }
   if (flags.reason && !flags.replace) throw new UserError('--reason is only used with --replace', 'add --replace, or drop --reason');
   if (flags.replace && !flags.reason?.trim()) throw new UserError('--replace needs --reason "..." (it is recorded with the replacement)', 'add --reason "corrected export from the provider"');
   const store = await context.store();
@@ -63,7 +74,10 @@ async function runIngest(context: CommandContext, kind: IngestKind, files: strin
     const progress = createProgress(context, file);
     let result: IngestResult;
     try {
-      result = await ingestFile(store, { kind, path: file, format: flags.format, replace: flags.replace, reason: flags.reason, mappingFile: flags.mapping, log: context.log, onProgress: progress.update });
+      result = await ingestFile(store, {
+        kind, path: file, format: flags.format, replace: flags.replace, reason: flags.reason, mappingFile: flags.mapping, log: context.log, onProgress: progress.update,
+        litellmCacheWrites: flags.litellmCacheWrites as CacheWritesFlag | undefined,
+      });
     } finally {
       progress.stop();
     }
@@ -82,8 +96,30 @@ export function summaryText(r: IngestResult): string {
     `read ${r.rows_read}, stored ${r.rows_stored}, duplicate ${r.rows_duplicate}, rejected ${r.rows_rejected}, untagged ${r.rows_untagged}; ` +
     `${r.seconds.toFixed(1)} s, ${r.rows_per_second} rows/s` +
     (r.replaced_file_ids.length ? `; replaced file(s) ${r.replaced_file_ids.map((id) => '#' + id).join(', ')}` : '') +
-    (r.rows_rejected > 0 ? `\n  see the rejected rows with: recon rejects --file ${r.ingested_file_id}` : '')
+    (r.rows_rejected > 0 ? `\n  see the rejected rows with: recon rejects --file ${r.ingested_file_id}` : '') +
+    r.prompt_readings.map((c) => `\n  ${readingText(c)}`).join('') +
+    (r.prompt_readings.some((c) => c.basis === 'default')
+      ? '\n  rows read by default could also be from a LiteLLM release that kept cache writes out of prompt_tokens (Anthropic 2025-04..09, Bedrock 2025-04..10): if so, load the export with --litellm-cache-writes excluded'
+      : '')
   );
+}
+
+const READING_TEXT: Record<ReadingCount['reading'], string> = {
+  writes_included: 'prompt_tokens included cache reads and writes',
+  writes_excluded: 'prompt_tokens kept cache writes out (writes added to input)',
+  cache_excluded: 'prompt_tokens held uncached input only (cache reads and writes added to input)',
+};
+const BASIS_TEXT: Record<ReadingCount['basis'], string> = {
+  counts: 'their counts allow nothing else',
+  text_tokens: 'their uncached text_tokens say so',
+  total_tokens: 'their total_tokens count the writes',
+  file: 'as the rows of the same provider the counts decided in this file',
+  flag: 'as --litellm-cache-writes says',
+  default: 'their counts fit both readings; LiteLLM\'s usual one taken',
+};
+
+function readingText(c: ReadingCount): string {
+  return `${c.rows} row(s): ${READING_TEXT[c.reading]}, ${BASIS_TEXT[c.basis]} (line(s) ${c.lines.join(', ')}${c.rows > c.lines.length ? ', ...' : ''})`;
 }
 
 /** A bytes-read bar on a terminal; a log line every 5 seconds otherwise (cron, CI). */

@@ -15,6 +15,7 @@ import { loadScreenedLedger, screenableMonth } from './screened-ledger.ts';
 import * as q from './queries.ts';
 import { dayStart, rollUpLedgerFiles } from './ledger-rollup.ts';
 import type { Execute } from '../db/planner-settings.ts';
+import { PromptReadings, type CacheWritesFlag, type ReadingCount } from './ledger-formats/litellm-prompt.ts';
 
 export interface IngestOptions {
   kind: IngestKind;
@@ -31,6 +32,8 @@ export interface IngestOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** load a canonical CSV through the staging table even where the screen could take it (the tests compare the two) */
   staged?: boolean;
+  /** --litellm-cache-writes: how LiteLLM rows whose numbers leave open what prompt_tokens held are read */
+  litellmCacheWrites?: CacheWritesFlag;
 }
 
 export interface IngestResult {
@@ -52,6 +55,8 @@ export interface IngestResult {
   replaced_file_ids: string[];
   seconds: number;
   rows_per_second: number;
+  /** LiteLLM SpendLogs: rows by how their prompt_tokens were read (empty for other formats) */
+  prompt_readings: ReadingCount[];
 }
 
 class AlreadyIngested extends Error {
@@ -131,6 +136,8 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
   const [fileRow] = await runner.query(q.insertFileRow(store.db, { kind: options.kind, format: format.name, path: source.path, bytes: source.bytes }));
   const fileId = fileRow!.id;
   const opened = openSource(source, options.onProgress ? (n) => options.onProgress!(n, source.bytes) : undefined);
+  const promptReadings = new PromptReadings();
+  const parseOptions = { ...options, promptReadings };
   let stream = opened.stream;
   const meter = opened.meter;
 
@@ -220,13 +227,13 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
           stream.destroy();
           const again = openSource(source);
           lineOffset = 0;
-          await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, again.stream, source, options);
+          await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, again.stream, source, parseOptions);
           meter.digest = again.meter.digest;
         }
       }
     } else {
       await runner.exec(q.createLedgerStage(stageTable, 0));
-      await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, stream, source, options);
+      await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, stream, source, parseOptions);
     }
     if (staged) {
       phase('stage');
@@ -311,6 +318,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     replaced_file_ids: replaced,
     seconds: round(seconds),
     rows_per_second: seconds > 0 ? Math.round(counts.read / seconds) : counts.read,
+    prompt_readings: promptReadings.list(),
   };
 }
 
@@ -358,7 +366,7 @@ async function checkNotKnown(runner: Runner, store: Store, kind: string, sha256:
 }
 
 /** Rows of a JavaScript parser, serialized to CSV into the same staging table (validated in SQL). */
-async function stageParsedRows(runner: Runner, stage: string, format: SourceFormat<CanonicalLedgerRow>, stream: Readable, source: SourceFile, options: IngestOptions) {
+async function stageParsedRows(runner: Runner, stage: string, format: SourceFormat<CanonicalLedgerRow>, stream: Readable, source: SourceFile, options: ParseOptions) {
   const columns = [...q.STAGE_META, ...LEDGER_COLUMNS];
   const rows = parseOrFail(format, stream, source, options);
   async function* csv(): AsyncGenerator<string> {
@@ -381,9 +389,11 @@ async function stageParsedRows(runner: Runner, stage: string, format: SourceForm
   await runner.copy((h) => q.copyIntoStage(stage, columns, h), Readable.from(csv()), false);
 }
 
-async function* parseOrFail<T>(format: SourceFormat<T>, stream: Readable, source: SourceFile, options: IngestOptions): AsyncGenerator<ParsedRow<T>> {
+type ParseOptions = IngestOptions & { promptReadings?: PromptReadings };
+
+async function* parseOrFail<T>(format: SourceFormat<T>, stream: Readable, source: SourceFile, options: ParseOptions): AsyncGenerator<ParsedRow<T>> {
   try {
-    yield* format.parse(stream, { fileName: source.path, skuMappingFile: options.mappingFile });
+    yield* format.parse(stream, { fileName: source.path, skuMappingFile: options.mappingFile, litellmCacheWrites: options.litellmCacheWrites, promptReadings: options.promptReadings });
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(`cannot read ${source.path} as ${format.name}: ${(error as Error).message}`, 'check the file, or pass the right --format');
@@ -425,6 +435,7 @@ function duplicateResult(kind: IngestKind, format: string, file: string, bytes: 
   return {
     file, kind, format, status: 'duplicate', already_ingested: true, ingested_file_id: id, bytes, provider: null, first_day: null, last_day: null,
     rows_read: 0, rows_stored: 0, rows_duplicate: 0, rows_rejected: 0, rows_untagged: 0, replaced_file_ids: [], seconds: round(seconds), rows_per_second: 0,
+    prompt_readings: [],
   };
 }
 
