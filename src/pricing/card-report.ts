@@ -70,6 +70,7 @@ export interface LedgerNeed {
   /** the names the ledger wrote for it */
   ledger_models: string[];
   service_tier: string;
+  /** records not priced fully (a token_category need: the most records of any one missing category) */
   records: number;
   first_seen: Date;
   last_seen: Date;
@@ -158,19 +159,20 @@ function gatherNeeds(rows: readonly UseRow[]): LedgerNeed[] {
       missing = CATEGORY_RECORDS.filter(([category, count]) => Number(row[count]) > 0 && !categories.has(category)).map(([category, count]) => ({ token_category: category, records: Number(row[count]) }));
       if (missing.length > 0) need = 'token_category';
     }
+    const records = need === 'token_category' ? Math.max(...missing.map((m) => m.records)) : Number(row.records);
     if (!need) continue;
     const key = [row.provider, row.model, row.service_tier].join('\u0000');
     const entry = needs.get(key);
     if (!entry) {
       needs.set(key, {
-        provider: row.provider, model: row.model, ledger_models: [row.response_model], service_tier: row.service_tier, records: Number(row.records),
+        provider: row.provider, model: row.model, ledger_models: [row.response_model], service_tier: row.service_tier, records,
         first_seen: row.first_ts, last_seen: row.last_ts, need, token_categories: missing,
       });
       continue;
     }
     // one canonical model written two ways: the broader need and the union of the categories
     if (!entry.ledger_models.includes(row.response_model)) entry.ledger_models.push(row.response_model);
-    entry.records += Number(row.records);
+    entry.records += records;
     if (NEED_ORDER.indexOf(need) < NEED_ORDER.indexOf(entry.need)) entry.need = need;
     for (const m of missing) {
       const same = entry.token_categories.find((t) => t.token_category === m.token_category);
