@@ -5,6 +5,7 @@ import { ingestFile, type IngestResult } from './loader.ts';
 import { countRejects, selectRejects } from './queries.ts';
 import { formatsOf, type IngestKind } from './registry.ts';
 import { loadSettings } from '../settings.ts';
+import { CACHE_WRITES_FLAGS, type CacheWritesFlag, type ReadingCount } from './ledger-formats/litellm-prompt.ts';
 
 const KINDS: IngestKind[] = ['ledger', 'invoice', 'usage'];
 
@@ -14,6 +15,7 @@ interface IngestFlags {
   reason?: string;
   reopen?: boolean;
   mapping?: string;
+  litellmCacheWrites?: string;
   json?: boolean;
 }
 
@@ -22,7 +24,7 @@ export const registerIngestCommands: RegisterCommands = (program, context) => {
     .command('ingest')
     .description('load gateway ledgers, provider invoices / cost exports and usage reports (idempotent, one transaction per file)');
   for (const kind of KINDS) {
-    ingest
+    const command = ingest
       .command(kind)
       .description(describeKind(kind))
       .argument('<files...>', 'files to ingest (CSV / JSON / JSON Lines, optionally gzipped)')
@@ -31,10 +33,16 @@ export const registerIngestCommands: RegisterCommands = (program, context) => {
       .option('--reason <text>', 'why the earlier file is replaced (recorded)')
       .option('--reopen', 'with --replace: allow replacing data of a closed period (its closed run keeps its record; rerun the period with --reopen)')
       .option('--mapping <file>', 'SKU / meter mapping file extending the built-in mapping (invoice and usage formats)')
-      .option('--json', 'print one JSON summary per file on stdout')
-      .action(async (files: string[], flags: IngestFlags) => {
-        await runIngest(context, kind, files, flags);
-      });
+      .option('--json', 'print one JSON summary per file on stdout');
+    if (kind === 'ledger') {
+      command.option(
+        '--litellm-cache-writes <mode>',
+        'LiteLLM SpendLogs: whether prompt_tokens include cache writes where a row\'s numbers leave it open: auto (decided by the file\'s other rows, else included), included, excluded',
+      );
+    }
+    command.action(async (files: string[], flags: IngestFlags) => {
+      await runIngest(context, kind, files, flags);
+    });
   }
 
   program
@@ -59,6 +67,9 @@ async function runIngest(context: CommandContext, kind: IngestKind, files: strin
     throw new UserError(`unknown ${kind} format "${flags.format}"`, `use one of: ${formatsOf(kind).map((f) => f.name).join(', ') || '(none registered yet)'}`);
   }
   if (flags.reopen && !flags.replace) throw new UserError('--reopen is only used with --replace', 'add --replace --reason "...", or drop --reopen');
+  if (flags.litellmCacheWrites !== undefined && !(CACHE_WRITES_FLAGS as readonly string[]).includes(flags.litellmCacheWrites)) {
+    throw new UserError(`unknown --litellm-cache-writes "${flags.litellmCacheWrites}"`, `use one of: ${CACHE_WRITES_FLAGS.join(', ')}`);
+  }
   if (flags.reason && !flags.replace) throw new UserError('--reason is only used with --replace', 'add --replace, or drop --reason');
   if (flags.replace && !flags.reason?.trim()) throw new UserError('--replace needs --reason "..." (it is recorded with the replacement)', 'add --reason "corrected export from the provider"');
   const monthWindow = loadSettings(context.config.configFile).ingest.monthWindow;
@@ -68,7 +79,7 @@ async function runIngest(context: CommandContext, kind: IngestKind, files: strin
     const progress = createProgress(context, file);
     let result: IngestResult;
     try {
-      result = await ingestFile(store, { kind, path: file, format: flags.format, replace: flags.replace, reason: flags.reason, reopen: flags.reopen, mappingFile: flags.mapping, monthWindow, log: context.log, onProgress: progress.update });
+      result = await ingestFile(store, { kind, path: file, format: flags.format, replace: flags.replace, reason: flags.reason, reopen: flags.reopen, litellmCacheWrites: flags.litellmCacheWrites as CacheWritesFlag | undefined, mappingFile: flags.mapping, monthWindow, log: context.log, onProgress: progress.update });
     } finally {
       progress.stop();
     }
@@ -91,8 +102,30 @@ export function summaryText(r: IngestResult): string {
     (r.rows_skipped.count > 0 ? `\n  skipped ${r.rows_skipped.count} row(s) of other services, amount ${r.rows_skipped.amount}: ${r.rows_skipped.services.slice(0, 8).join(', ')}${r.rows_skipped.services.length > 8 ? ', …' : ''}` : '') +
     (r.rows_read === 0 ? `\n  warning: no line was read from this file; check it is the export of the provider and month you meant (see README.md, "Provider invoice and usage formats")` : '') +
     (r.reopened_periods.length ? `\n  closed period(s) ${r.reopened_periods.join(', ')} now have new inputs; their closed runs keep their record: rerun with recon run --period ${r.reopened_periods[0]} --reopen --reason "..."` : '') +
-    (r.rows_rejected > 0 ? `\n  see the rejected rows with: recon rejects --file ${r.ingested_file_id}` : '')
+    (r.rows_rejected > 0 ? `\n  see the rejected rows with: recon rejects --file ${r.ingested_file_id}` : '') +
+    r.prompt_readings.map((c) => `\n  ${readingText(c)}`).join('') +
+    (r.prompt_readings.some((c) => c.basis === 'default')
+      ? '\n  rows read by default could also be from a LiteLLM release that kept cache writes out of prompt_tokens (Anthropic 2025-04..09, Bedrock 2025-04..10): if so, load the export with --litellm-cache-writes excluded'
+      : '')
   );
+}
+
+const READING_TEXT: Record<ReadingCount['reading'], string> = {
+  writes_included: 'prompt_tokens included cache reads and writes',
+  writes_excluded: 'prompt_tokens kept cache writes out (writes added to input)',
+  cache_excluded: 'prompt_tokens held uncached input only (cache reads and writes added to input)',
+};
+const BASIS_TEXT: Record<ReadingCount['basis'], string> = {
+  counts: 'their counts allow nothing else',
+  text_tokens: 'their uncached text_tokens say so',
+  total_tokens: 'their total_tokens count the writes',
+  file: 'as the rows of the same provider the counts decided in this file',
+  flag: 'as --litellm-cache-writes says',
+  default: 'their counts fit both readings; LiteLLM\'s usual one taken',
+};
+
+function readingText(c: ReadingCount): string {
+  return `${c.rows} row(s): ${READING_TEXT[c.reading]}, ${BASIS_TEXT[c.basis]} (line(s) ${c.lines.join(', ')}${c.rows > c.lines.length ? ', ...' : ''})`;
 }
 
 /** A bytes-read bar on a terminal; a log line every 5 seconds otherwise (cron, CI). */

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { CacheWritesFlag, PromptReadings } from './ledger-formats/litellm-prompt.ts';
 
 // The contract between a source format's parser and the loader that stores its rows.
 // Parsers turn a file into canonical rows plus rejects; they never touch the database.
@@ -112,6 +113,10 @@ export interface ParseContext {
    * (the rest of a cloud bill): its service as the file names it and its amount as written.
    */
   onSkipped?: (service: string, amount: string | null) => void;
+  /** LiteLLM SpendLogs: how a row whose numbers leave open what prompt_tokens held is read (default auto) */
+  litellmCacheWrites?: CacheWritesFlag;
+  /** filled by the LiteLLM reader: which rows' prompt_tokens were read which way */
+  promptReadings?: PromptReadings;
 }
 
 export interface SourceFormat<T> {

@@ -285,30 +285,19 @@ class RecordReader {
   /** the header has columns the typed table does not take */
   private readonly ignored: boolean;
   private scratch = Buffer.allocUnsafe(256);
+  /** where output and reasoning counts are (-1: no such column), for the reasoning check */
+  private readonly outputIndex: number;
+  private readonly reasoningIndex: number;
 
   constructor(private readonly columns: readonly (LedgerColumn | null)[]) {
     const width = columns.length;
+    this.outputIndex = columns.indexOf('output_tokens');
+    this.reasoningIndex = columns.indexOf('reasoning_output_tokens');
     this.starts = new Int32Array(width);
     this.ends = new Int32Array(width);
     this.quoted = new Uint8Array(width);
     this.kinds = Int8Array.from(columns, (c) => (c === null ? -1 : KIND[c]));
     this.ignored = columns.includes(null);
-    this.outputField = columns.indexOf('output_tokens');
-    this.reasoningField = columns.indexOf('reasoning_output_tokens');
-  }
-
-  /** columns of LEDGER_CHECKS' one cross-field check: reasoning may not exceed output */
-  private readonly outputField: number;
-  private readonly reasoningField: number;
-
-  /** Whether reasoning_output_tokens ≤ output_tokens can be vouched for (a quoted count is left to SQL). */
-  private reasoningWithinOutput(buf: Buffer): boolean {
-    const r = this.reasoningField;
-    if (r < 0 || this.starts[r] === this.ends[r]) return true;
-    const o = this.outputField;
-    if (this.quoted[r] === 1 || (o >= 0 && this.quoted[o] === 1)) return false;
-    const count = (f: number) => (f < 0 || this.starts[f] === this.ends[f] ? 0 : Number(buf.toString('latin1', this.starts[f]!, this.ends[f]!)));
-    return count(r) <= count(o);
   }
 
   /**
@@ -521,10 +510,44 @@ class RecordReader {
           break;
       }
     }
-    if (!this.reasoningWithinOutput(buf)) return result;
+    // reasoning is part of output: more reasoning than output is the SQL check's to quarantine
+    if (this.reasoningIndex >= 0 && this.outputIndex >= 0 && this.countAbove(buf, this.reasoningIndex, this.outputIndex)) return result;
     result.ok = true;
     result.verbatim = verbatim;
     return result;
+  }
+
+  /**
+   * The count in field `a` is larger than the one in field `b`, both checked digits (a quoted one
+   * holds only digits and quotes, which are skipped). An empty field counts as 0.
+   */
+  private countAbove(buf: Buffer, a: number, b: number): boolean {
+    let as = this.starts[a]!;
+    const ae = this.ends[a]!;
+    let bs = this.starts[b]!;
+    const be = this.ends[b]!;
+    const skip = (s: number, e: number) => {
+      while (s < e && (buf[s] === QUOTE || buf[s] === ZERO)) s += 1;
+      return s;
+    };
+    const digitCount = (s: number, e: number) => {
+      let n = 0;
+      for (let i = s; i < e; i++) if (buf[i] !== QUOTE) n += 1;
+      return n;
+    };
+    as = skip(as, ae);
+    bs = skip(bs, be);
+    const al = digitCount(as, ae);
+    const bl = digitCount(bs, be);
+    if (al !== bl) return al > bl;
+    for (;;) {
+      while (as < ae && buf[as] === QUOTE) as += 1;
+      while (bs < be && buf[bs] === QUOTE) bs += 1;
+      if (as >= ae || bs >= be) return false;
+      if (buf[as] !== buf[bs]) return buf[as]! > buf[bs]!;
+      as += 1;
+      bs += 1;
+    }
   }
 
   /**

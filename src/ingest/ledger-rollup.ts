@@ -201,3 +201,28 @@ export function periodModelNames(fileIds: readonly string[], firstDay: string, l
   return sql`select distinct provider, response_model from ledger_file_rollup
     where ingested_file_id = any(${fileIds}::bigint[]) and day >= ${firstDay}::date and day <= ${lastDay}::date`;
 }
+
+/** The loaded (not replaced) ledger files, e.g. to roll up the missing ones before reading the roll-up. */
+export function loadedLedgerFiles(): RawBuilder<{ id: string }> {
+  return sql<{ id: string }>`select id::text as id from ingested_file where kind = 'ledger' and status = 'loaded' order by id`;
+}
+
+/**
+ * The loaded ledger's use of each (provider, response model, tier) in [start, end), from the
+ * roll-up: its records, first and last time, and how many records have tokens of each category.
+ * Columns: provider, response_model, service_tier, records, first_ts, last_ts, and
+ * input_records, cached_input_records, cache_write_5m_records, cache_write_1h_records, output_records.
+ */
+export function ledgerUseByModel(start: string, end: string): RawBuilder<unknown> {
+  const withTokens = (flag: string, name: string) => sql`coalesce(sum(r.records) filter (where r.${sql.raw(flag)}), 0) as ${sql.raw(name)}`;
+  return sql`
+    select r.provider, r.response_model, r.service_tier, sum(r.records) as records, min(r.first_ts) as first_ts, max(r.last_ts) as last_ts,
+           ${withTokens('has_input', 'input_records')}, ${withTokens('has_cached_input', 'cached_input_records')},
+           ${withTokens('has_cache_write_5m', 'cache_write_5m_records')}, ${withTokens('has_cache_write_1h', 'cache_write_1h_records')},
+           ${withTokens('has_output', 'output_records')}
+    from ledger_file_rollup r
+    join ingested_file f on f.id = r.ingested_file_id and f.kind = 'ledger' and f.status = 'loaded'
+    where r.day >= (${start}::timestamptz at time zone 'UTC')::date - 1 and r.day <= (${end}::timestamptz at time zone 'UTC')::date
+      and r.last_ts >= ${start}::timestamptz and r.first_ts < ${end}::timestamptz
+    group by r.provider, r.response_model, r.service_tier`;
+}

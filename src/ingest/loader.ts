@@ -20,6 +20,7 @@ import { dayStart, rollUpLedgerFiles } from './ledger-rollup.ts';
 import type { Execute } from '../db/planner-settings.ts';
 import { selectClosedPeriodsOverlapping } from '../run/queries.ts';
 import { COUNTING_STATUS } from './files-that-count.ts';
+import { PromptReadings, type CacheWritesFlag, type ReadingCount } from './ledger-formats/litellm-prompt.ts';
 
 export interface IngestOptions {
   kind: IngestKind;
@@ -40,6 +41,8 @@ export interface IngestOptions {
   monthWindow?: number;
   /** load a canonical CSV through the staging table even where the screen could take it (the tests compare the two) */
   staged?: boolean;
+  /** --litellm-cache-writes: how LiteLLM rows whose numbers leave open what prompt_tokens held are read */
+  litellmCacheWrites?: CacheWritesFlag;
 }
 
 export interface IngestResult {
@@ -65,6 +68,8 @@ export interface IngestResult {
   reopened_periods: string[];
   seconds: number;
   rows_per_second: number;
+  /** LiteLLM SpendLogs: rows by how their prompt_tokens were read (empty for other formats) */
+  prompt_readings: ReadingCount[];
 }
 
 class AlreadyIngested extends Error {
@@ -161,6 +166,8 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
   const [fileRow] = await runner.query(q.insertFileRow(store.db, { kind: options.kind, format: format.name, path: source.path, bytes: source.bytes }));
   const fileId = fileRow!.id;
   const opened = openSource(source, options.onProgress ? (n) => options.onProgress!(n, source.bytes) : undefined);
+  const promptReadings = new PromptReadings();
+  const parseOptions = { ...options, promptReadings };
   let stream = opened.stream;
   const meter = opened.meter;
 
@@ -274,13 +281,13 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
           stream.destroy();
           const again = openSource(source);
           lineOffset = 0;
-          await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, again.stream, source, options);
+          await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, again.stream, source, parseOptions);
           meter.digest = again.meter.digest;
         }
       }
     } else {
       await runner.exec(q.createLedgerStage(stageTable, 0));
-      await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, stream, source, options);
+      await stageParsedRows(runner, stageTable, format as SourceFormat<CanonicalLedgerRow>, stream, source, parseOptions);
     }
     if (staged) {
       phase('stage');
@@ -363,6 +370,7 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
     reopened_periods: reopened,
     seconds: round(seconds),
     rows_per_second: seconds > 0 ? Math.round(counts.read / seconds) : counts.read,
+    prompt_readings: promptReadings.list(),
   };
 }
 
@@ -426,7 +434,7 @@ async function checkNotKnown(runner: Runner, store: Store, kind: string, sha256:
 }
 
 /** Rows of a JavaScript parser, serialized to CSV into the same staging table (validated in SQL). */
-async function stageParsedRows(runner: Runner, stage: string, format: SourceFormat<CanonicalLedgerRow>, stream: Readable, source: SourceFile, options: IngestOptions) {
+async function stageParsedRows(runner: Runner, stage: string, format: SourceFormat<CanonicalLedgerRow>, stream: Readable, source: SourceFile, options: ParseOptions) {
   const columns = [...q.STAGE_META, ...LEDGER_COLUMNS];
   const rows = parseOrFail(format, stream, source, options);
   async function* csv(): AsyncGenerator<string> {
@@ -461,9 +469,11 @@ function withTextChecked<T>(item: ParsedRow<T>): ParsedRow<T> {
   return item;
 }
 
-async function* parseOrFail<T>(format: SourceFormat<T>, stream: Readable, source: SourceFile, options: IngestOptions & { onSkipped?: (service: string, amount: string | null) => void }): AsyncGenerator<ParsedRow<T>> {
+type ParseOptions = IngestOptions & { promptReadings?: PromptReadings; onSkipped?: (service: string, amount: string | null) => void };
+
+async function* parseOrFail<T>(format: SourceFormat<T>, stream: Readable, source: SourceFile, options: ParseOptions): AsyncGenerator<ParsedRow<T>> {
   try {
-    yield* format.parse(stream, { fileName: source.path, skuMappingFile: options.mappingFile, onSkipped: options.onSkipped });
+    yield* format.parse(stream, { fileName: source.path, skuMappingFile: options.mappingFile, onSkipped: options.onSkipped, litellmCacheWrites: options.litellmCacheWrites, promptReadings: options.promptReadings });
   } catch (error) {
     if (error instanceof UserError) throw error;
     if (error instanceof DamagedJson) {
@@ -509,6 +519,7 @@ function duplicateResult(kind: IngestKind, format: string, file: string, bytes: 
   return {
     file, kind, format, status: 'duplicate', already_ingested: true, ingested_file_id: id, bytes, provider: null, first_day: null, last_day: null,
     rows_read: 0, rows_stored: 0, rows_duplicate: 0, rows_rejected: 0, rows_untagged: 0, rows_skipped: { count: 0, amount: '0', services: [] }, replaced_file_ids: [], reopened_periods: [], seconds: round(seconds), rows_per_second: 0,
+    prompt_readings: [],
   };
 }
 

@@ -107,10 +107,10 @@ export const LEDGER_CHECKS: readonly Check[] = [
   COUNT('cache_write_1h_input_tokens'),
   COUNT('reasoning_output_tokens'),
   {
-    // output counts all output, reasoning included: more reasoning than output would price a negative visible part
     field: 'reasoning_output_tokens',
-    bad: `coalesce(nullif(reasoning_output_tokens, '')::numeric, 0) > coalesce(nullif(output_tokens, '')::numeric, 0)`,
-    reason: 'reasoning_output_tokens exceeds output_tokens, which counts all output (reasoning included): write output_tokens as visible + reasoning',
+    // both are digits by now (the checks above run first, CASE stops at the first that holds)
+    bad: `nullif(reasoning_output_tokens, '')::bigint > nullif(output_tokens, '')::bigint`,
+    reason: 'reasoning_output_tokens above output_tokens: output_tokens counts all output, reasoning included (a source that reports reasoning apart from output must add it to output_tokens)',
   },
   { field: 'attempt', bad: DIGITS('attempt', 9), reason: 'attempt must be a whole number (1 = first attempt)' },
   { field: 'service_tier', bad: `lower(service_tier) not in ('standard', 'batch', 'flex', 'priority')`, reason: 'service_tier must be standard, batch, flex or priority' },

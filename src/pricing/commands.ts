@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { printResult, UserError, type RegisterCommands } from '../command-context.ts';
 import { isPeriod, parsePeriod, periodBounds } from '../period.ts';
-import { importAliases, importRateCard } from './import-card.ts';
+import { importAliases, importRateCard, type CardImportResult } from './import-card.ts';
 import { priceRequest, type PricedAttempt } from './price-request.ts';
 import { selectAliases, selectCardDiff, selectCardGaps, selectCardVersion, selectCardVersions, selectLedgerCardGaps } from './queries.ts';
 
@@ -35,19 +35,7 @@ export const registerPricingCommands: RegisterCommands = (program, context) => {
         path: file, bytes, format: flags.format, cardVersion: flags.cardVersion, source: flags.source, supersedes: flags.supersedes, effectiveFrom: flags.effectiveFrom,
       });
       context.log.info('rate card import', { file, status: result.status, card_version: result.card_version, lines: result.lines });
-      printResult(Boolean(flags.json), result, () => {
-        if (result.status === 'already_imported') return `${file} was already imported as card version ${result.card_version}; nothing changed`;
-        const out = [
-          `card version ${result.card_version}: ${result.lines} line(s) for ${result.models} model(s)` +
-            (result.retired_lines ? `, ${result.retired_lines} line(s) of ${flags.supersedes} retired` : '') +
-            (result.aliases_added ? `, ${result.aliases_added} alias(es) added` : ''),
-        ];
-        const skipped = Object.entries(result.skipped_providers);
-        if (skipped.length) out.push(`skipped ${skipped.reduce((n, [, c]) => n + c, 0)} price-map entries of providers recon does not map (${skipped.length} providers)`);
-        if (result.conflicts) out.push(`${result.conflicts} price-map key(s) gave a second, different price for a key already priced; the canonical key's price was kept`);
-        for (const g of result.gaps) out.push(`gap: ${g.provider} / ${g.model} / ${g.service_tier} / ${g.token_category} has no price from ${day(g.gap_from)} to ${day(g.gap_to)}`);
-        return out.join('\n');
-      });
+      printResult(Boolean(flags.json), result, () => importSummary(file, result, flags.supersedes));
     });
 
   ratecard
@@ -176,4 +164,64 @@ function describeAttempt(a: PricedAttempt): string {
     return `  ${c.category.padEnd(15)} ${c.quantity.padStart(12)}  x ${price} = ${c.cost}${range}`;
   });
   return [head, ...lines, `  cost ${a.cost} (exact, unrounded)`].join('\n');
+}
+
+const SHOWN = 20;
+
+/** Up to SHOWN lines, then how many more the --json output has. */
+function capped(lines: string[]): string[] {
+  return lines.length > SHOWN ? [...lines.slice(0, SHOWN), `  ... and ${lines.length - SHOWN} more (see --json)`] : lines;
+}
+
+/** The import's result as text: what was stored, how its models resolved, and what to look at. */
+export function importSummary(file: string, result: CardImportResult, supersedes?: string): string {
+  if (result.status === 'already_imported') return `${file} was already imported as card version ${result.card_version}; nothing changed`;
+  const out = [
+    `card version ${result.card_version}: ${result.lines} line(s) for ${result.models} model(s)` +
+      (result.retired_lines ? `, ${result.retired_lines} line(s) of ${supersedes} retired` : '') +
+      (result.aliases_added ? `, ${result.aliases_added} alias(es) added` : ''),
+  ];
+  const renamed = result.resolved.filter((r) => r.prices.some((p) => p.via !== 'as_written'));
+  const asWritten = result.resolved.length - renamed.length;
+  out.push(`models: ${asWritten} priced as written${renamed.length ? `, ${renamed.length} also (or only) under another name:` : ''}`);
+  out.push(
+    ...capped(
+      renamed.map((r) => {
+        const other = r.prices.filter((p) => p.via !== 'as_written');
+        const names = other.map((p) => `${p.model} (${p.via === 'alias' ? 'alias' : 'provider spelling'}${p.from || p.to ? ` ${day(p.from ?? 'always')} .. ${day(p.to)}` : ''})`);
+        return `  ${r.provider} / ${r.model} -> ${names.join(', ')}`;
+      }),
+    ),
+  );
+  if (result.unknown_models.length) {
+    const names = result.unknown_models.map((m) => `${m.provider} / ${m.model}`);
+    out.push(
+      `warning: ${names.length} card model(s) match no known name (no alias, other card, ledger record, invoice line or usage row names them): ` +
+        names.slice(0, 10).join(', ') + (names.length > 10 ? `, ... (${names.length - 10} more in --json)` : ''),
+    );
+    out.push('  if one is a pricing-page name, check its spelling or map it with recon alias import (provider,alias,model)');
+  }
+  if (result.ledger_needs.length) {
+    const records = result.ledger_needs.reduce((n, need) => n + need.records, 0);
+    out.push(`warning: the loaded ledger has ${records} record(s) in this card's range that it does not price fully:`);
+    out.push(
+      ...capped(
+        result.ledger_needs.map((need) => {
+          const what = need.need === 'model' ? 'no line for the model'
+            : need.need === 'service_tier' ? `no ${need.service_tier} lines`
+            : `no ${need.token_categories.map((t) => `${t.token_category} line (${t.records} record(s))`).join(', no ')}`;
+          const written = need.ledger_models.filter((m) => m !== need.model);
+          return `  ${need.provider} / ${need.model}${written.length ? ` (as ${written.join(', ')})` : ''} / ${need.service_tier}: ${need.records} record(s) ${day(need.first_seen)} .. ${day(need.last_seen)}: ${what}`;
+        }),
+      ),
+    );
+  }
+  const skipped = Object.entries(result.skipped_providers);
+  if (skipped.length) out.push(`skipped ${skipped.reduce((n, [, c]) => n + c, 0)} price-map entries of providers recon does not map (${skipped.length} providers)`);
+  if (result.conflict_lines.length) {
+    out.push(`${result.conflict_lines.length} price-map key(s) priced a line already priced differently; the key with the provider's route was kept, else the shorter:`);
+    out.push(...capped(result.conflict_lines.map((c) => `  ${c.line}: kept ${c.kept.price} (${c.kept.key}), dropped ${c.dropped.price} (${c.dropped.key})`)));
+  }
+  for (const g of result.gaps) out.push(`gap: ${g.provider} / ${g.model} / ${g.service_tier} / ${g.token_category} has no price from ${day(g.gap_from)} to ${day(g.gap_to)}`);
+  return out.join('\n');
 }

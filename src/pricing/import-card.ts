@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import { UserError } from '../command-context.ts';
 import type { Database } from '../db/schema.ts';
 import { parseAliasCsv, parseInstant, parseRateCardCsv, type FileProblem } from './card-file.ts';
-import { parseLitellmPriceMap } from './litellm.ts';
+import { parseLitellmPriceMap, type PriceConflict } from './litellm.ts';
+import { selectCardResolution, selectLedgerNeeds, selectUnknownCardModels, type CardModelResolution, type LedgerNeed } from './card-report.ts';
 import {
   insertAliasesKeepingExisting,
   insertCardLines,
@@ -39,8 +40,17 @@ export interface CardImportResult {
   retired_lines: number;
   aliases_added: number;
   skipped_providers: Record<string, number>;
+  /** how many price-map keys priced a line already priced differently (LiteLLM) */
   conflicts: number;
+  /** those conflicts: the line, the price kept and the one dropped, with their keys (LiteLLM) */
+  conflict_lines: PriceConflict[];
   gaps: CardGap[];
+  /** how each card model resolved: the names it prices, as written, spelled or through an alias */
+  resolved: CardModelResolution[];
+  /** card models no alias, other card, ledger record, invoice line or usage row names */
+  unknown_models: Array<{ provider: string; model: string }>;
+  /** what the loaded ledger (within the version's range) needs that this version does not price */
+  ledger_needs: LedgerNeed[];
 }
 
 const sha256 = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
@@ -63,7 +73,8 @@ export async function importRateCard(db: Kysely<Database>, request: CardImportRe
     const version = await db.selectFrom('rate_card_version').selectAll().where('ingested_file_id', '=', known.id).executeTakeFirst();
     return {
       status: 'already_imported', card_version: version?.card_version ?? '?', card_version_id: version?.id ?? '?',
-      lines: 0, models: 0, retired_lines: 0, aliases_added: 0, skipped_providers: {}, conflicts: 0, gaps: [],
+      lines: 0, models: 0, retired_lines: 0, aliases_added: 0, skipped_providers: {}, conflicts: 0, conflict_lines: [], gaps: [],
+      resolved: [], unknown_models: [], ledger_needs: [],
     };
   }
   const text = request.bytes.toString('utf8');
@@ -72,7 +83,7 @@ export async function importRateCard(db: Kysely<Database>, request: CardImportRe
   let source: string;
   let aliases: ReturnType<typeof parseLitellmPriceMap>['aliases'] = [];
   let skipped: Record<string, number> = {};
-  let conflicts = 0;
+  let conflicts: PriceConflict[] = [];
   if (request.format === 'litellm') {
     if (!request.effectiveFrom) throw new UserError('a LiteLLM price map has no dates: --effective-from is required', 'add --effective-from YYYY-MM-DD (the day these prices took effect, 00:00 UTC)');
     const from = parseInstant(request.effectiveFrom);
@@ -86,7 +97,7 @@ export async function importRateCard(db: Kysely<Database>, request: CardImportRe
     lines = parsed.lines;
     aliases = parsed.aliases;
     skipped = parsed.skippedProviders;
-    conflicts = parsed.conflicts.length;
+    conflicts = parsed.conflicts;
     cardVersion = request.cardVersion ?? `litellm-${from.slice(0, 10)}-${hash.slice(0, 8)}`;
     source = request.source ?? `litellm price map ${request.path}`;
   } else {
@@ -110,8 +121,10 @@ export async function importRateCard(db: Kysely<Database>, request: CardImportRe
   const old = request.supersedes ? await selectCardVersion(db, request.supersedes) : undefined;
   if (request.supersedes && !old) throw new UserError(`--supersedes: no card version "${request.supersedes}"`, 'see `recon ratecard list` for the versions');
 
+  const aliasSource = `litellm:${cardVersion}`;
+  let imported;
   try {
-    return await db.transaction().execute(async (trx) => {
+    imported = await db.transaction().execute(async (trx) => {
     const fileId = await insertIngestedFile(trx, {
       kind: 'ratecard', format: request.format === 'litellm' ? 'litellm_price_map' : 'ratecard_csv', path: request.path,
       sha256: hash, bytes: request.bytes.length, rows: lines.length, rejected: 0,
@@ -119,12 +132,12 @@ export async function importRateCard(db: Kysely<Database>, request: CardImportRe
     const versionId = await insertCardVersion(trx, { cardVersion, source, fileId });
     const retired = old ? await retireSupersededLines(trx, { oldVersionId: old.id, newVersionId: versionId, lines }) : 0;
     await insertCardLines(trx, versionId, lines);
-    const aliasesAdded = await insertAliasesKeepingExisting(trx, aliases, `litellm:${cardVersion}`);
+    const aliasesAdded = await insertAliasesKeepingExisting(trx, aliases, aliasSource);
     const gaps = await selectCardGaps(trx, { versionId });
     return {
       status: 'imported' as const, card_version: cardVersion, card_version_id: versionId, lines: lines.length,
       models: new Set(lines.map((l) => `${l.provider}/${l.model}`)).size, retired_lines: retired,
-      aliases_added: aliasesAdded, skipped_providers: skipped, conflicts, gaps,
+      aliases_added: aliasesAdded, skipped_providers: skipped, conflicts: conflicts.length, conflict_lines: conflicts, gaps,
     };
     });
   } catch (error) {
@@ -132,6 +145,14 @@ export async function importRateCard(db: Kysely<Database>, request: CardImportRe
     if ((error as { code?: string }).code === '23P01') throw await overlapError(db, lines, cardVersion);
     throw error;
   }
+  // What the import understood, read back through the one resolution of names (card-report.ts).
+  const versionId = imported.card_version_id;
+  return {
+    ...imported,
+    resolved: await selectCardResolution(db, versionId),
+    unknown_models: await selectUnknownCardModels(db, versionId, aliasSource),
+    ledger_needs: await selectLedgerNeeds(db, versionId),
+  };
 }
 
 /** Turns the database's refusal (SQLSTATE 23P01) into the keys and ranges that collide. */

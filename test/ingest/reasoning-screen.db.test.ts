@@ -31,7 +31,7 @@ for (const backend of testBackends()) {
       assert.match(text, /"rows_stored":"?2"?/);
       const { rejects } = await runCliJson<{ rejects: { line: number | string; field: string; reason: string; value: string }[] }>(target, ['rejects']);
       assert.deepEqual(rejects.map((r) => [Number(r.line), r.field, r.value]), [[3, 'reasoning_output_tokens', '400']]);
-      assert.match(rejects[0]!.reason, /exceeds output_tokens/);
+      assert.match(rejects[0]!.reason, /above output_tokens/);
     });
   });
 }

@@ -4,6 +4,7 @@ import type { CanonicalLedgerRow, ParsedRow, Reject, SourceFormat } from '../for
 import { headerOf, normalizeHeader, readCsvRecords } from '../csv-records.ts';
 import { jsonScalar } from './canonical.ts';
 import { peekHead, readJsonRecords } from './json-stream.ts';
+import { allInput, readPrompt, settleUndecided, type CacheWritesFlag, type PromptCounts, type PromptReading, type PromptReadings, type ReadingBasis } from './litellm-prompt.ts';
 import { bigCount, normalizeProvider, normalizeTier, ownershipFromTags, sumCounts, toRfc3339 } from './normalize.ts';
 
 // LiteLLM proxy `LiteLLM_SpendLogs` rows, exported as CSV (JSON columns as text) or JSON (array
@@ -53,8 +54,16 @@ function stripRoute(model: string | null): string | null {
   return slash > 0 && /^[a-z_]+$/.test(model.slice(0, slash)) ? model.slice(slash + 1) : model;
 }
 
+/** A SpendLogs row read: the canonical row, its prompt counts and how its prompt_tokens were read. */
+export interface ReadRow {
+  row: CanonicalLedgerRow;
+  counts: PromptCounts;
+  /** null: nothing to read two ways; 'undecided': the numbers fit both readings (input_tokens as inclusive until settled) */
+  prompt: { reading: PromptReading; basis: ReadingBasis } | 'undecided' | null;
+}
+
 /** One SpendLogs row (keys as exported, any case) to a canonical ledger row, or why it cannot be. */
-export function litellmRow(source: Json): CanonicalLedgerRow | Reject {
+export function litellmRow(source: Json): ReadRow | Reject {
   const lower: Json = {};
   for (const [key, value] of Object.entries(source)) lower[key.toLowerCase()] = value;
   const text = (key: string) => {
@@ -86,19 +95,25 @@ export function litellmRow(source: Json): CanonicalLedgerRow | Reject {
   const write5m = write5mExplicit ?? (writeAll !== null ? (BigInt(writeAll) - BigInt(write1h ?? '0')).toString() : null);
   const reasoning = firstCount(at(usage, 'completion_tokens_details', 'reasoning_tokens'));
 
-  // prompt_tokens already include cache reads and writes (OpenAI-compatible usage). An export
-  // whose prompt_tokens are smaller than its cache counts cannot include them (older LiteLLM
-  // versions passed Anthropic's uncached input through): then add them.
-  const cacheTotal = sumCounts(cacheRead, write5m, write1h);
-  let input = prompt ?? '0';
-  if (BigInt(input) < BigInt(cacheTotal)) input = sumCounts(input, cacheTotal);
+  // What prompt_tokens held depends on the LiteLLM release (litellm-prompt.ts): the row's numbers
+  // decide where they can; an undecided row is inclusive until the file's reader settles it.
+  const total = bigCount(text('total_tokens'));
+  const uncachedText = bigCount(jsonScalar(at(usage, 'prompt_tokens_details', 'text_tokens')));
+  const counts: PromptCounts = {
+    prompt: BigInt(prompt ?? '0'), completion: BigInt(completion ?? '0'), cacheRead: BigInt(cacheRead ?? '0'),
+    cacheWrites: BigInt(write5m ?? '0') + BigInt(write1h ?? '0'),
+    total: total === null || total === 'invalid' ? null : BigInt(total),
+    text: uncachedText === null || uncachedText === 'invalid' ? null : BigInt(uncachedText),
+  };
+  const read = readPrompt(counts);
+  const input = allInput(counts, read === null || read === 'undecided' ? null : read.reading).toString();
 
   const tags = asTags(lower.request_tags);
   const owned = ownershipFromTags(tags);
   const spend = plainDecimal(text('spend'));
   const status = text('status')?.toLowerCase();
 
-  return {
+  const row: CanonicalLedgerRow = {
     request_id: text('request_id') ?? '',
     timestamp: toRfc3339(text('starttime')) ?? '',
     provider: normalizeProvider(text('custom_llm_provider')) ?? '',
@@ -125,6 +140,55 @@ export function litellmRow(source: Json): CanonicalLedgerRow | Reject {
     conversation_id: text('session_id'),
     provider_response_id: jsonScalar(at(asObject(lower.response), 'id')),
   };
+  return { row, counts, prompt: read };
+}
+
+/**
+ * Reads a file's rows in order, noting how each row's prompt_tokens were read. Under
+ * --litellm-cache-writes auto an undecided row waits for the end of the file, where the rows
+ * the numbers decided (per provider) settle it; with the flag set it is settled at once.
+ */
+export class SpendLogsReader {
+  private readonly waiting: Array<{ line: number; read: ReadRow }> = [];
+  private readonly decided = new Map<string, Set<PromptReading>>();
+
+  constructor(
+    private readonly flag: CacheWritesFlag,
+    private readonly readings: PromptReadings | undefined,
+  ) {}
+
+  /** The parsed rows `source` gives now (none while it waits). */
+  read(line: number, source: Json): ParsedRow<CanonicalLedgerRow>[] {
+    const read = litellmRow(source);
+    if (isReject(read)) return [{ line, reject: read }];
+    if (read.prompt === 'undecided') {
+      if (this.flag === 'auto') {
+        this.waiting.push({ line, read });
+        return [];
+      }
+      return [this.settle(line, read, settleUndecided(this.flag, undefined))];
+    }
+    if (read.prompt) {
+      this.readings?.note(read.prompt.reading, read.prompt.basis, line);
+      if (read.counts.cacheWrites > 0n) {
+        const seen = this.decided.get(read.row.provider) ?? new Set<PromptReading>();
+        seen.add(read.prompt.reading);
+        this.decided.set(read.row.provider, seen);
+      }
+    }
+    return [{ line, row: read.row }];
+  }
+
+  /** The waiting rows, settled by what the file showed. */
+  *finish(): Generator<ParsedRow<CanonicalLedgerRow>> {
+    for (const { line, read } of this.waiting) yield this.settle(line, read, settleUndecided(this.flag, this.decided.get(read.row.provider)));
+    this.waiting.length = 0;
+  }
+
+  private settle(line: number, read: ReadRow, how: { reading: PromptReading; basis: ReadingBasis }): ParsedRow<CanonicalLedgerRow> {
+    this.readings?.note(how.reading, how.basis, line);
+    return { line, row: { ...read.row, input_tokens: allInput(read.counts, how.reading).toString() } };
+  }
 }
 
 /** LiteLLM's spend is a float: exported as 1.2e-05 it becomes the decimal text 0.000012. */
@@ -133,8 +197,8 @@ function plainDecimal(text: string | null): string | null {
   return new Decimal(text).toFixed();
 }
 
-function isReject(value: CanonicalLedgerRow | Reject): value is Reject {
-  return 'reason' in value && !('request_id' in value);
+function isReject(value: ReadRow | Reject): value is Reject {
+  return 'reason' in value && !('row' in value);
 }
 
 export const litellmSpendLogs: SourceFormat<CanonicalLedgerRow> = {
@@ -151,7 +215,7 @@ export const litellmSpendLogs: SourceFormat<CanonicalLedgerRow> = {
     return SIGNATURE.every((column) => header.includes(column));
   },
   async *parse(input: Readable, context): AsyncGenerator<ParsedRow<CanonicalLedgerRow>> {
-    void context;
+    const reader = new SpendLogsReader(context.litellmCacheWrites ?? 'auto', context.promptReadings);
     // Peek at the first bytes to choose CSV or JSON, then replay them.
     const { head, replay } = await peekHead(input);
     if (head.trim() === '') return;
@@ -167,9 +231,9 @@ export const litellmSpendLogs: SourceFormat<CanonicalLedgerRow> = {
           yield { line: item.line, reject: { reason: 'expected a JSON object per SpendLogs row' } };
           continue;
         }
-        const row = litellmRow(object);
-        yield isReject(row) ? { line: item.line, reject: row } : { line: item.line, row };
+        yield* reader.read(item.line, object);
       }
+      yield* reader.finish();
       return;
     }
     let header: string[] | undefined;
@@ -188,8 +252,8 @@ export const litellmSpendLogs: SourceFormat<CanonicalLedgerRow> = {
       }
       const object: Json = {};
       header.forEach((name, i) => (object[name] = record.fields[i]));
-      const row = litellmRow(object);
-      yield isReject(row) ? { line: record.line, reject: row } : { line: record.line, row };
+      yield* reader.read(record.line, object);
     }
+    yield* reader.finish();
   },
 };
