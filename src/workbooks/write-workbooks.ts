@@ -102,11 +102,31 @@ export function allocationFileName(period: string): string {
   return `allocation-${period}.xlsx`;
 }
 
-/** A file-system-safe team name; a short hash keeps two teams that differ only in odd characters apart. */
+// Longest escaped team name kept whole in a file name (file systems allow 255 bytes).
+const FILE_TEAM_MAX = 120;
+
+/**
+ * The team's part of a dispute workbook's file name, injective over team names: lowercase letters,
+ * digits, '.' and '-' stay; every other byte of the UTF-8 name (uppercase letters and '_'
+ * included) becomes '_' and two lowercase hex digits. Escaping '_' itself is what keeps `a/b`
+ * (a_2fb) apart from a team literally named `a_2fb` (a_5f2fb), and the output being lowercase keeps
+ * names apart on case-insensitive file systems too. An escaped name longer than FILE_TEAM_MAX is
+ * cut and ends in '~' and 16 hex digits of its sha256 ('~' never appears in an escaped name).
+ */
+export function fileSafeTeam(team: string): string {
+  let escaped = '';
+  for (const byte of Buffer.from(team, 'utf8')) {
+    const char = String.fromCharCode(byte);
+    escaped += /[a-z0-9.-]/.test(char) ? char : `_${byte.toString(16).padStart(2, '0')}`;
+  }
+  // '_' alone is no escape, so it stands for the empty name without meeting any other
+  if (escaped === '') return '_';
+  if (escaped.length <= FILE_TEAM_MAX) return escaped;
+  return `${escaped.slice(0, FILE_TEAM_MAX - 17)}~${crypto.createHash('sha256').update(team, 'utf8').digest('hex').slice(0, 16)}`;
+}
+
 export function disputeFileName(period: string, team: string): string {
-  const safe = team.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'team';
-  const suffix = safe === team ? '' : `-${crypto.createHash('sha256').update(team).digest('hex').slice(0, 6)}`;
-  return `dispute-${period}-${safe}${suffix}.xlsx`;
+  return `dispute-${period}-${fileSafeTeam(team)}.xlsx`;
 }
 
 /** The input files with the status the run recorded for them: a later replace does not rewrite the run's record. */

@@ -53,6 +53,8 @@ export async function insertWorkbookMonth(store: Store): Promise<MonthFixture> {
             ${JSON.stringify(inputs)}::jsonb, 'in-hash', ${JSON.stringify(policy)}::jsonb, 'out-hash')
     returning id::text`.execute(store.db);
   const runId = rows[0]!.id;
+  // the run's price slots, as its pricing stage stores them: Top requests prices against these
+  await insertRunPriceCard(store.db, { runId, start: '2026-05-01T00:00:00.000Z', end: '2026-06-01T00:00:00.000Z' });
   const failed = await sql<{ id: string }>`insert into run (period, status) values ('2026-05', 'failed') returning id::text`.execute(store.db);
 
   type Cube = [team: string | null, service: string | null, workflow: string, env: string, key: string | null, status: string, retry: boolean, source: string | null, category: string, records: string, quantity: string, cost: string];

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -210,7 +211,31 @@ describeEachBackend('workbooks', (store, backend) => {
 
 test('dispute file names are safe for any team name and stay distinct', () => {
   assert.equal(disputeFileName('2026-05', 'support'), 'dispute-2026-05-support.xlsx');
-  const odd = disputeFileName('2026-05', '../etc/passwd');
-  assert.match(odd, /^dispute-2026-05-etc_passwd-[0-9a-f]{6}\.xlsx$/);
-  assert.notEqual(disputeFileName('2026-05', 'a/b'), disputeFileName('2026-05', 'a b'));
+  assert.equal(disputeFileName('2026-05', 'sales.emea'), 'dispute-2026-05-sales.emea.xlsx');
+  // '/' is 0x2f and '.' stays: no separator survives, so the file stays in the folder
+  assert.equal(disputeFileName('2026-05', '../etc/passwd'), 'dispute-2026-05-.._2fetc_2fpasswd.xlsx');
+  assert.equal(disputeFileName('2026-05', 'a/b'), 'dispute-2026-05-a_2fb.xlsx');
+});
+
+test('dispute file names are injective over team names (#16.7: a/b and a_b-c14cdd no longer meet)', () => {
+  // The pair from the attack: before, both were dispute-2026-05-a_b-c14cdd.xlsx.
+  const crafted = [
+    'a/b', 'a_b-c14cdd', 'a b', 'a_b', 'a_2fb', 'a_5f2fb', 'A/b', 'a/B', 'Sales', 'sales', 'SALES', '', '_', '.', '..', '~',
+    'ü', 'u\u0308', '数据', 'x'.repeat(200), 'x'.repeat(200) + 'y', 'team\u0000', 'con', 'a\\b', 'a:b', 'a*b',
+  ];
+  const names = crafted.map((t) => disputeFileName('2026-05', t));
+  assert.equal(new Set(names).size, crafted.length, 'two crafted team names share a file name');
+  // case-insensitive file systems (macOS, Windows) see the same set
+  assert.equal(new Set(names.map((n) => n.toLowerCase())).size, crafted.length);
+  for (const name of names) {
+    assert.match(name, /^dispute-2026-05-[a-z0-9._~-]+\.xlsx$/, name);
+    assert.ok(Buffer.byteLength(name) <= 255, `${name.length} bytes`);
+  }
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), (a, b) => {
+      fc.pre(a !== b);
+      return disputeFileName('2026-05', a).toLowerCase() !== disputeFileName('2026-05', b).toLowerCase();
+    }),
+    { numRuns: 2000 },
+  );
 });
