@@ -158,6 +158,12 @@ export async function ingestFile(store: Store, options: IngestOptions): Promise<
     });
   } catch (error) {
     if (error instanceof AlreadyIngested) return duplicateResult(options.kind, format.name, filePath, source.bytes, error.fileId, started);
+    // Two ingests of the same bytes at once: the loser's check ran before the winner committed,
+    // and the unique index on loaded files' hashes stops it at the end. It is the same outcome.
+    if (!options.replace && (error as { code?: string; constraint?: string }).code === '23505' && /ingested_file_kind_sha256/.test(`${(error as { constraint?: string }).constraint ?? ''} ${(error as Error).message}`)) {
+      const [known] = await q.findFilesByHash(store.db, options.kind, await hashFile(source.path)).execute();
+      if (known) return duplicateResult(options.kind, format.name, filePath, source.bytes, known.id, started);
+    }
     throw error;
   }
 }

@@ -80,9 +80,6 @@ export async function insertWorkbookMonth(store: Store): Promise<MonthFixture> {
     )
     .execute();
 
-  // the price slots the run used, written by pricing's own statement (the Top requests sheet prices from them)
-  await insertRunPriceCard(store.db, { runId, start: '2026-05-01T00:00:00Z', end: '2026-06-01T00:00:00Z' });
-
   const cell = { run_id: runId, provider: 'openai', model: 'gpt-4o-2024-08-06', service_tier: 'standard', day: '2026-05-10' };
   await store.db
     .insertInto('run_variance_cell')
