@@ -6,6 +6,7 @@ import { splitHeaderLine, streamCsv } from './csv-rows.ts';
 import { readVertexSku } from './focus.ts';
 import { ValueBuilder, type JsonObject, type JsonValue } from './json-buckets.ts';
 import { loadSkuMapping, skuMapper, type MappedSku } from './sku-mapping.ts';
+import { peekHead } from '../ledger-formats/json-stream.ts';
 
 // Google Cloud's standard billing export (BigQuery table gcp_billing_export_v1_<account>),
 // exported from BigQuery as CSV (nested fields as `service.description` or `service_description`,
@@ -188,29 +189,6 @@ async function* streamObjects(input: Readable): AsyncGenerator<JsonObject> {
   }
 }
 
-/** Reads the first non-blank bytes to tell JSON from CSV, then hands back the whole stream. */
-async function sniff(input: Readable): Promise<{ kind: 'json' | 'csv'; body: Readable }> {
-  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-  const peeked: (Buffer | string)[] = [];
-  let text = '';
-  let finished = false;
-  while (text.trim().length === 0) {
-    const next = await iterator.next();
-    if (next.done) {
-      finished = true;
-      break;
-    }
-    peeked.push(next.value);
-    text += next.value.toString();
-  }
-  async function* all() {
-    yield* peeked;
-    if (finished) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-  }
-  return { kind: rowsOf(text.replace(/^\uFEFF/, '')), body: Readable.from(all(), { objectMode: false }) };
-}
-
 function rowsOf(head: string) {
   return /^\s*[[{]/.test(head) ? 'json' : 'csv';
 }
@@ -239,8 +217,8 @@ export const gcpBillingExport: SourceFormat<CanonicalInvoiceLine> = {
       else yield { line: r.line, reject: { ...lines, raw: r.raw } };
     };
     // The first bytes tell CSV from JSON, as detection did.
-    const { kind, body } = await sniff(input);
-    if (kind === 'json') {
+    const { head, replay: body } = await peekHead(input);
+    if (rowsOf(head) === 'json') {
       let record = 0;
       for await (const object of streamObjects(body)) {
         record += 1;
