@@ -365,6 +365,16 @@ export interface AllocationRowText {
 }
 
 /** Replaces the run's allocation rows in one statement. */
+/** A run's stored allocation rows, as saved (money as exact text), for readers outside allocate. */
+export async function selectRunAllocationRows(db: Db, runId: string): Promise<AllocationRowText[]> {
+  const { rows } = await sql<AllocationRowText>`
+    select provider, invoice_id, team, cost_center, service, workflow, model, component, cause,
+           basis::text as basis, amount::text as amount, rule
+    from run_allocation where run_id = ${runId}::bigint
+    order by provider, invoice_id, team, component`.execute(db);
+  return rows;
+}
+
 export async function saveAllocations(db: Db, runId: string, rows: AllocationRowText[]): Promise<void> {
   await sql`delete from run_allocation where run_id = ${runId}::bigint`.execute(db);
   // Chunks keep one statement's JSON parameter modest on very wide allocations.

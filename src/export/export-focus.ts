@@ -8,7 +8,8 @@ import { isPeriod, type Period } from '../period.ts';
 import { correctionRows, type KeyedRow } from './corrections.ts';
 import { focusParquet } from './focus-parquet.ts';
 import { allocateLines, focusCsv, focusRows, ownerKey, type FocusRow } from './focus.ts';
-import { insertExport, selectExportedRows, selectExportRun, selectLastExportRun, selectOriginLines, selectOwnerCharges } from './queries.ts';
+import { insertExport, selectExportedRows, selectExportRun, selectLastExportRun, selectOriginLines } from './queries.ts';
+import { selectRunAllocationRows } from '../allocate/queries.ts';
 
 export interface FocusExport {
   run_id: string;
@@ -39,7 +40,7 @@ export async function exportFocus(store: Store, input: { period: string; runId?:
     if (run.status !== 'succeeded') throw new UserError(`run ${run.id} ${run.status}; only a succeeded run has an allocation to export`, 'pick a succeeded run with --run');
     const [lines, charges, exported, lastRun] = await Promise.all([
       selectOriginLines(tx, period, run.id),
-      selectOwnerCharges(tx, run.id),
+      selectRunAllocationRows(tx, run.id),
       selectExportedRows(tx, period),
       selectLastExportRun(tx, period),
     ]);

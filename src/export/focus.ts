@@ -1,6 +1,7 @@
 import { Decimal, ZERO, sum } from '../money.ts';
 import { periodBounds, type Period } from '../period.ts';
 import { splitLines } from './split.ts';
+import type { AllocationRowText } from '../allocate/queries.ts';
 
 /**
  * The allocation as a FOCUS 1.3 Cost and Usage dataset, pure: invoice lines (the origin charges)
@@ -28,21 +29,8 @@ export interface OriginLine {
   account_ref: string | null;
 }
 
-/** One run_allocation row. */
-export interface OwnerCharge {
-  provider: string;
-  invoice_id: string;
-  team: string;
-  cost_center: string | null;
-  service: string | null;
-  workflow: string | null;
-  model: string | null;
-  component: string;
-  cause: string | null;
-  basis: string;
-  amount: string;
-  rule: string;
-}
+/** One run_allocation row (owned by src/allocate). */
+export type OwnerCharge = AllocationRowText;
 
 export interface RunFacts {
   runId: string;

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { periodDays, type Period } from '../period.ts';
 import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
-import type { OriginLine, OwnerCharge } from './focus.ts';
+import type { OriginLine } from './focus.ts';
 
 type Db = Kysely<Database>;
 
@@ -34,14 +34,6 @@ export async function selectOriginLines(db: Db, period: Period, runId: string): 
   return rows;
 }
 
-export async function selectOwnerCharges(db: Db, runId: string): Promise<OwnerCharge[]> {
-  const { rows } = await sql<OwnerCharge>`
-    select provider, invoice_id, team, cost_center, service, workflow, model, component, cause,
-           basis::text as basis, amount::text as amount, rule
-    from run_allocation where run_id = ${runId}::bigint
-    order by provider, invoice_id, team, component`.execute(db);
-  return rows;
-}
 
 // focus_export, focus_export_row: owned here.
 
