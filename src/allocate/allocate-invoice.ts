@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { money, toSql } from '../money.ts';
 import type { Period } from '../period.ts';
-import { allocate, teamSummary, type AllocationResult, type TeamFigures } from './allocate.ts';
+import { allocate, emptyTeamFigures, teamSummary, type AllocationResult, type TeamFigures } from './allocate.ts';
 import { chargeBridge } from './charge-bridge.ts';
 import { ruleFor, type ToleranceRule } from '../reconcile/tolerance.ts';
 import { ZERO } from '../money.ts';
@@ -69,10 +69,7 @@ export async function allocateInvoice(
   const charged = new Set(result.teams.map((f) => f.team));
   const idle: TeamFigures[] = ownPriced
     .filter((o) => !charged.has(o.team) && !money(o.cost).isZero())
-    .map((o) => ({
-      team: o.team, costCenter: costCenters.get(o.team) ?? o.cost_center, allocated: ZERO, pricedCost: ZERO, gross: ZERO, attributable: ZERO, varianceAbs: ZERO,
-      ownBasis: ZERO, untaggedExposure: ZERO, unexplainedExposure: ZERO, chargedExact: ZERO, ownBilledBasis: ZERO, bridge: new Map(),
-    }));
+    .map((o) => emptyTeamFigures(o.team, costCenters.get(o.team) ?? o.cost_center));
   const figures = [...result.teams, ...idle].sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0));
   const ownByTeam = new Map(ownPriced.map((o) => [o.team, money(o.cost)]));
   const summaries = figures.map((f) => ({

@@ -568,15 +568,20 @@ export function allocate(input: AllocationInput): AllocationResult {
 
 const GROSS: ReadonlySet<Component> = new Set(['usage', 'retry', 'untagged', 'unmatched_invoice', 'variance']);
 
+/** A team with nothing charged yet (also: a team with priced usage and no invoice to charge it). */
+export function emptyTeamFigures(team: string, costCenter: string | null): TeamFigures {
+  return {
+    team, costCenter, allocated: ZERO, pricedCost: ZERO, gross: ZERO, attributable: ZERO, varianceAbs: ZERO, ownBasis: ZERO,
+    untaggedExposure: ZERO, unexplainedExposure: ZERO, chargedExact: ZERO, ownBilledBasis: ZERO, bridge: new Map(),
+  };
+}
+
 function teamFigures(pieces: Piece[], rows: AllocationRow[], costCenters: ReadonlyMap<string, string | null>): TeamFigures[] {
   const teams = new Map<string, TeamFigures>();
   const get = (team: string, costCenter: string | null) => {
     let f = teams.get(team);
     if (!f) {
-      f = {
-        team, costCenter: costCenters.get(team) ?? costCenter, allocated: ZERO, pricedCost: ZERO, gross: ZERO, attributable: ZERO, varianceAbs: ZERO, ownBasis: ZERO,
-        untaggedExposure: ZERO, unexplainedExposure: ZERO, chargedExact: ZERO, ownBilledBasis: ZERO, bridge: new Map(),
-      };
+      f = emptyTeamFigures(team, costCenters.get(team) ?? costCenter);
       teams.set(team, f);
     }
     return f;

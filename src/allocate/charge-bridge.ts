@@ -54,8 +54,13 @@ export function chargeBridge(f: TeamFigures, ownPricedUsage: Decimal, tolerance:
 
 /** Text of a bridge's lines for sheets and the terminal, largest first, to the cent. */
 export function describeBridge(b: Pick<ChargeBridge, 'by'>): string {
-  return b.by
-    .filter((l) => !l.amount.toDecimalPlaces(2, Decimal.ROUND_HALF_UP).isZero())
-    .map((l) => `${l.why} ${l.amount.toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2)}`)
-    .join('; ');
+  return shownLines(b.by).map((l) => `${l.why} ${l.amount}`).join('; ');
+}
+
+/** The lines a reader is shown: to the cent, those that round to 0.00 left out. */
+export function shownLines(by: readonly { why: string; amount: Decimal }[]): { why: string; amount: string }[] {
+  return by
+    .map((l) => ({ why: l.why, amount: l.amount.toDecimalPlaces(2, Decimal.ROUND_HALF_UP) }))
+    .filter((l) => !l.amount.isZero())
+    .map((l) => ({ why: l.why, amount: l.amount.toFixed(2) }));
 }

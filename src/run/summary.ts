@@ -1,6 +1,7 @@
 import { money, toCents, ZERO, sum } from '../money.ts';
 import type { SummaryFigures } from './queries.ts';
 import { runWarnings, type RunWarning } from './completeness.ts';
+import { shownLines } from '../allocate/charge-bridge.ts';
 
 /** The `recon run --json` summary of a run (money as decimal strings, rounded to the cent). */
 export interface RunSummary {
@@ -59,7 +60,7 @@ export function buildRunSummary(
       charged: toCents(money(t.allocated)),
       own_priced_usage: toCents(money(t.own_priced_usage ?? '0')),
       difference: toCents(money(t.allocated).minus(t.own_priced_usage ?? '0')),
-      by: t.charge_bridge.map((l) => ({ why: l.why, amount: toCents(money(l.amount)) })).filter((l) => l.amount !== '0.00' && l.amount !== '-0.00'),
+      by: shownLines(t.charge_bridge.map((l) => ({ why: l.why, amount: money(l.amount) }))),
       flagged: t.bridge_flagged,
     })),
     counts: { records: figures.records, unpriced: figures.unpriced, untagged: figures.untagged, rejected: figures.rejected },
