@@ -344,9 +344,13 @@ export async function selectSummaryFigures(db: Db, runId: string, period: Period
   const { first, last } = periodDays(period);
   const ids = fileIds.length > 0 ? fileIds : ['0'];
   const { rows } = await sql<Omit<SummaryFigures, 'allocations' | 'teams'>>`
+    with inv as (
+      select coalesce(sum(i.amount), 0)::text as total, count(*)::text as lines
+      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      where ${fileCounts('f')} and i.charge_date between ${first}::date and ${last}::date
+    )
     select
-      (select coalesce(sum(i.amount), 0)::text from invoice_line i join ingested_file f on f.id = i.ingested_file_id
-        where ${fileCounts('f')} and i.charge_date between ${first}::date and ${last}::date) as invoice_total,
+      (select total from inv) as invoice_total,
       (select coalesce(sum(c.cost), 0)::text from run_cost_cube c where c.run_id = ${runId}::bigint) as ledger_total,
       (select coalesce(sum(c.records), 0)::text from run_cost_cube c where c.run_id = ${runId}::bigint and c.token_category = 'request') as records,
       (select coalesce(sum(c.records), 0)::text from run_cost_cube c where c.run_id = ${runId}::bigint and c.token_category = 'request' and c.unpriced_reason is not null) as unpriced,
@@ -354,8 +358,7 @@ export async function selectSummaryFigures(db: Db, runId: string, period: Period
       (select count(*)::text from rejected_row r where r.ingested_file_id in (${sql.join(ids.map((id) => sql`${id}::bigint`))})) as rejected,
       (select count(*)::text from run_variance_cell v where v.run_id = ${runId}::bigint and v.status = 'review') as cells_review,
       (select count(*)::text from run_variance_cell v where v.run_id = ${runId}::bigint and v.status = 'breach') as cells_breach,
-      (select count(*)::text from invoice_line i join ingested_file f on f.id = i.ingested_file_id
-        where ${fileCounts('f')} and i.charge_date between ${first}::date and ${last}::date) as invoice_lines,
+      (select lines from inv) as invoice_lines,
       (select count(*)::text from rate_card_line l where l.retired_by_version_id is null
         and l.effective_from < (${last}::date + 1)::timestamp at time zone 'UTC'
         and (l.effective_to is null or l.effective_to > ${first}::date::timestamp at time zone 'UTC')) as card_lines_in_effect,
