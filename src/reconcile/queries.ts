@@ -5,6 +5,9 @@ import { periodDays } from '../period.ts';
 import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
 import type { ToleranceRule } from './tolerance.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
+import { PER_TOKEN } from '../vocabulary.ts';
+
+const perToken = sql.raw(PER_TOKEN);
 
 type Db = Kysely<Database>;
 
@@ -58,7 +61,7 @@ export async function insertVarianceCells(db: Db, input: { runId: string; period
     priced as (
       select c.*,
              case when c.qp > 0 then c.al / c.qp
-                  else card.unit_price / (case when c.token_category = 'request' then 1 else 1000000 end) end as p
+                  else card.unit_price * (case when c.token_category = 'request' then 1 else ${perToken} end) end as p
       from cells c
       left join lateral (
         select l.unit_price from rate_card_line l
