@@ -245,8 +245,3 @@ export function priceRecord(record: RecordToPrice, cardLines: readonly CardLine[
 function requestVersion(candidates: PricedLine[], region: string, input: Decimal): string | null {
   return pickLine(candidates, 'input', region, input)?.card_version_id ?? pickLine(candidates, 'output', region, input)?.card_version_id ?? null;
 }
-
-/** A retry is any attempt after the first. */
-export function isRetry(attempt: number | null, requestId: string, originalRequestId: string | null): boolean {
-  return (attempt ?? 1) > 1 || (originalRequestId !== null && originalRequestId !== requestId);
-}
