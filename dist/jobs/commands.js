@@ -96,3 +96,4 @@ export function registerJobCommands(program, context) {
             process.exitCode = 1;
     });
 }
+//# sourceMappingURL=commands.js.map

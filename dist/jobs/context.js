@@ -1,1 +1,2 @@
 export {};
+//# sourceMappingURL=context.js.map

@@ -55,3 +55,4 @@ export async function ingestInbox(store, inboxDir, ingest, log) {
     }
     return counts;
 }
+//# sourceMappingURL=inbox.js.map

@@ -19,3 +19,4 @@ export const ingestWithSettings = (settings) => async (store, kind, file, log) =
         detail: { ingested_file_id: result.ingested_file_id, format: result.format, rows_stored: result.rows_stored, rows_rejected: result.rows_rejected },
     };
 };
+//# sourceMappingURL=ingest-adapter.js.map

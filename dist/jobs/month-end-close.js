@@ -31,3 +31,4 @@ export async function monthEndCloseJob(context, period, log) {
         runId: outcome.run_id,
     };
 }
+//# sourceMappingURL=month-end-close.js.map

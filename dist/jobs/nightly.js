@@ -27,3 +27,4 @@ export async function nightlyJob(context, scheduledFor, log) {
         runId: outcome.run_id,
     };
 }
+//# sourceMappingURL=nightly.js.map

@@ -150,3 +150,4 @@ export async function selectLastScheduled(store) {
             result[row.job] = new Date(row.last);
     return result;
 }
+//# sourceMappingURL=runner.js.map

@@ -60,3 +60,4 @@ export async function startWorker(context, options = {}) {
         idle: () => inFlight.then(() => undefined),
     };
 }
+//# sourceMappingURL=worker.js.map

@@ -1,6 +1,4 @@
 import { loadConfig } from "./config.js";
-import { openStore } from "./db/connection.js";
-import { migrate } from "./db/migrate.js";
 import { createLogger } from "./log.js";
 /**
  * An expected problem the user can fix: printed as one line with what to do, exit code 2 (a
@@ -24,6 +22,9 @@ export function createCommandContext(config = loadConfig()) {
         log,
         store() {
             opened ??= (async () => {
+                // loaded on first use, so commands that never touch the database (help) start without the drivers
+                const { openStore } = await import("./db/connection.js");
+                const { migrate } = await import("./db/migrate.js");
                 const store = await openStore(config);
                 const applied = await migrate(store);
                 if (applied.length > 0)
@@ -42,3 +43,4 @@ export function createCommandContext(config = loadConfig()) {
 export function printResult(json, value, text) {
     process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');
 }
+//# sourceMappingURL=command-context.js.map

@@ -29,3 +29,4 @@ export function loadConfig(env = process.env) {
         apiTokens: env.RECON_API_TOKENS || undefined,
     });
 }
+//# sourceMappingURL=config.js.map

@@ -26,3 +26,4 @@ export function createLogger(config, base = {}, write = (l) => process.stderr.wr
         child: (fields) => createLogger(config, { ...base, ...fields }, write),
     };
 }
+//# sourceMappingURL=log.js.map

@@ -1,3 +1,4 @@
+import { addBusinessDays as addBusinessDaysLocal, differenceInBusinessDays, format } from 'date-fns';
 const PERIOD_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
 export function parsePeriod(text) {
     if (!PERIOD_PATTERN.test(text))
@@ -36,3 +37,23 @@ export function dayRanges(start, end, parts) {
     const cuts = Array.from({ length: count + 1 }, (_, i) => (i === count ? to : Math.min(to, from + Math.round((days * i) / count) * dayMs)));
     return cuts.slice(1).map((cut, i) => [new Date(cuts[i]).toISOString(), new Date(cut).toISOString()]);
 }
+/** The UTC calendar day of an instant (or of a timestamp's text), 'YYYY-MM-DD'. */
+export function utcDay(instant) {
+    return new Date(instant).toISOString().slice(0, 10);
+}
+/** A 'YYYY-MM-DD' day as the local midnight date-fns counts on, so the machine's time zone never shifts it. */
+function localDate(day) {
+    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+    if (!match)
+        throw new Error(`not a day: ${day}`);
+    return new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+}
+/** The day `count` business days (Monday to Friday; public holidays are not known to recon) after `day`. */
+export function addBusinessDays(day, count) {
+    return format(addBusinessDaysLocal(localDate(day), count), 'yyyy-MM-dd');
+}
+/** Business days (Monday to Friday) from `from` to `to`, both days; negative when `to` is earlier. */
+export function businessDaysBetween(from, to) {
+    return differenceInBusinessDays(localDate(to), localDate(from));
+}
+//# sourceMappingURL=period.js.map

@@ -68,3 +68,4 @@ export function loadSettings(file) {
     }
     return parseSettings(value, file);
 }
+//# sourceMappingURL=settings.js.map

@@ -84,3 +84,4 @@ export async function allocateInvoice(db, input) {
     await markDisputesApplied(db, runId, result.disputes.filter((d) => d.applied.greaterThan(0)).map((d) => d.id));
     return result;
 }
+//# sourceMappingURL=allocate-invoice.js.map

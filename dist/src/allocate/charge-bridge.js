@@ -34,3 +34,4 @@ export function shownLines(by) {
         .filter((l) => !l.amount.isZero())
         .map((l) => ({ why: l.why, amount: l.amount.toFixed(2) }));
 }
+//# sourceMappingURL=charge-bridge.js.map

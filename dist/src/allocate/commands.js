@@ -5,7 +5,7 @@ import YAML from 'yaml';
 import { UserError, printResult } from "../command-context.js";
 import { isPeriod } from "../period.js";
 import { decideDispute, disputeView, openDispute } from "./dispute-actions.js";
-import { utcDay } from "./disputes.js";
+import { utcDay } from "../period.js";
 import { keysWithUnknownTeam, parseOwnersFiles } from "./owners.js";
 import { defaultPolicy, loadPolicy } from "./policy.js";
 import { replaceOwners, selectDisputes, selectGatewayKeyOwners, selectTeamOwners, } from "./queries.js";
@@ -193,3 +193,4 @@ function registerDisputeCommands(program, context) {
             : `dispute #${id} rejected`);
     });
 }
+//# sourceMappingURL=commands.js.map

@@ -1,5 +1,6 @@
 import { UserError } from "../command-context.js";
-import { disputeDueDate, disputeState, utcDay } from "./disputes.js";
+import { disputeDueDate, disputeState } from "./disputes.js";
+import { utcDay } from "../period.js";
 import { insertDispute, resolveDispute, selectDispute, selectKnownTeams, selectWorkbookIssuedAt } from "./queries.js";
 /** A positive USD amount with at most two decimals ("$120.50" allowed), or a UserError. */
 export function parseDisputeAmount(text, hint = 'e.g. 120.50') {
@@ -87,3 +88,4 @@ export const disputeView = (d, today) => ({
     applied_in_run: d.applied_in_run,
     receiving_team: d.receiving_team,
 });
+//# sourceMappingURL=dispute-actions.js.map

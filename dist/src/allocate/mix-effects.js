@@ -1,5 +1,4 @@
-import { Decimal, ZERO, sum } from "../money.js";
-import { roundToCents } from "./allocate.js";
+import { Decimal, ZERO, roundToCents, sum } from "../money.js";
 export function splitChange(previous, current) {
     const r0 = sum(previous.map((x) => x.requests));
     const r1 = sum(current.map((x) => x.requests));
@@ -86,3 +85,4 @@ export function monthOverMonth(previous, current) {
         };
     });
 }
+//# sourceMappingURL=mix-effects.js.map

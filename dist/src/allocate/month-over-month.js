@@ -52,3 +52,4 @@ export async function monthOverMonthSheet(db, runId) {
     ];
     return { name: 'Month over month', notes, columns, rows: monthOverMonth(previous, current) };
 }
+//# sourceMappingURL=month-over-month.js.map

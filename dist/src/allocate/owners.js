@@ -90,3 +90,4 @@ export function parseOwnersFiles(files) {
 export function keysWithUnknownTeam(keys, knownTeams) {
     return keys.filter((k) => !knownTeams.has(k.team));
 }
+//# sourceMappingURL=owners.js.map

@@ -104,3 +104,4 @@ export function loadPolicy(file) {
     }
     return parsePolicy(value, `policy file ${file}`);
 }
+//# sourceMappingURL=policy.js.map

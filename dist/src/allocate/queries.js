@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { periodDays } from "../period.js";
 import { canonicalModelOnDaySql } from "../pricing/model-names.js";
 import { fileCounts } from "../ingest/files-that-count.js";
+import { HASH_JOIN_SETTINGS, withPlannerSettings } from "../db/planner-settings.js";
 // Invoice lines of the period from files still loaded (a replaced file's lines no longer count),
 // each model resolved to its canonical name on the line's day exactly as the variance stage does
 // (src/pricing/model-names.ts): an invoice that names `gpt-4.1` meets the ledger's
@@ -193,14 +194,7 @@ export async function selectUsageShares(db, runId, period, policy) {
     // 200k-record run on PostgreSQL 15 (bench). Hash joins make it one pass over each input. SET
     // LOCAL lasts for the run's transaction only and is restored right after; outside a
     // transaction it is a no-op.
-    const { rows: saved } = await sql `select current_setting('enable_nestloop') as setting`.execute(db);
-    await sql `select set_config('enable_nestloop', 'off', true)`.execute(db);
-    try {
-        return await selectUsageSharesHashed(db, runId, period, policy);
-    }
-    finally {
-        await sql `select set_config('enable_nestloop', ${saved[0]?.setting ?? 'on'}, true)`.execute(db);
-    }
+    return withPlannerSettings(db, HASH_JOIN_SETTINGS, () => selectUsageSharesHashed(db, runId, period, policy));
 }
 async function selectUsageSharesHashed(db, runId, period, policy) {
     const { rows } = await sql `
@@ -449,3 +443,4 @@ export async function resolveDispute(db, input) {
     returning ${disputeColumns}`.execute(db);
     return rows[0];
 }
+//# sourceMappingURL=queries.js.map

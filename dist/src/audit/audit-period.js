@@ -36,3 +36,4 @@ export async function auditPeriod(db, input) {
         currentRunPricedCost: loaded.runPricedCost,
     });
 }
+//# sourceMappingURL=audit-period.js.map

@@ -24,3 +24,4 @@ export const FINDINGS = {
     conversation_only: 'Requests whose only grouping is a conversation or session id: a conversation can span teams and products, so it is not an owner.',
     nonprod_on_production_key: 'Staging or test traffic on a production key: it is billed as production spend of the key owner.',
 };
+//# sourceMappingURL=checklist.js.map

@@ -65,3 +65,4 @@ export function readKeyOwnersFile(file) {
         return { gateway_key_id: key, team, service: row.service || null, environment: row.environment || null };
     });
 }
+//# sourceMappingURL=commands.js.map

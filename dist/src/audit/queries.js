@@ -7,6 +7,7 @@ import { countingFileIds } from "../ingest/files-that-count.js";
 import { CHECKLIST_FIELDS } from "./checklist.js";
 import { categoryCostSql, priceSlots, pricingRegionSql, slotOfRecord } from "../pricing/price-slots.js";
 import { SERVICE_TIERS } from "../pricing/rules.js";
+import { cardAndAliasTimeBounds, cardLongContextThresholds } from "../pricing/card-bounds.js";
 // The SQL condition under which a group of records lacks each checklist field (columns of the
 // audit group table). Recon's own text, never user input: safe for sql.raw.
 const MISSING_SQL = {
@@ -65,14 +66,10 @@ function groupKeyColumns(bounds) {
 async function selectScanBounds(db, from, to, ledgerFileIds) {
     const { rows } = await sql `
     select (select coalesce(array_agg(b::text order by b), '{}')
-            from (select effective_from as b from rate_card_line where retired_by_version_id is null
-                  union select effective_to from rate_card_line where retired_by_version_id is null
-                  union select effective_from from model_alias
-                  union select effective_to from model_alias) x
+            from (${cardAndAliasTimeBounds()}) x
             where b > ${from}::timestamptz and b < ${to}::timestamptz) as segment_bounds,
            (select coalesce(array_agg(t::text order by t), '{}')
-            from (select distinct min_input_tokens as t from rate_card_line
-                  where retired_by_version_id is null and min_input_tokens <> 0) x) as band_bounds`.execute(db);
+            from (${cardLongContextThresholds()}) x) as band_bounds`.execute(db);
     return { segmentBounds: rows[0].segment_bounds, bandBounds: rows[0].band_bounds, ledgerFileIds: ledgerFileIds ? [...ledgerFileIds] : await countingFileIds(db, 'ledger') };
 }
 /** The records of [from, to) from loaded files, as `l`. */
@@ -402,3 +399,4 @@ export async function selectRunPricedCost(db, runId) {
     const { rows } = await sql `select coalesce(sum(cost), 0) as cost from run_cost_cube where run_id = ${runId}`.execute(db);
     return rows[0]?.cost ?? '0';
 }
+//# sourceMappingURL=queries.js.map

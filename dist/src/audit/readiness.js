@@ -63,3 +63,4 @@ export function teamReadiness(e, thresholds = DEFAULT_THRESHOLDS) {
         reasons,
     };
 }
+//# sourceMappingURL=readiness.js.map

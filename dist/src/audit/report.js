@@ -74,3 +74,4 @@ function centsInDetail(detail) {
     }
     return out;
 }
+//# sourceMappingURL=report.js.map

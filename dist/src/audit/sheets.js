@@ -107,3 +107,4 @@ export async function showbackSheet(db, runId) {
         highlight: (row) => typeof row.alerts === 'string' && row.alerts !== '',
     };
 }
+//# sourceMappingURL=sheets.js.map

@@ -29,3 +29,4 @@ export function formatAuditText(report) {
     out.push(...table(['team', 'verdict', 'attributable', 'why'], report.readiness.map((r) => [r.team, r.verdict, r.attributable_share ?? '-', r.reasons.join('; ') || 'all gates pass'])));
     return out.join('\n');
 }
+//# sourceMappingURL=text.js.map

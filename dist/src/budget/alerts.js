@@ -62,3 +62,4 @@ export function dailySpikes(dense) {
     });
     return alerts;
 }
+//# sourceMappingURL=alerts.js.map

@@ -65,3 +65,4 @@ export function monthlyDailyRate(actual, period) {
     return actual === null ? null : actual.dividedBy(periodDays(period).count);
 }
 export { addDays, dayText };
+//# sourceMappingURL=forecast.js.map

@@ -68,3 +68,4 @@ export async function selectShowback(db, runId) {
     order by team = ${UNTAGGED_TEAM}, team`.execute(db);
     return rows;
 }
+//# sourceMappingURL=queries.js.map

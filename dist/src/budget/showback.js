@@ -88,3 +88,4 @@ export async function computeShowback(db, input) {
         untagged_to_date: rows.find((r) => r.team === UNTAGGED_TEAM)?.spend_to_date ?? '0',
     });
 }
+//# sourceMappingURL=showback.js.map

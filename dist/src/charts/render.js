@@ -13,3 +13,4 @@ export async function renderSvg(spec) {
         view.finalize();
     }
 }
+//# sourceMappingURL=render.js.map

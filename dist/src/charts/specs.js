@@ -116,3 +116,4 @@ export function monthOverMonthSpec(periods) {
         },
     };
 }
+//# sourceMappingURL=specs.js.map

@@ -186,3 +186,4 @@ export function isConnectionLost(error) {
     }
     return false;
 }
+//# sourceMappingURL=connection.js.map

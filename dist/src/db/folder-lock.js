@@ -108,3 +108,4 @@ export function lockDataFolder(dataDir) {
     }
     throw new UserError(`could not lock the embedded data folder ${dataDir}`, `check that no other recon process uses it, then rerun; or set DATABASE_URL`);
 }
+//# sourceMappingURL=folder-lock.js.map

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql/migrations');
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** sql/migrations at the package root: two folders up from src/db, three from the compiled dist/src/db. */
+export const MIGRATIONS_DIR = [path.resolve(here, '../../sql/migrations'), path.resolve(here, '../../../sql/migrations')].find((dir) => fs.existsSync(dir)) ?? path.resolve(here, '../../sql/migrations');
 /** Reads sql/migrations/*.sql in name order. Forward-only: a landed file is never edited. */
 export function readMigrations(dir = MIGRATIONS_DIR) {
     return fs
@@ -77,3 +79,4 @@ export async function pendingMigrations(store) {
     const done = new Set(rows.rows.map((r) => r.name));
     return readMigrations().map((m) => m.name).filter((name) => !done.has(name));
 }
+//# sourceMappingURL=migrate.js.map

@@ -1,1 +1,2 @@
 export {};
+//# sourceMappingURL=schema.js.map

@@ -28,7 +28,7 @@ async function runDemo(context, options) {
     const step = async (title, args) => {
         process.stderr.write(`\n== ${title}: recon ${args.join(' ')}\n`);
         const { buildProgram } = await import("../cli.js");
-        await buildProgram(context).parseAsync(args, { from: 'user' });
+        await (await buildProgram(context)).parseAsync(args, { from: 'user' });
     };
     await step('rate card', ['ratecard', 'import', files.rateCard]);
     await step('owners', ['owners', 'import', files.owners, '--keys', files.gatewayKeys]);
@@ -39,3 +39,4 @@ async function runDemo(context, options) {
     await step('workbooks', ['workbook', '--period', DEMO_PERIOD, '--out', out, '--all-teams']);
     process.stderr.write(`\nDone. Workbooks are in ${out}\n`);
 }
+//# sourceMappingURL=commands.js.map

@@ -241,3 +241,4 @@ function ledgerLine(r) {
     };
     return LEDGER_COLUMNS.map((c) => csvField(row[c] ?? null)).join(',');
 }
+//# sourceMappingURL=sample-month.js.map

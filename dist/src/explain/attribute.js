@@ -599,3 +599,4 @@ export function findIngestionGaps(hourly) {
     }
     return gaps;
 }
+//# sourceMappingURL=attribute.js.map

@@ -48,3 +48,4 @@ export const registerExplainCommands = (program, context) => {
         printResult(options.json === true, { run_id: run.id, period: run.period, ...filter, ...summary }, () => formatWaterfall(summary, `Variance ${run.period} · run ${run.id} · ${scope}`, Number(options.cells)));
     });
 };
+//# sourceMappingURL=commands.js.map

@@ -5,6 +5,7 @@ import { unionOverDayRanges } from "../db/planner-settings.js";
 import { canonicalModelSql } from "../pricing/model-names.js";
 import { compareText } from "./attribute.js";
 import { fileCounts } from "../ingest/files-that-count.js";
+import { aliasesInEffect } from "../pricing/card-bounds.js";
 const num = (text) => (text === null || text === undefined ? ZERO : money(text));
 /** The run's variance cells with the ledger evidence of each, aggregated from the cube in SQL. */
 export async function selectCellInputs(db, runId) {
@@ -173,12 +174,7 @@ export async function selectSampleIds(db, input) {
     const { start, end } = periodBounds(input.period);
     const from = start.toISOString();
     const to = end.toISOString();
-    const aliasesInPeriod = sql `(
-      select provider, alias, model,
-             greatest(effective_from, ${from}::timestamptz) as valid_from,
-             least(coalesce(effective_to, 'infinity'), ${to}::timestamptz) as valid_to
-      from model_alias
-      where effective_from < ${to}::timestamptz and coalesce(effective_to, 'infinity') > ${from}::timestamptz)`;
+    const aliasesInPeriod = sql `(${aliasesInEffect(from, to)})`;
     const rankRange = (rangeFrom, rangeTo) => sql `
     select provider, day, model, kind, (array_agg(request_id order by request_id))[1:5] as ids
     from (
@@ -261,3 +257,4 @@ export async function insertCellCauses(db, runId, rows) {
             .execute();
     }
 }
+//# sourceMappingURL=queries.js.map

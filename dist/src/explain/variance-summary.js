@@ -57,3 +57,4 @@ export async function selectRunScopes(db, runId) {
     const rows = await db.selectFrom('run_variance_cell').select(['provider', 'model']).distinct().where('run_id', '=', runId).orderBy('provider').orderBy('model').execute();
     return { providers: [...new Set(rows.map((r) => r.provider))], models: [...new Set(rows.map((r) => r.model))] };
 }
+//# sourceMappingURL=variance-summary.js.map

@@ -100,3 +100,4 @@ export function formatWaterfall(s, heading, maxCells = 25) {
     }
     return lines.join('\n');
 }
+//# sourceMappingURL=waterfall.js.map

@@ -23,3 +23,4 @@ export const registerExportCommands = (program, context) => {
         printResult(options.json === true, summary, () => `run ${result.run_id} of ${result.period}: ${result.rows.length} allocated charges from ${result.origin_charges} invoice lines -> ${written.path}`);
     });
 };
+//# sourceMappingURL=commands.js.map

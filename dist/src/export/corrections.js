@@ -46,3 +46,4 @@ export function correctionRows(prior, current, run) {
     }
     return out;
 }
+//# sourceMappingURL=corrections.js.map

@@ -72,3 +72,4 @@ export function writeFocusParquet(result, file) {
     fs.renameSync(tmp, file);
     return { path: path.resolve(file), sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
 }
+//# sourceMappingURL=export-focus.js.map

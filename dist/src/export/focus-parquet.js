@@ -39,3 +39,4 @@ export function focusParquet(rows) {
         ],
     });
 }
+//# sourceMappingURL=focus-parquet.js.map

@@ -268,3 +268,4 @@ export function focusCsv(rows) {
         out.push(FOCUS_COLUMNS.map((c) => field(r[c] ?? null)).join(','));
     return out.join('\r\n') + '\r\n';
 }
+//# sourceMappingURL=focus.js.map

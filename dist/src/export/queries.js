@@ -51,3 +51,4 @@ export async function insertExport(db, period, runId, rows) {
     }
     return id;
 }
+//# sourceMappingURL=queries.js.map

@@ -1,12 +1,13 @@
 import { headerOf, readHeaderedCsv } from "./csv-records.js";
 import { normalizeProvider } from "./ledger-formats/normalize.js";
+import { COST_CATEGORIES, LINE_TYPES as LINE_TYPE_WORDS, SERVICE_TIERS } from "../vocabulary.js";
 // The canonical invoice CSV: provider, invoice_id, charge_date, model, token_category,
 // service_tier, quantity, amount, currency, line_type (+ optional sku, region, account_ref).
 // Invoices are small; rows are checked here, one reject per bad row naming its field.
 const REQUIRED = ['provider', 'invoice_id', 'charge_date', 'amount'];
-const CATEGORIES = new Set(['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'request']);
-const TIERS = new Set(['standard', 'batch', 'flex', 'priority']);
-const LINE_TYPES = new Set(['usage', 'discount', 'credit', 'tax', 'fee']);
+const CATEGORIES = new Set(COST_CATEGORIES);
+const TIERS = new Set(SERVICE_TIERS);
+const LINE_TYPES = new Set(LINE_TYPE_WORDS);
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 function isDay(text) {
     const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
@@ -93,3 +94,4 @@ export const canonicalInvoiceCsv = {
         }
     },
 };
+//# sourceMappingURL=canonical-invoice.js.map

@@ -171,3 +171,4 @@ async function listRejects(context, flags) {
         return lines.join('\n') + (total > rows.length ? `\n... ${total - rows.length} more (use --limit or --json)` : '') + `\n${total} rejected row(s)`;
     });
 }
+//# sourceMappingURL=commands.js.map

@@ -81,3 +81,4 @@ export async function* readHeaderedCsv(input, missingColumns) {
         yield { line: record.line, value: (column) => fields[index.get(column) ?? -1], raw: fields.join(',') };
     }
 }
+//# sourceMappingURL=csv-records.js.map

@@ -57,3 +57,4 @@ export class RecordChunker {
         return all;
     }
 }
+//# sourceMappingURL=csv-text.js.map

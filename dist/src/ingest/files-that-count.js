@@ -39,3 +39,4 @@ export async function runFileIds(db, runId, kind) {
     const { rows } = await sql `select inputs from run where id = ${runId}::bigint`.execute(db);
     return recordedFileIds(rows[0]?.inputs, kind) ?? (await countingFileIds(db, kind));
 }
+//# sourceMappingURL=files-that-count.js.map

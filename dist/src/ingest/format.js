@@ -6,3 +6,4 @@ export const LEDGER_COLUMNS = [
     'workflow', 'user_id', 'gateway_key_id', 'region', 'price_card_version', 'gateway_cost_usd',
     'provider_response_id', 'trace_id', 'conversation_id',
 ];
+//# sourceMappingURL=format.js.map

@@ -48,3 +48,4 @@ export class HeldRecords {
         this.bytes = 0;
     }
 }
+//# sourceMappingURL=held-records.js.map

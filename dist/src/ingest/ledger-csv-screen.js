@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { MAX_REQUEST_ID_BYTES } from "./queries.js";
+import { SERVICE_TIERS } from "../vocabulary.js";
 const COMMA = 0x2c;
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -39,7 +40,7 @@ const KIND = {
     trace_id: 11 /* Kind.Text */,
     conversation_id: 11 /* Kind.Text */,
 };
-const TIERS = ['standard', 'batch', 'flex', 'priority'].map((t) => Buffer.from(t));
+const TIERS = SERVICE_TIERS.map((t) => Buffer.from(t));
 const STATUSES = ['ok', 'error', 'partial'].map((t) => Buffer.from(t));
 const DEFAULT_TIER = Buffer.from('standard');
 const DEFAULT_STATUS = Buffer.from('ok');
@@ -737,3 +738,4 @@ export function dayText(day) {
     const text = String(day);
     return `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}`;
 }
+//# sourceMappingURL=ledger-csv-screen.js.map

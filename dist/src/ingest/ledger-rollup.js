@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { MONTH_GROUPING_SETTINGS, selectParallelWorkers, unionOverRanges, withPlannerSettings } from "../db/planner-settings.js";
+import { cardLongContextThresholds } from "../pricing/card-bounds.js";
 // The ledger roll-up (sql/migrations/0102_ledger_rollup.sql): a file's records grouped once, at
 // ingest, by UTC day and every column pricing depends on, with the time and input-size range of
 // each group. Pricing a month then reads tens of thousands of groups instead of millions of
@@ -11,6 +12,11 @@ import { MONTH_GROUPING_SETTINGS, selectParallelWorkers, unionOverRanges, withPl
  * so a long-context tier never straddles a group. A card imported later with another threshold
  * still prices exactly, by re-reading the days it cuts.
  */
+/** SQL: ledger record `alias` is a retry, i.e. any attempt after the first (the one definition; the cube's is_retry comes from it). */
+export function isRetrySql(alias) {
+    const c = (column) => sql.ref(`${alias}.${column}`);
+    return sql `(coalesce(${c('attempt')}, 1) > 1 or (${c('original_request_id')} is not null and ${c('original_request_id')} <> ${c('request_id')}))`;
+}
 const KNOWN_LONG_CONTEXT_THRESHOLDS = ['128000', '200000', '256000', '272000', '512000'];
 const UNCACHED = sql.raw(`(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens)`);
 /**
@@ -44,7 +50,7 @@ function selectLedgerRollup(fileIds, from, to, cuts) {
            (l.ts at time zone 'UTC')::date as day,
            l.provider, l.response_model, l.requested_model,
            l.service_tier, l.region, l.team, l.service, l.workflow, l.cost_center, l.environment, l.gateway_key_id, l.status,
-           (coalesce(l.attempt, 1) > 1 or (l.original_request_id is not null and l.original_request_id <> l.request_id)) as is_retry,
+           ${isRetrySql('l')} as is_retry,
            l.price_card_version,
            l.gateway_cost_usd is not null as has_estimate,
            ${sql.join(Object.entries(RECORD_FLAGS).map(([name, flag]) => sql `${flag} as ${sql.id(name)}`))},
@@ -104,7 +110,7 @@ async function ingestCuts(execute) {
     const [row] = await execute(sql `
     select array(select distinct t from (
       select unnest(${KNOWN_LONG_CONTEXT_THRESHOLDS}::bigint[]) as t
-      union select min_input_tokens from rate_card_line where min_input_tokens > 0) x order by t)::text[] as sizes`);
+      union ${cardLongContextThresholds()}) x order by t)::text[] as sizes`);
     return { times: [], sizes: row.sizes };
 }
 /**
@@ -191,3 +197,4 @@ export function ledgerUseByModel(start, end) {
       and r.last_ts >= ${start}::timestamptz and r.first_ts < ${end}::timestamptz
     group by r.provider, r.response_model, r.service_tier`;
 }
+//# sourceMappingURL=ledger-rollup.js.map

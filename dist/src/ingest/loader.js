@@ -17,6 +17,7 @@ import { dayStart, rollUpLedgerFiles } from "./ledger-rollup.js";
 import { selectClosedPeriodsOverlapping } from "../run/queries.js";
 import { COUNTING_STATUS } from "./files-that-count.js";
 import { PromptReadings } from "./ledger-formats/litellm-prompt.js";
+import { utcDay } from "../period.js";
 class AlreadyIngested extends Error {
     fileId;
     constructor(fileId) {
@@ -485,9 +486,7 @@ function duplicateResult(kind, format, file, bytes, id, started) {
         prompt_readings: [],
     };
 }
-function utcDay(value) {
-    return new Date(value).toISOString().slice(0, 10);
-}
 function round(seconds) {
     return Math.round(seconds * 1000) / 1000;
 }
+//# sourceMappingURL=loader.js.map

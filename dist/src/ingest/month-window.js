@@ -33,3 +33,4 @@ export function outsideWindowReason(month, verdict, window) {
     const span = own.length === 1 ? own[0] : `${own[0]}..${own[own.length - 1]}`;
     return `dated ${month}, more than ${window} month(s) from the file's other rows (${span}); if the date is right, ingest it in a file of its own month or raise ingest.monthWindow in the settings file`;
 }
+//# sourceMappingURL=month-window.js.map

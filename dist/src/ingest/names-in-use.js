@@ -12,3 +12,4 @@ export function modelNamesInUse() {
     union select provider, provider_model from provider_usage where provider_model is not null
     union select provider, model from provider_usage where model is not null`;
 }
+//# sourceMappingURL=names-in-use.js.map

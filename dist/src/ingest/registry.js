@@ -26,3 +26,4 @@ export function chooseFormat(kind, head, fileName, name) {
         }
     });
 }
+//# sourceMappingURL=registry.js.map

@@ -53,3 +53,4 @@ export function createRunner(raw, db) {
         },
     };
 }
+//# sourceMappingURL=runner.js.map

@@ -2,6 +2,7 @@ import { dayText, headMonth, newScreenOutcome, screenedColumns, screenLedgerCsv 
 import { HeldRecords } from "./held-records.js";
 import * as q from "./queries.js";
 import { judgeMonths, outsideWindowReason } from "./month-window.js";
+import { utcDay } from "../period.js";
 /**
  * The month the screen would fill (the one most vouched rows of the file's head fall in) and
  * whether it is new; null when the head has no row to vouch for and the file should be staged.
@@ -163,9 +164,6 @@ async function screenAndLoad(runner, input, target, file, columns, hooks, log, h
         last: storedDays?.last ?? scope.last,
     };
 }
-function utcDay(value) {
-    return new Date(value).toISOString().slice(0, 10);
-}
 /** The held records into the text staging table, checked there as any staged row; null if none. */
 async function stageHeld(runner, count, held, stageTable, extraColumns, stageColumns) {
     if (count === 0)
@@ -209,3 +207,4 @@ async function insertIntoMonth(runner, table) {
     await runner.exec(q.dropScreenedTable(table));
     return { stored: Number(inserted.rows_stored), untagged: Number(inserted.rows_untagged), min_ts: inserted.min_ts, max_ts: inserted.max_ts };
 }
+//# sourceMappingURL=screened-ledger.js.map

@@ -95,3 +95,4 @@ export async function hashFile(filePath) {
         hash.update(chunk);
     return hash.digest('hex');
 }
+//# sourceMappingURL=source.js.map

@@ -93,3 +93,4 @@ function repair(buf) {
         parts.push(buf.subarray(start));
     return Buffer.concat(parts);
 }
+//# sourceMappingURL=text-bytes.js.map

@@ -173,3 +173,4 @@ export function parseAliasCsv(text) {
     });
     return { aliases, problems };
 }
+//# sourceMappingURL=card-file.js.map

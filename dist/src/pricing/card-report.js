@@ -145,3 +145,4 @@ function gatherNeeds(rows) {
             entry.token_categories = [];
     return [...needs.values()].sort((a, b) => b.records - a.records || a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model) || a.service_tier.localeCompare(b.service_tier));
 }
+//# sourceMappingURL=card-report.js.map

@@ -201,3 +201,4 @@ export function importSummary(file, result, supersedes) {
         out.push(`gap: ${g.provider} / ${g.model} / ${g.service_tier} / ${g.token_category} has no price from ${day(g.gap_from)} to ${day(g.gap_to)}`);
     return out.join('\n');
 }
+//# sourceMappingURL=commands.js.map

@@ -143,3 +143,4 @@ export async function importAliases(db, request) {
         }
     });
 }
+//# sourceMappingURL=import-card.js.map

@@ -1,5 +1,6 @@
 import { Decimal } from "../money.js";
 import { modelSpelling } from "./rules.js";
+import { BEDROCK_GEO_PREFIXES } from "../vocabulary.js";
 // LiteLLM's model price map (model_prices_and_context_window.json) -> rate card lines.
 // Prices there are USD per token written as JSON numbers (2.5e-06); recon keeps USD per 1M tokens
 // exactly, so numbers are read from their source text, never through a JS float.
@@ -55,7 +56,7 @@ export function otelProvider(litellmProvider) {
     return LITELLM_PROVIDERS[litellmProvider];
 }
 const KNOWN_PATH_PREFIXES = new Set(['azure', 'azure_ai', 'bedrock', 'vertex_ai', 'gemini', 'openai', 'anthropic', 'mistral', 'cohere', 'deepseek', 'groq', 'xai', 'perplexity']);
-const BEDROCK_GEO = /^(us|eu|apac|jp|au|ca|global|us-gov)\.(?=[a-z0-9-]+\.)/;
+const BEDROCK_GEO = new RegExp(`^(${BEDROCK_GEO_PREFIXES.join('|')})\\.(?=[a-z0-9-]+\\.)`);
 /** Path segments that name where a price applies: Azure's data zones, AWS regions. */
 const AZURE_REGION = /^(eu|us|global|global-standard)$/;
 const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d+$/;
@@ -213,3 +214,4 @@ export function parseLitellmPriceMap(text, effectiveFrom) {
     }
     return { lines: [...chosen.values()].map((c) => c.line), aliases: [...aliases.values()], models: models.size, skippedProviders, conflicts };
 }
+//# sourceMappingURL=litellm.js.map

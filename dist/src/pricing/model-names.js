@@ -14,3 +14,4 @@ export function canonicalModelSql(provider, name, at) {
 export function canonicalModelOnDaySql(provider, name, day) {
     return sql `resolve_model(${provider}, ${name}, (${day})::date::timestamp at time zone 'UTC')`;
 }
+//# sourceMappingURL=model-names.js.map

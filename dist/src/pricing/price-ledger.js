@@ -26,3 +26,4 @@ export async function priceLedger(db, input) {
         await dropPricingWorkTable(db, scope);
     }
 }
+//# sourceMappingURL=price-ledger.js.map

@@ -92,3 +92,4 @@ export async function priceRequest(db, requestId, attempt) {
     const [lines, aliases, versionNames] = await Promise.all([selectCardLines(db), selectAliasLines(db), selectCardVersionNames(db)]);
     return rows.map((row) => priceAttempt(row, lines, aliases, versionNames));
 }
+//# sourceMappingURL=price-request.js.map

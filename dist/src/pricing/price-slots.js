@@ -1,12 +1,13 @@
 import { sql } from 'kysely';
-import { BEDROCK_GEO_PREFIXES } from "./rules.js";
+import { BEDROCK_GEO_PREFIXES, CARD_CATEGORIES, PER_TOKEN } from "../vocabulary.js";
+const perToken = sql.raw(PER_TOKEN);
 // The one price rule, in SQL. Every consumer that prices ledger records — the run (queries.ts),
 // the evidence audit (src/audit) and the dispute workbook's Top requests (src/workbooks) — cuts the
 // card into the same slots and matches a record to a slot with the same join, so the same record
 // costs the same everywhere. src/pricing/rules.ts is the per-record oracle of the same rule; a
 // property test (test/pricing/one-price-rule.db.test.ts) ties every consumer to it.
 /** Card categories, each a column triple (price, line id, version id) of a slot. */
-export const SLOT_CATEGORIES = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'reasoning_output', 'request'];
+export const SLOT_CATEGORIES = CARD_CATEGORIES;
 /**
  * The card lines in effect during [start, end), each under the name it prices:
  * - the name as written (in its provider spelling, see model_spelling): a name the card prices
@@ -138,8 +139,9 @@ export function categoryCostSql(category, slot, quantity, reasoning) {
     if (category === 'request')
         return sql `${quantity} * coalesce(${p('request')}, 0)`;
     if (category === 'output' && reasoning) {
-        return sql `case when ${p('reasoning_output')} is null then ${quantity} * ${p('output')} * 0.000001
-      else (${quantity} - ${reasoning}) * ${p('output')} * 0.000001 + ${reasoning} * ${p('reasoning_output')} * 0.000001 end`;
+        return sql `case when ${p('reasoning_output')} is null then ${quantity} * ${p('output')} * ${perToken}
+      else (${quantity} - ${reasoning}) * ${p('output')} * ${perToken} + ${reasoning} * ${p('reasoning_output')} * ${perToken} end`;
     }
-    return sql `${quantity} * ${p(category)} * 0.000001`;
+    return sql `${quantity} * ${p(category)} * ${perToken}`;
 }
+//# sourceMappingURL=price-slots.js.map

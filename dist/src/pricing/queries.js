@@ -3,11 +3,12 @@ import { executeOn } from "../db/planner-settings.js";
 import { selectPeriodGroups } from "../ingest/ledger-rollup.js";
 import { priceSlots, pricingRegionSql, slotOfRecord, SLOT_CATEGORIES } from "./price-slots.js";
 import { fileCounts } from "../ingest/files-that-count.js";
+import { PER_TOKEN, SERVICE_TIERS, sqlWords } from "../vocabulary.js";
 // The run's work table: a real (unlogged) table, because PostgreSQL runs CREATE TABLE AS in
 // parallel but not INSERT ... SELECT, and scans of temporary tables are never parallel.
 // The name is built from the run id only (digits, checked by priceLedger).
 const workTable = (scope) => sql.raw(`pricing_work_${scope.runId}`);
-const TIERS = sql.raw(`('standard', 'batch', 'flex', 'priority')`);
+const TIERS = sql.raw(sqlWords(SERVICE_TIERS));
 /**
  * The run's stages hash month-sized inputs (record groups, the causes' per-range rankings): with
  * the default 4MB they spill to disk and sort. SET LOCAL lasts only for the run's transaction
@@ -148,7 +149,7 @@ export async function dropPricingWorkTable(db, scope) {
 export async function insertCostCubeAndGatewayEstimates(db, scope) {
     const { runId } = scope;
     const table = workTable(scope);
-    const perToken = sql.raw('0.000001');
+    const perToken = sql.raw(PER_TOKEN);
     await sql `
     with priced as (
       select w.*, gko.team as key_team, c.category, c.records as cat_records, c.quantity,
@@ -512,3 +513,4 @@ export async function selectAliasLines(db) {
     const from = (v) => (v instanceof Date && !Number.isNaN(v.getTime()) ? v : new Date(-8.64e15));
     return rows.map((r) => ({ provider: r.provider, alias: r.alias, model: r.model, effective_from: from(r.effective_from), effective_to: r.effective_to }));
 }
+//# sourceMappingURL=queries.js.map

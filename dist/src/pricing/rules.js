@@ -1,16 +1,10 @@
 import { Decimal, ZERO } from "../money.js";
+import { BEDROCK_GEO_PREFIXES, COST_CATEGORIES, PER_TOKEN as PER_TOKEN_TEXT, SERVICE_TIERS } from "../vocabulary.js";
 // The pricing rules of one record, as plain functions over plain data. The set-based SQL in
 // queries.ts does the same for a whole month; a db test checks both agree on random records.
-export const SERVICE_TIERS = ['standard', 'batch', 'flex', 'priority'];
-/** Categories of the priced ledger (run_cost_cube). Reasoning is priced inside `output`. */
-export const COST_CATEGORIES = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'request'];
-/** Categories a rate card line can price: the cube's plus reasoning priced apart from output. */
-export const CARD_CATEGORIES = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'reasoning_output', 'request'];
-export const UNPRICED_REASONS = ['unknown_tier', 'negative_uncached_input', 'no_card_for_model', 'no_card_in_effect', 'no_price_for_category'];
+export { BEDROCK_GEO_PREFIXES, CARD_CATEGORIES, COST_CATEGORIES, SERVICE_TIERS, UNPRICED_REASONS } from "../vocabulary.js";
 /** unit_price is USD per 1M tokens; exact multiplication keeps every digit (no division). */
-export const PER_TOKEN = new Decimal('0.000001');
-/** Bedrock cross-region inference profile prefixes (`us.anthropic.…`): each carries its own price. */
-export const BEDROCK_GEO_PREFIXES = ['us', 'eu', 'apac', 'jp', 'au', 'ca', 'global', 'us-gov'];
+export const PER_TOKEN = new Decimal(PER_TOKEN_TEXT);
 const BEDROCK_GEO = new RegExp(`^(${BEDROCK_GEO_PREFIXES.join('|')})\\.[a-z0-9-]+\\.`);
 /**
  * The region a record is priced in: a Bedrock cross-region inference profile (`us.anthropic...`)
@@ -183,7 +177,4 @@ export function priceRecord(record, cardLines, aliases = []) {
 function requestVersion(candidates, region, input) {
     return pickLine(candidates, 'input', region, input)?.card_version_id ?? pickLine(candidates, 'output', region, input)?.card_version_id ?? null;
 }
-/** A retry is any attempt after the first. */
-export function isRetry(attempt, requestId, originalRequestId) {
-    return (attempt ?? 1) > 1 || (originalRequestId !== null && originalRequestId !== requestId);
-}
+//# sourceMappingURL=rules.js.map

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { money } from "../money.js";
 export function toleranceRules(settings) {
     return [
@@ -11,7 +12,7 @@ export function toleranceRules(settings) {
  * A cell is `review` when its variance is above the tolerance on both measures (more than
  * `amount` dollars and more than `percent` of its invoice amount), `breach` when above twice
  * both, else `ok`: a $0.40 gap is noise whatever its percent, and $5 on a $10,000 cell is too.
- * The same rule runs in SQL (insertVarianceCells); this is its reference for tests and docs.
+ * cellStatusSql is the same rule for set-based SQL; test/reconcile/tolerance.db.test.ts ties the two.
  */
 export function cellStatus(variance, invoiceAmount, rule) {
     const abs = variance.abs();
@@ -23,6 +24,13 @@ export function cellStatus(variance, invoiceAmount, rule) {
         return 'review';
     return 'ok';
 }
+/** SQL: the status of a cell of `variance` on `invoiceAmount` under tolerance `amount` dollars and `percent` (numeric expressions). */
+export function cellStatusSql(variance, invoiceAmount, amount, percent) {
+    return sql `case when abs(${variance}) > 2 * ${amount} and abs(${variance}) > 2 * ${percent} / 100 * abs(${invoiceAmount}) then 'breach'
+           when abs(${variance}) > ${amount} and abs(${variance}) > ${percent} / 100 * abs(${invoiceAmount}) then 'review'
+           else 'ok' end`;
+}
 export function ruleFor(rules, provider) {
     return rules.find((r) => r.provider === provider) ?? rules.find((r) => r.provider === null) ?? { provider: null, percent: '2', amount: '1.00' };
 }
+//# sourceMappingURL=tolerance.js.map

@@ -4,3 +4,4 @@ import { toleranceRules } from "./tolerance.js";
 export async function computeVarianceCells(db, input) {
     await insertVarianceCells(db, { runId: input.runId, period: input.period, tolerances: toleranceRules(input.settings) });
 }
+//# sourceMappingURL=variance-cells.js.map

@@ -25,3 +25,4 @@ export async function closePeriod(db, period) {
         }
     });
 }
+//# sourceMappingURL=close-period.js.map

@@ -166,3 +166,4 @@ export const registerRunCommands = (program, context) => {
     });
     registerJobCommands(program, context);
 };
+//# sourceMappingURL=commands.js.map

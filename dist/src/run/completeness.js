@@ -21,3 +21,4 @@ export function runWarnings(f) {
     }
     return out;
 }
+//# sourceMappingURL=completeness.js.map

@@ -101,3 +101,4 @@ export function formatDiff(diff) {
         lines.push('  no input changed');
     return lines.join('\n');
 }
+//# sourceMappingURL=diff.js.map

@@ -18,3 +18,4 @@ export function sha256Hex(text) {
 export function hashValue(value) {
     return sha256Hex(stableStringify(value));
 }
+//# sourceMappingURL=hash.js.map

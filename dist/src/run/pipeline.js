@@ -30,3 +30,4 @@ export async function reconcilePeriod(db, input) {
     await timed('showback', () => computeShowback(db, { runId, period, now: input.now, log }));
     return { pricing };
 }
+//# sourceMappingURL=pipeline.js.map

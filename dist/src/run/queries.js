@@ -250,3 +250,4 @@ export async function selectSummaryFigures(db, runId, period, fileIds) {
     from run_team_summary where run_id = ${runId}::bigint order by team`.execute(db);
     return { ...rows[0], allocations: allocations.rows, teams: teams.rows };
 }
+//# sourceMappingURL=queries.js.map

@@ -118,3 +118,4 @@ export async function reapDeadRuns(db, log) {
         log.warn('marked a dead run failed', { dead_run_id: run.id, period: run.period, pid: run.pid, host: run.host });
     return dead.map((r) => r.id);
 }
+//# sourceMappingURL=run-period.js.map

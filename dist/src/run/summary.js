@@ -52,3 +52,4 @@ export function buildRunSummary(run, figures, causes) {
         }),
     };
 }
+//# sourceMappingURL=summary.js.map

@@ -1,5 +1,6 @@
 import { decideDispute, disputeView, openDispute, parseDisputeAmount } from "../allocate/dispute-actions.js";
-import { businessDaysLeft, utcDay } from "../allocate/disputes.js";
+import { businessDaysLeft } from "../allocate/disputes.js";
+import { utcDay } from "../period.js";
 import { selectDispute, selectDisputes, selectKnownTeams } from "../allocate/queries.js";
 import { closePeriod } from "../run/close-period.js";
 import { diffRuns } from "../run/diff.js";
@@ -162,3 +163,4 @@ export const appRoutes = [
     },
     ...traceRoutes,
 ];
+//# sourceMappingURL=app-routes.js.map

@@ -108,3 +108,4 @@ export function parseCookies(header) {
     }
     return cookies;
 }
+//# sourceMappingURL=auth.js.map

@@ -38,3 +38,4 @@ export const registerServeCommands = (program, context) => {
         });
     });
 };
+//# sourceMappingURL=commands.js.map

@@ -40,3 +40,4 @@ ${input.disputes.length === 0 ? html `<tr><td colspan="9">no disputes for ${peri
 <button>Open the dispute</button></fieldset></form>`;
     return layout({ title: `Disputes of ${period}`, user, body, period });
 }
+//# sourceMappingURL=disputes-page.js.map

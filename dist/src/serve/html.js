@@ -60,3 +60,4 @@ export function share(text) {
     return `${new Decimal(text).times(100).toFixed(1)}%`;
 }
 export const when = (d) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '');
+//# sourceMappingURL=html.js.map

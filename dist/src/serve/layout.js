@@ -45,3 +45,4 @@ ${input.body}
 export function csrfField(user) {
     return user?.csrf ? html `<input type="hidden" name="_csrf" value="${user.csrf}">` : html ``;
 }
+//# sourceMappingURL=layout.js.map

@@ -24,3 +24,4 @@ export function renderErrorPage(input) {
         body: html `<h1>${input.status}: ${input.message}</h1>${input.hint ? html `<p>Next: ${input.hint}</p>` : ''}<p><a href="/">Back to the periods</a></p>`,
     });
 }
+//# sourceMappingURL=login-page.js.map

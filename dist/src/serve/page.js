@@ -18,3 +18,4 @@ export function renderIndexPage(periods, user = null) {
 <tbody>${rows.length > 0 ? rows : html `<tr><td colspan="6">no periods yet</td></tr>`}</tbody></table>`,
     });
 }
+//# sourceMappingURL=page.js.map

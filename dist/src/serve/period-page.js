@@ -115,3 +115,4 @@ ${teamsSection(v)}
 ${monthOverMonthSection(v)}`;
     return layout({ title: `Period ${v.period}`, user, body, period: v.period });
 }
+//# sourceMappingURL=period-page.js.map

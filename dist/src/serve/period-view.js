@@ -47,3 +47,4 @@ export async function loadPeriodView(db, period) {
         monthOverMonth: { previousPeriod: previous, previousRunId: previousRun?.id, rows: monthOverMonth(before, current) },
     };
 }
+//# sourceMappingURL=period-view.js.map

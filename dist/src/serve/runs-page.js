@@ -69,3 +69,4 @@ ${input.diff ? diffSection(input.diff) : ''}
 ${actions}`;
     return layout({ title: `Runs of ${period}`, user, body, period });
 }
+//# sourceMappingURL=runs-page.js.map

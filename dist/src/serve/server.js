@@ -443,3 +443,4 @@ export async function startServer(deps, port, host = '0.0.0.0') {
         }),
     };
 }
+//# sourceMappingURL=server.js.map

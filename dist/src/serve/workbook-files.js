@@ -74,3 +74,4 @@ export function workbookServer(store, outDir) {
         return written.path;
     });
 }
+//# sourceMappingURL=workbook-files.js.map

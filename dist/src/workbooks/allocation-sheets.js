@@ -355,3 +355,4 @@ export function disputesSheet(run, disputes, today) {
     };
 }
 export const sumText = (values) => values.reduce((t, v) => t.plus(money(v)), new Decimal(0)).toFixed();
+//# sourceMappingURL=allocation-sheets.js.map

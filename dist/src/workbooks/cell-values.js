@@ -106,3 +106,4 @@ export function rowsPerSheet(cap, rowsAbove, rowsBelow) {
     const limit = EXCEL_MAX_ROWS - rowsAbove - rowsBelow;
     return Math.max(1, Math.min(cap ?? limit, limit));
 }
+//# sourceMappingURL=cell-values.js.map

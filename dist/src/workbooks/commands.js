@@ -37,3 +37,4 @@ export const registerWorkbooksCommands = (program, context) => {
         ].join('\n'));
     });
 };
+//# sourceMappingURL=commands.js.map

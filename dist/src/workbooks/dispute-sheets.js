@@ -199,3 +199,4 @@ export function disputeFormSheet(c, disputes) {
         totalLabel: 'Total disputed',
     };
 }
+//# sourceMappingURL=dispute-sheets.js.map

@@ -574,3 +574,4 @@ export async function insertWorkbookIssue(db, row) {
       select 1 from workbook_issue where run_id = ${row.runId}::bigint and kind = ${row.kind}
         and team is not distinct from ${row.team}::text and path = ${row.path} and sha256 = ${row.sha256})`.execute(db);
 }
+//# sourceMappingURL=queries.js.map

@@ -181,3 +181,4 @@ export async function teamsOfRun(storeOrDb, period, runId) {
     const run = await resolveWorkbookRun(db, period, runId);
     return { runId: run.id, teams: await q.selectRunTeams(db, run.id) };
 }
+//# sourceMappingURL=write-workbooks.js.map

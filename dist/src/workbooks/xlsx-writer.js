@@ -228,3 +228,4 @@ async function writeSheet(workbook, spec, taken, options) {
     closePart(part, undefined, true);
     return { name: parts[0], rows: rowsWritten, parts };
 }
+//# sourceMappingURL=xlsx-writer.js.map

@@ -99,3 +99,4 @@ export const anthropicCost = {
             throw new Error(`${context.fileName} is not an Anthropic cost report: no "data" buckets found`);
     },
 };
+//# sourceMappingURL=anthropic-cost.js.map

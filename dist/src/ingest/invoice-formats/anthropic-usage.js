@@ -71,3 +71,4 @@ export const anthropicUsage = {
             throw new Error(`${context.fileName} is not an Anthropic usage report: no "data" buckets found`);
     },
 };
+//# sourceMappingURL=anthropic-usage.js.map

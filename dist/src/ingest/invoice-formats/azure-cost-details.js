@@ -111,3 +111,4 @@ export const azureCostDetails = {
         }
     },
 };
+//# sourceMappingURL=azure-cost-details.js.map

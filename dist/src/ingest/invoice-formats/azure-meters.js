@@ -142,3 +142,4 @@ export function readAzureMeter(meter) {
         context,
     };
 }
+//# sourceMappingURL=azure-meters.js.map

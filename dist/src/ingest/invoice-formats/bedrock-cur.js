@@ -121,3 +121,4 @@ export const bedrockCur = {
         }
     },
 };
+//# sourceMappingURL=bedrock-cur.js.map

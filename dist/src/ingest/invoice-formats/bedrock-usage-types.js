@@ -134,3 +134,4 @@ export function readMarketplaceSku(sku) {
         provider_model: token ?? (parts[2] || null),
     };
 }
+//# sourceMappingURL=bedrock-usage-types.js.map

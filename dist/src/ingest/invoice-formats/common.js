@@ -127,3 +127,4 @@ export function unitMultiplier(unit) {
 export function adjustmentLineType(amount) {
     return amount.isNegative() ? 'discount' : 'fee';
 }
+//# sourceMappingURL=common.js.map

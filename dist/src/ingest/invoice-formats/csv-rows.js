@@ -43,3 +43,4 @@ export async function* streamCsv(input, normaliseHeader, validateHeader) {
         };
     }
 }
+//# sourceMappingURL=csv-rows.js.map

@@ -160,3 +160,4 @@ export const focus = {
         }
     },
 };
+//# sourceMappingURL=focus.js.map

@@ -232,3 +232,4 @@ export const gcpBillingExport = {
         }
     },
 };
+//# sourceMappingURL=gcp-billing-export.js.map

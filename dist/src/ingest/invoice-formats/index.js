@@ -12,3 +12,4 @@ import { openAiUsage } from "./openai-usage.js";
 export const invoiceFormats = [openAiCosts, openAiCostsCsv, anthropicCost, bedrockCur, azureCostDetails, gcpBillingExport, focus];
 export const usageFormats = [openAiUsage, openAiUsageCsv, anthropicUsage];
 export { loadSkuMapping, parseSkuMapping } from "./sku-mapping.js";
+//# sourceMappingURL=index.js.map

@@ -131,3 +131,4 @@ export function results(bucket) {
         return [];
     return value.filter((v) => !!v && typeof v === 'object' && !Array.isArray(v));
 }
+//# sourceMappingURL=json-buckets.js.map

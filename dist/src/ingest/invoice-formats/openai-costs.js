@@ -100,3 +100,4 @@ export const openAiCosts = {
             throw new Error(`${context.fileName} is not an OpenAI Costs API export: no "data" buckets found`);
     },
 };
+//# sourceMappingURL=openai-costs.js.map

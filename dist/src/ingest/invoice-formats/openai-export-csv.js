@@ -105,3 +105,4 @@ export const openAiUsageCsv = {
         }
     },
 };
+//# sourceMappingURL=openai-export-csv.js.map

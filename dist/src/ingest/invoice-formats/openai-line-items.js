@@ -55,3 +55,4 @@ export function readOpenAiLineItem(lineItem) {
         provider_model: model,
     };
 }
+//# sourceMappingURL=openai-line-items.js.map

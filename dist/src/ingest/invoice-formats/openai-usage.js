@@ -83,3 +83,4 @@ export const openAiUsage = {
             throw new Error(`${context.fileName} is not an OpenAI Usage API export: no "data" buckets found`);
     },
 };
+//# sourceMappingURL=openai-usage.js.map

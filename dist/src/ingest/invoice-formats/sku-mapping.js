@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UserError } from "../../command-context.js";
+import { COST_CATEGORIES, SERVICE_TIERS } from "../../vocabulary.js";
 // The SKU mapping: a provider's meter / usage type / line item → (canonical model, token
 // category, service tier, region). Built-in rules per provider live beside each parser
 // (openai-line-items.ts, bedrock-usage-types.ts, azure-meters.ts); a user file extends or
 // overrides them. User rules are tried first, in file order; the first match wins.
-export const TOKEN_CATEGORIES = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'request'];
-export const SERVICE_TIERS = ['standard', 'batch', 'flex', 'priority'];
+export const TOKEN_CATEGORIES = COST_CATEGORIES;
+export { SERVICE_TIERS };
 export const EMPTY_MAPPING = { rules: [] };
 const HINT = 'Fix the mapping file (columns: provider, pattern, model, token_category, service_tier, region) and run the command again.';
 function text(value) {
@@ -156,3 +157,4 @@ export function skuMapper(mapping, read) {
         return mapped;
     };
 }
+//# sourceMappingURL=sku-mapping.js.map

@@ -66,3 +66,4 @@ export function jsonScalar(value) {
         return String(value);
     return JSON.stringify(value);
 }
+//# sourceMappingURL=canonical.js.map

@@ -157,3 +157,4 @@ export async function* readJsonAt(input, path) {
         yield item.value;
 }
 export { Readable };
+//# sourceMappingURL=json-stream.js.map

@@ -86,3 +86,4 @@ export class PromptReadings {
         return [...this.counts.values()].sort((a, b) => order(a) - order(b)).map((c) => ({ ...c, lines: [...c.lines].sort((x, y) => x - y) }));
     }
 }
+//# sourceMappingURL=litellm-prompt.js.map

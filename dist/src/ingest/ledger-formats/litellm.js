@@ -241,3 +241,4 @@ export const litellmSpendLogs = {
         yield* reader.finish();
     },
 };
+//# sourceMappingURL=litellm.js.map

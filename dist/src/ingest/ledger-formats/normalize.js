@@ -119,3 +119,4 @@ export function ownershipFromTags(tags) {
     }
     return owned;
 }
+//# sourceMappingURL=normalize.js.map

@@ -133,3 +133,4 @@ export const otelGenAiSpans = {
         }
     },
 };
+//# sourceMappingURL=otel.js.map
