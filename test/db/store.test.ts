@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { describeEachBackend } from '../support/db.ts';
+import { describeOnBothEngines } from '../support/db.ts';
 import { insertLedgerRecords, insertRateCard, ledgerRecord, rateCardLine } from '../support/builders.ts';
 
-describeEachBackend('store', (store) => {
+describeOnBothEngines('store', (store) => {
   test('reads numeric, int8 and date as exact text', async () => {
     const { rows } = await sql<{ n: string; i: string; d: string }>`select 0.000000075::numeric * 3 as n, 9007199254740993::int8 as i, date '2026-05-31' as d`.execute(store().db);
     assert.deepEqual(rows[0], { n: '0.000000225', i: '9007199254740993', d: '2026-05-31' });

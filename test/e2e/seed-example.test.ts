@@ -25,7 +25,7 @@ interface RunSummary {
   counts: { records: string; untagged: string; unpriced: string };
 }
 
-for (const backend of testBackends()) {
+for (const backend of testBackends({ engines: 'both' })) {
   const scale = backend === 'postgres' ? 1 : 100;
   describe(`seed example: three teams, one gateway, $${new Decimal(13300).dividedBy(scale).toFixed(2)} [${backend}]`, () => {
     let target: CliTarget;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { describeEachBackend } from '../support/db.ts';
+import { describeOnBothEngines } from '../support/db.ts';
 import { insertInvoiceLines, insertLedgerRecords, insertRateCard } from '../support/builders.ts';
 import { runPeriod } from '../../src/run/run-period.ts';
 import { parsePeriod } from '../../src/period.ts';
@@ -18,7 +18,7 @@ import { TRUTH_PERIOD, truthMonth } from '../e2e/truth-month.ts';
 
 const log = createLogger({ logFormat: 'json', logLevel: 'error' });
 
-describeEachBackend('the truth month', (store) => {
+describeOnBothEngines('the truth month', (store) => {
   test('each planted cause within 1%, residual under 0.5% of the variance, misallocation under 0.5% of the invoice, rerun identical', async () => {
     const month = truthMonth();
     await insertRateCard(store(), 'truth', month.card);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { describeEachBackend } from '../support/db.ts';
+import { describeOnBothEngines } from '../support/db.ts';
 import { ingestFile } from '../../src/ingest/loader.ts';
 import { ingestInbox } from '../../jobs/inbox.ts';
 import { ingestWithLoader } from '../../jobs/ingest-adapter.ts';
@@ -29,7 +29,7 @@ const HEADER = 'request_id,timestamp,provider,response_model,input_tokens,output
 const good = (prefix: string, n: number, day = '2026-05-06') =>
   Array.from({ length: n }, (_, i) => `${prefix}-${i + 1},${day}T10:00:${String(i % 60).padStart(2, '0')}Z,openai,gpt-4o,${100 + i},${10 + i},support`);
 
-describeEachBackend('ingest of bad input', (store, backend) => {
+describeOnBothEngines('ingest of bad input', (store, backend) => {
   const rejects = async (fileId: string) =>
     (await sql<{ line: string; field: string | null; value: string | null; reason: string }>`select line, field, value, reason from rejected_row where ingested_file_id = ${fileId}::bigint order by line::int`.execute(store().db)).rows;
   const stored = async (fileId: string) =>

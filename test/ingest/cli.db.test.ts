@@ -4,14 +4,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { describeEachBackend } from '../support/db.ts';
+import { describeOnBothEngines } from '../support/db.ts';
 import { openPglite } from '../../src/db/connection.ts';
 import { generateLedger } from '../../bench/generate-ledger.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const FIXTURES = path.join(ROOT, 'test/fixtures/ledger');
 
-describeEachBackend('recon ingest (CLI)', (store, backend) => {
+describeOnBothEngines('recon ingest (CLI)', (store, backend) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-ingest-cli-'));
   // The embedded store of the CLI is a data folder of its own; on PostgreSQL, the test's database.
   const env = () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { describeEachBackend } from '../support/db.ts';
+import { describeOnBothEngines } from '../support/db.ts';
 import { ingestFile } from '../../src/ingest/loader.ts';
 import { UserError } from '../../src/command-context.ts';
 
@@ -19,7 +19,7 @@ const write = (name: string, text: string | Buffer) => {
 };
 const HEADER = 'request_id,timestamp,provider,response_model,input_tokens,output_tokens,team';
 
-describeEachBackend('ingest loader', (store, backend) => {
+describeOnBothEngines('ingest loader', (store, backend) => {
   const records = async (where = sql`true`) =>
     (await sql<Record<string, string | null>>`select request_id, ts::text as ts, provider, response_model, input_tokens, output_tokens, cache_read_input_tokens, cache_write_5m_input_tokens,
       cache_write_1h_input_tokens, reasoning_output_tokens, service_tier, status, team, source_line, ingested_file_id, original_request_id, attempt::text as attempt, gateway_cost_usd

@@ -16,7 +16,7 @@ const LEDGER = [
   'ok-2,2026-05-03T10:00:02Z,openai,o3-2025-04-16,100,400,400,standard,ok,research',
 ].join('\n');
 
-for (const backend of testBackends()) {
+for (const backend of testBackends({ engines: 'both' })) {
   describe(`reasoning above output is quarantined [${backend}]`, () => {
     let target: CliTarget;
     before(async () => {

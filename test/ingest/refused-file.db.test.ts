@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { sql } from 'kysely';
 import { UserError } from '../../src/command-context.ts';
 import { ingestFile } from '../../src/ingest/loader.ts';
-import { describeEachBackend } from '../support/db.ts';
+import { describeOnBothEngines } from '../support/db.ts';
 
 // Issue #16.9: a wrong --format must not block a file for good. A file with no row that could be
 // read is refused whole (not recorded as loaded, its bytes not known), and --replace always works,
@@ -34,7 +34,7 @@ const INVOICE = write(
 const LITELLM_JSON = path.join(ROOT, 'test/fixtures/ledger/litellm-spendlogs.json');
 const OPENAI_COSTS = path.join(ROOT, 'test/fixtures/providers/openai-costs-2026-05.jsonl');
 
-describeEachBackend('a file refused whole is not loaded (#16.9)', (store) => {
+describeOnBothEngines('a file refused whole is not loaded (#16.9)', (store) => {
   const filesAt = async (file: string) =>
     (await sql<{ status: string }>`select status from ingested_file where path = ${file} order by id`.execute(store().db)).rows.map((r) => r.status);
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { describeEachBackend } from '../support/db.ts';
+import { describeOnBothEngines } from '../support/db.ts';
 import { insertRateCard, rateCardLine, type RateCardLineInput } from '../support/builders.ts';
 import { ingestFile } from '../../src/ingest/loader.ts';
 import { summaryText } from '../../src/ingest/commands.ts';
@@ -57,7 +57,7 @@ const card: RateCardLineInput[] = [
   rateCardLine({ provider: 'aws.bedrock', model: 'claude-opus-4-5-20251101', token_category: 'output', unit_price: '25', effective_from: '2025-11-01' }),
 ];
 
-describeEachBackend('ledger token semantics', (store) => {
+describeOnBothEngines('ledger token semantics', (store) => {
   const stored = async (fileId: string) =>
     (await sql<{ request_id: string; input_tokens: string; cache_read_input_tokens: string; cache_write_5m_input_tokens: string; output_tokens: string }>`
       select request_id, input_tokens::text, cache_read_input_tokens::text, cache_write_5m_input_tokens::text, output_tokens::text

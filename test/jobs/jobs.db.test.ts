@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { describeEachBackend } from '../support/db.ts';
+import { describeOnBothEngines } from '../support/db.ts';
 import { insertInvoiceLines, insertLedgerRecords, insertRateCard, invoiceLine, ledgerRecord, rateCardLine } from '../support/builders.ts';
 import { openPostgres, type Store } from '../../src/db/connection.ts';
 import { parseSettings } from '../../src/settings.ts';
@@ -42,7 +42,7 @@ function jobContext(store: Store, dir: string, written: string[] = []): JobConte
   };
 }
 
-describeEachBackend('jobs', (store, backend) => {
+describeOnBothEngines('jobs', (store, backend) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-jobs-'));
 
   test('nightly: inbox files go to done/ or failed/ with a reason, then the month to date is reconciled', async () => {

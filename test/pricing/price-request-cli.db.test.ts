@@ -50,7 +50,7 @@ interface Attempt {
   categories: { category: string; quantity: string; unit_price: string | null; cost: string; card_version: string | null; line_effective_from: string | null }[];
 }
 
-for (const backend of testBackends()) {
+for (const backend of testBackends({ engines: 'both' })) {
   describe(`recon price --request [${backend}]`, () => {
     let target: CliTarget;
     before(async () => {

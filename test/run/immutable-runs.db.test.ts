@@ -17,7 +17,7 @@ import { runPeriod, type RunOutcome } from '../../src/run/run-period.ts';
 import { closePeriod } from '../../src/run/close-period.ts';
 import { selectRun } from '../../src/run/queries.ts';
 import { writeAllocationWorkbook, writeDisputeWorkbook } from '../../src/workbooks/write-workbooks.ts';
-import { describeEachBackend } from '../support/db.ts';
+import { describeOnBothEngines } from '../support/db.ts';
 import { writeMonthFiles, type MonthFiles } from './month-files.ts';
 
 // Issue #16.1: a replaced invoice or ledger file never rewrites the record of a finished or
@@ -52,7 +52,7 @@ function correctedInvoice(files: MonthFiles, name: string, credit: string): stri
   return file;
 }
 
-describeEachBackend('runs are immutable evidence (#16.1)', (store, backend) => {
+describeOnBothEngines('runs are immutable evidence (#16.1)', (store, backend) => {
   const root = path.join(dir, backend);
   let files: MonthFiles;
   let closed: RunOutcome;

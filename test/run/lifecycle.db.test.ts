@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { describeEachBackend } from '../support/db.ts';
+import { describeOnBothEngines } from '../support/db.ts';
 import { insertInvoiceLines, insertLedgerRecords, insertRateCard, invoiceLine, ledgerRecord, rateCardLine } from '../support/builders.ts';
 import { runPeriod } from '../../src/run/run-period.ts';
 import { closePeriod } from '../../src/run/close-period.ts';
@@ -17,7 +17,7 @@ const period = parsePeriod('2026-05');
 const log = createLogger({ logFormat: 'json', logLevel: 'error' });
 const settings = parseSettings({});
 
-describeEachBackend('run lifecycle', (store) => {
+describeOnBothEngines('run lifecycle', (store) => {
   const run = (extra: Partial<Parameters<typeof runPeriod>[1]> = {}) =>
     runPeriod(store(), { period, trigger: 'manual', settings, policy: defaultPolicy, log, ...extra });
 

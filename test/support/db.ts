@@ -9,9 +9,17 @@ import { migrate, readMigrations } from '../../src/db/migrate.ts';
 
 export type BackendName = 'pglite' | 'postgres';
 
-/** PGlite always; real PostgreSQL too when DATABASE_URL is set (as in CI). */
-export function testBackends(): BackendName[] {
-  return process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+/**
+ * Which engines a database suite runs on. Without DATABASE_URL: PGlite. With it (CI): real
+ * PostgreSQL, and PGlite too for the suites that exercise what differs between the engines
+ * (`engines: 'both'`: ingest's COPY paths, data folders and locks, the CLI on a data folder, the
+ * demo month, the truth month, immutable runs, jobs). Every other suite's SQL is the same text on
+ * both engines; it runs on PGlite whenever a developer runs `npm test` without DATABASE_URL.
+ * RECON_TEST_ENGINES=both runs every suite on both (the slow, complete check).
+ */
+export function testBackends(options: { engines?: 'both' } = {}): BackendName[] {
+  if (!process.env.DATABASE_URL) return ['pglite'];
+  return options.engines === 'both' || process.env.RECON_TEST_ENGINES === 'both' ? ['pglite', 'postgres'] : ['postgres'];
 }
 
 export interface TestStore extends Store {
@@ -126,8 +134,8 @@ export async function openTestStore(backend: BackendName): Promise<TestStore> {
  * Declares the same suite once per backend. `body` receives a getter for the suite's store
  * (a fresh, migrated database per backend, dropped afterwards).
  */
-export function describeEachBackend(title: string, body: (store: () => TestStore, backend: BackendName) => void): void {
-  for (const backend of testBackends()) {
+export function describeEachBackend(title: string, body: (store: () => TestStore, backend: BackendName) => void, options: { engines?: 'both' } = {}): void {
+  for (const backend of testBackends(options)) {
     describe(`${title} [${backend}]`, () => {
       let store: TestStore | undefined;
       before(async () => {
@@ -142,4 +150,9 @@ export function describeEachBackend(title: string, body: (store: () => TestStore
       }, backend);
     });
   }
+}
+
+/** describeEachBackend on both engines whenever DATABASE_URL is set (see testBackends). */
+export function describeOnBothEngines(title: string, body: (store: () => TestStore, backend: BackendName) => void): void {
+  describeEachBackend(title, body, { engines: 'both' });
 }
