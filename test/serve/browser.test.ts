@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import ExcelJS from 'exceljs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildProgram } from '../../src/cli.ts';
+import { createCommandContext } from '../../src/command-context.ts';
+import { loadConfig } from '../../src/config.ts';
 import { Decimal } from '../../src/money.ts';
 import { testBackends } from '../support/db.ts';
 import { cliTarget, runCliJson, type CliTarget } from '../e2e/cli-harness.ts';
@@ -69,6 +72,24 @@ function installBrowser(): Promise<string> {
   });
 }
 
+/**
+ * The loading commands run in this process, as `recon demo` runs them (the same commands and
+ * code, three process starts fewer: each costs seconds on a busy machine); the run and the server
+ * are real processes.
+ */
+async function loadInProcess(target: CliTarget, commands: string[][]): Promise<void> {
+  const context = createCommandContext(loadConfig({ ...target.env, RECON_LOG_LEVEL: 'error' }));
+  // their --json results would land in the test runner's TAP stream
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    for (const args of commands) await buildProgram(context).parseAsync([...args, '--json'], { from: 'user' });
+  } finally {
+    process.stdout.write = write;
+    await context.close();
+  }
+}
+
 function startServe(target: CliTarget): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [RECON, 'serve', '--port', '0', '--host', '127.0.0.1'], {
     env: { ...target.env, RECON_API_TOKENS: `${READ},${RERUN}:rerun`, RECON_OUT_DIR: path.join(target.dir, 'out') },
@@ -99,6 +120,7 @@ describe(`the month-end app in Chromium [${backend}]`, () => {
   let target: CliTarget;
   let run: RunJson;
   let server: { child: ChildProcess; url: string } | undefined;
+  let launching: Promise<Browser> | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext;
   let page: Page;
@@ -114,20 +136,22 @@ describe(`the month-end app in Chromium [${backend}]`, () => {
       process.stderr.write(`\n*** SKIPPING the browser tests: ${skipReason}\n\n`);
       return;
     }
+    // the browser starts while the CLI fills and runs the month
+    launching = chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    launching.catch(() => undefined);
     target = await cliTarget(backend);
     const files = writeSeedMonth(target.dir, SCALE);
     fs.appendFileSync(files.invoice, `openai,OPENAI-2026-05,2026-05-31,,,,,-2.66,USD,credit\n`);
-    await runCliJson(target, ['ratecard', 'import', files.card]);
-    await runCliJson(target, ['ingest', 'ledger', files.ledger]);
-    await runCliJson(target, ['ingest', 'invoice', files.invoice]);
+    await loadInProcess(target, [['ratecard', 'import', files.card], ['ingest', 'ledger', files.ledger], ['ingest', 'invoice', files.invoice]]);
     run = await runCliJson<RunJson>(target, ['run', '--period', PERIOD]);
-    [server, browser] = await Promise.all([startServe(target), chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })]);
+    [server, browser] = await Promise.all([startServe(target), launching]);
     context = await browser.newContext({ acceptDownloads: true });
     page = await context.newPage();
   });
 
   after(async () => {
-    await browser?.close();
+    // closed even when the setup failed after the launch
+    await (await launching?.catch(() => undefined))?.close();
     if (server && server.child.exitCode === null) {
       const exited = new Promise((resolve) => server!.child.once('exit', resolve));
       server.child.kill('SIGTERM');
