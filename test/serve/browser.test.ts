@@ -336,6 +336,30 @@ describe(`the month-end app in Chromium [${backend}]`, () => {
     assert.deepEqual(cells.slice(5, 8).map(fromUsd), [KNOWN.invoice, KNOWN.ledger, KNOWN.allocated]);
   });
 
+  test('a rerun from the runs page applies the accepted dispute: $1.50 moves from sales to the platform bucket', async (t) => {
+    if (skipped(t)) return;
+    await page.fill('[data-form="rerun"] input[name=reason]', 'dispute accepted');
+    await Promise.all([page.waitForURL((u) => u.searchParams.has('started')), page.click('[data-form="rerun"] button')]);
+    const rerunId = new URL(page.url()).searchParams.get('started')!;
+    assert.notEqual(rerunId, run.run_id);
+    let status = '';
+    for (let i = 0; i < 300 && status !== 'succeeded' && status !== 'failed'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await page.reload();
+      status = (await page.locator(`[data-table="runs"] tr[data-run="${rerunId}"] td`).nth(1).innerText()).trim();
+    }
+    assert.equal(status, 'succeeded');
+    await page.click('header a:text-is("Period 2026-05")');
+    await page.waitForURL((u) => u.pathname === `/app/periods/${PERIOD}`);
+    assert.equal(await page.locator('[data-figure="run_id"]').innerText(), rerunId);
+    const teams: Record<string, string> = {};
+    for (const row of await page.locator('[data-table="teams"] tr[data-team]').all()) {
+      teams[(await row.getAttribute('data-team'))!] = fromUsd(await row.locator('[data-figure="team-charge"]').innerText());
+    }
+    assert.deepEqual(teams, { ...KNOWN.teams, sales: '11.46', platform: '1.50' });
+    assert.equal(fromUsd(await page.locator('.cards [data-figure="allocated_total"]').innerText()), KNOWN.invoice, 'the invoice is still allocated to the cent');
+  });
+
   test('sign out ends the session', async (t) => {
     if (skipped(t)) return;
     await Promise.all([page.waitForURL((u) => u.pathname === '/login'), page.click('header button:text-is("Sign out")')]);
