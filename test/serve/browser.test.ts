@@ -15,14 +15,16 @@ import { cliTarget, runCliJson, type CliTarget } from '../e2e/cli-harness.ts';
 import { writeSeedMonth } from '../e2e/seed-month.ts';
 
 // The month-end app in a real browser (issue 18): Debian's chromium driven by playwright-core
-// against a real `recon serve` process, on a store the real CLI filled and ran.
+// against a real `recon serve` process, on a store filled by recon's own commands and run by a
+// real `recon run --json` process (whose output the pages are checked against).
 //
 // The month is the seed's three-team example (test/e2e/seed-month.ts) at 1/500 of its calls, so
 // every invoice line is exact to the cent: Support $3.20, Sales $14.40, the agent $9.00 of priced
 // usage, $26.60 in all, billed line for line. One more invoice line, a credit of −$2.66 (10% of
 // the usage), is what makes the variance: invoice $23.94, priced ledger $26.60, variance −$2.66,
 // and the credit goes to the teams in proportion to their priced usage, so each is charged 90%
-// of its usage: Support $2.88, Sales $12.96, the agent $8.10.
+// of its usage: Support $2.88, Sales $12.96, the agent $8.10. Sales then disputes $1.50; once it is
+// accepted, the rerun moves it to the platform bucket: Sales $11.46, platform $1.50.
 //
 // One engine per run of the file: PostgreSQL when DATABASE_URL is set, else the embedded store.
 // A browser session is slow on a shared 2-core machine and the pipeline's arithmetic is tested
