@@ -1,7 +1,8 @@
 // `npm run screenshots`: the README's pictures, made from the demo month by the product itself.
 //
 //   docs/period-page.png  the period page of `recon serve`, signed in through the login form, in chromium
-//   docs/close-sheet.png  the first sheet of the allocation workbook (the Close sheet), printed to PDF
+//   docs/close-sheet.png  the first sheet of the allocation workbook (the Close sheet) as `recon workbook`
+//                         writes it, printed to PDF
 //                         by LibreOffice and rasterised by pdftoppm (or by chromium when poppler is missing)
 //
 // The store is the one the environment names (RECON_DATA_DIR or DATABASE_URL, as for every recon
@@ -179,6 +180,12 @@ async function main(): Promise<void> {
   execFileSync('bash', [path.join(ROOT, 'scripts/install-browser.sh')], { stdio: 'inherit' });
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing; install chromium (scripts/install-browser.sh says how)`);
   ensureDemoRun();
+  // Written now by this checkout's code: the server would serve the workbook issued earlier for
+  // the same run (byte for byte), which may predate a new sheet. Before the server starts: an
+  // embedded store admits one process at a time.
+  const written = JSON.parse(recon(['workbook', '--period', DEMO_PERIOD, '--out', path.join(work, 'out'), '--json'])) as { files: { kind: string; path: string }[] };
+  const workbook = written.files.find((f) => f.kind === 'allocation')?.path;
+  if (!workbook) throw new Error('recon workbook wrote no allocation workbook');
   let server: { child: ChildProcess; url: string } | undefined;
   let browser: Browser | undefined;
   try {
@@ -194,10 +201,6 @@ async function main(): Promise<void> {
     shrinkPng(periodPng);
     say(`wrote ${path.relative(ROOT, periodPng)} (${Math.round(fs.statSync(periodPng).size / 1024)} KB)`);
 
-    const download = await context.request.get(`${server.url}/periods/${DEMO_PERIOD}/allocation.xlsx`);
-    if (!download.ok()) throw new Error(`the allocation workbook download answered ${download.status()}`);
-    const workbook = path.join(work, `allocation-${DEMO_PERIOD}.xlsx`);
-    fs.writeFileSync(workbook, await download.body());
     const single = path.join(work, 'first-sheet.xlsx');
     const sheetName = await firstSheetOnly(workbook, single);
     const sheetPng = path.join(DOCS, 'close-sheet.png');
