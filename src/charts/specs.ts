@@ -71,7 +71,9 @@ export function chargesByTeamSpec(teams: { team: string; allocated: string; mode
     width: 420,
     height: Math.max(60, rows.length * 22),
     data: { values: rows },
-    encoding: { y: { field: 'team', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: 160 } } },
+    // max, not the default sum: the bar and text layers share one y domain, and Vega sorts a shared
+    // domain only by count, min or max (each team has one row, so max is its charge)
+    encoding: { y: { field: 'team', type: 'nominal', sort: { field: 'amount', op: 'max', order: 'descending' }, title: null, axis: { labelLimit: 160 } } },
     layer: [
       {
         mark: 'bar',

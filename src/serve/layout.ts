@@ -32,12 +32,15 @@ fieldset{border:1px solid #d0d7de;background:#fff;border-radius:6px;margin:.5rem
 nav.sub{display:flex;gap:1rem;margin-bottom:.5rem}
 `;
 
-/** The frame of every page: header with the period links and who is signed in. */
+/**
+ * The frame of every page: header with the period links and who is signed in. The empty icon
+ * keeps browsers from asking for /favicon.ico (a 404 in the console of every page).
+ */
 export function layout(input: { title: string; user: PageUser | null; body: SafeHtml; period?: string }): SafeHtml {
   const period = input.period;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${input.title} — recon</title><style>${STYLE}</style></head>
+<link rel="icon" href="data:,"><title>${input.title} — recon</title><style>${STYLE}</style></head>
 <body>
 <header><a href="/"><strong>recon</strong></a>
 ${period ? html`<a href="/app/periods/${period}">Period ${period}</a><a href="/app/periods/${period}/disputes">Disputes</a><a href="/app/periods/${period}/runs">Runs</a>` : ''}
