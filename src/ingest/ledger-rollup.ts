@@ -35,6 +35,9 @@ export const RECORD_FLAGS = {
   no_correlation_id: sql`(btrim(l.request_id) = '' or (l.provider_response_id is null and l.trace_id is null))`,
 } as const;
 
+/** A record `l` that is a retry or fallback: a later attempt, or one naming another request as its original. */
+export const IS_RETRY = sql<boolean>`(coalesce(l.attempt, 1) > 1 or (l.original_request_id is not null and l.original_request_id <> l.request_id))`;
+
 /** The columns of ledger_file_rollup, in the order selectLedgerRollup returns them. */
 export const ROLLUP_COLUMNS = sql.raw(
   'ingested_file_id, day, provider, response_model, requested_model, service_tier, region, team, service, workflow, ' +
@@ -62,7 +65,7 @@ function selectLedgerRollup(fileIds: readonly string[], from: string, to: string
            (l.ts at time zone 'UTC')::date as day,
            l.provider, l.response_model, l.requested_model,
            l.service_tier, l.region, l.team, l.service, l.workflow, l.cost_center, l.environment, l.gateway_key_id, l.status,
-           (coalesce(l.attempt, 1) > 1 or (l.original_request_id is not null and l.original_request_id <> l.request_id)) as is_retry,
+           ${IS_RETRY} as is_retry,
            l.price_card_version,
            l.gateway_cost_usd is not null as has_estimate,
            ${sql.join(Object.entries(RECORD_FLAGS).map(([name, flag]) => sql`${flag} as ${sql.id(name)}`))},

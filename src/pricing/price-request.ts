@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { countingFileIds } from '../ingest/files-that-count.ts';
 import { selectAliasLines, selectCardLines } from './queries.ts';
@@ -15,6 +15,8 @@ type Db = Kysely<Database>;
  */
 export interface PricedAttempt {
   request_id: string;
+  /** the request this attempt retries or falls back from (null: a first attempt) */
+  original_request_id: string | null;
   attempt: number | null;
   ts: string;
   provider: string;
@@ -47,6 +49,7 @@ export interface PricedAttempt {
 
 interface LedgerRow {
   request_id: string;
+  original_request_id: string | null;
   attempt: number | null;
   ts: Date;
   provider: string;
@@ -70,25 +73,32 @@ interface LedgerRow {
   source_line: string | null;
 }
 
-/** Attempts of a request (the request's own id, or attempts that name it as their original). */
-async function selectRequestAttempts(db: Db, requestId: string, attempt: number | undefined): Promise<LedgerRow[]> {
+/** Ledger records from files that count, as `l`, filtered by `where` (over `l`), in time order. */
+async function selectAttemptRows(db: Db, where: RawBuilder<boolean>): Promise<LedgerRow[]> {
   const fileIds = await countingFileIds(db, 'ledger');
   const { rows } = await sql<LedgerRow>`
-    select request_id, attempt, ts, provider, response_model, requested_model,
-           resolve_model(provider, response_model, ts) as canonical_model,
-           service_tier, region, status, team, service, cost_center, gateway_key_id,
-           input_tokens::text as input_tokens, output_tokens::text as output_tokens,
-           cache_read_input_tokens::text as cache_read_input_tokens,
-           cache_write_5m_input_tokens::text as cache_write_5m_input_tokens,
-           cache_write_1h_input_tokens::text as cache_write_1h_input_tokens,
-           reasoning_output_tokens::text as reasoning_output_tokens,
-           ingested_file_id::text as ingested_file_id, source_line::text as source_line
-    from ledger_record
-    where (request_id = ${requestId} or original_request_id = ${requestId})
-      and ingested_file_id = any(${fileIds}::bigint[])
-      and (${attempt ?? null}::int is null or coalesce(attempt, 1) = ${attempt ?? null}::int)
-    order by ts, coalesce(attempt, 1), request_id`.execute(db);
+    select l.request_id, l.original_request_id, l.attempt, l.ts, l.provider, l.response_model, l.requested_model,
+           resolve_model(l.provider, l.response_model, l.ts) as canonical_model,
+           l.service_tier, l.region, l.status, l.team, l.service, l.cost_center, l.gateway_key_id,
+           l.input_tokens::text as input_tokens, l.output_tokens::text as output_tokens,
+           l.cache_read_input_tokens::text as cache_read_input_tokens,
+           l.cache_write_5m_input_tokens::text as cache_write_5m_input_tokens,
+           l.cache_write_1h_input_tokens::text as cache_write_1h_input_tokens,
+           l.reasoning_output_tokens::text as reasoning_output_tokens,
+           l.ingested_file_id::text as ingested_file_id, l.source_line::text as source_line
+    from ledger_record l
+    where l.ingested_file_id = any(${fileIds}::bigint[]) and ${where}
+    order by l.ts, coalesce(l.attempt, 1), l.request_id`.execute(db);
   return rows;
+}
+
+/** Attempts of a request (the request's own id, or attempts that name it as their original). */
+function selectRequestAttempts(db: Db, requestId: string, attempt: number | undefined): Promise<LedgerRow[]> {
+  return selectAttemptRows(
+    db,
+    sql<boolean>`(l.request_id = ${requestId} or l.original_request_id = ${requestId})
+      and (${attempt ?? null}::int is null or coalesce(l.attempt, 1) = ${attempt ?? null}::int)`,
+  );
 }
 
 async function selectCardVersionNames(db: Db): Promise<Map<string, string>> {
@@ -118,6 +128,7 @@ export function priceAttempt(row: LedgerRow, lines: readonly CardLine[], aliases
   const byId = new Map(lines.map((l) => [l.id, l]));
   return {
     request_id: row.request_id,
+    original_request_id: row.original_request_id,
     attempt: row.attempt,
     ts: row.ts.toISOString(),
     provider: row.provider,
@@ -159,6 +170,18 @@ export function priceAttempt(row: LedgerRow, lines: readonly CardLine[], aliases
 
 export async function priceRequest(db: Db, requestId: string, attempt?: number): Promise<PricedAttempt[]> {
   const rows = await selectRequestAttempts(db, requestId, attempt);
+  if (rows.length === 0) return [];
+  const [lines, aliases, versionNames] = await Promise.all([selectCardLines(db), selectAliasLines(db), selectCardVersionNames(db)]);
+  return rows.map((row) => priceAttempt(row, lines, aliases, versionNames));
+}
+
+/**
+ * The records `where` (a condition over the ledger record `l`) selects, priced the same way: for
+ * readers that pick records by something other than their request id (the request trace's most
+ * expensive requests of a team on a day). One query for the records, one for the card.
+ */
+export async function priceRecordsWhere(db: Db, where: RawBuilder<boolean>): Promise<PricedAttempt[]> {
+  const rows = await selectAttemptRows(db, where);
   if (rows.length === 0) return [];
   const [lines, aliases, versionNames] = await Promise.all([selectCardLines(db), selectAliasLines(db), selectCardVersionNames(db)]);
   return rows.map((row) => priceAttempt(row, lines, aliases, versionNames));

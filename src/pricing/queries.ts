@@ -6,6 +6,7 @@ import { executeOn } from '../db/planner-settings.ts';
 import { selectPeriodGroups } from '../ingest/ledger-rollup.ts';
 import { priceSlots, pricingRegionSql, slotOfRecord, SLOT_CATEGORIES } from './price-slots.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
+import { keyOwnerJoinSql, ownerCostCenterSql, ownerSourceSql, ownerTeamSql } from './record-owner.ts';
 
 type Db = Kysely<Database>;
 
@@ -177,7 +178,7 @@ export async function insertCostCubeAndGatewayEstimates(db: Db, scope: PricingSc
              c.gateway_cost as cat_gateway_cost
       from ${table} w
       left join run_price_card p on p.run_id = ${runId}::bigint and p.slot_id = w.slot_id
-      left join gateway_key_owner gko on w.team is null and gko.gateway_key_id = w.gateway_key_id
+      ${keyOwnerJoinSql('w', 'gko')}
       cross join lateral (values
         ('input', w.n_input, w.q_input, w.q_input * p.input_price * ${perToken}, p.input_version_id, p.input_price is null, null::numeric),
         ('cached_input', w.n_cached_input, w.q_cached_input, w.q_cached_input * p.cached_input_price * ${perToken}, p.cached_input_version_id, p.cached_input_price is null, null::numeric),
@@ -209,12 +210,13 @@ export async function insertCostCubeAndGatewayEstimates(db: Db, scope: PricingSc
         cost_center, environment, gateway_key_id, status, is_retry, owner_source, card_version_id, unpriced_reason,
         records, quantity, cost, gateway_cost)
       select ${runId}::bigint, p.day, p.provider, p.model, p.requested_model, p.service_tier, p.category, p.region,
-             coalesce(p.team, p.key_team), p.service, p.workflow, coalesce(p.cost_center, t.cost_center), p.environment,
+             ${ownerTeamSql(sql.ref('p.team'), sql.ref('p.key_team'))}, p.service, p.workflow,
+             ${ownerCostCenterSql(sql.ref('p.cost_center'), sql.ref('t.cost_center'))}, p.environment,
              p.gateway_key_id, p.status, p.is_retry,
-             case when p.team is not null then 'tag' when p.key_team is not null then 'key' end,
+             ${ownerSourceSql(sql.ref('p.team'), sql.ref('p.key_team'))},
              p.card_version_id, p.reason, sum(p.cat_records), sum(p.quantity), sum(p.cost), sum(p.cat_gateway_cost)
       from priced p
-      left join team_owner t on t.team = coalesce(p.team, p.key_team)
+      left join team_owner t on t.team = ${ownerTeamSql(sql.ref('p.team'), sql.ref('p.key_team'))}
       group by 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
       returning 1
     )
