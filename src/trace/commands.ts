@@ -1,18 +1,7 @@
 import { printResult, UserError, type RegisterCommands } from '../command-context.ts';
 import { isPeriod, type Period } from '../period.ts';
 import { traceRequest, traceTeamDay, type RunChoice, type TeamDayTrace } from './request-trace.ts';
-import type { Trace } from './trace.ts';
-
-/** Requests shown by --team/--day unless --top says otherwise. */
-export const DEFAULT_TOP = 10;
-/** A bound so a typo cannot ask for a whole day's records as a table. */
-export const MAX_TOP = 1000;
-
-const DAY = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
-
-export function isDay(text: string): boolean {
-  return DAY.test(text) && new Date(`${text}T00:00:00Z`).toISOString().slice(0, 10) === text;
-}
+import { DEFAULT_TOP, isDay, MAX_TOP, type Trace } from './trace.ts';
 
 export function parseTop(text: string | undefined): number {
   if (text === undefined) return DEFAULT_TOP;

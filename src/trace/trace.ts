@@ -13,6 +13,17 @@ import type { AttemptOwnerRow, CellKey, RunCellRow } from './queries.ts';
 /** Digits kept in a derived share or ratio (an invoice amount over a priced cost rarely ends). */
 const SHARE_PLACES = 12;
 
+/** Requests shown by --team/--day unless --top says otherwise. */
+export const DEFAULT_TOP = 10;
+/** A bound so a typo cannot ask for a whole day's records as a table. */
+export const MAX_TOP = 1000;
+
+const DAY = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+
+export function isDay(text: string): boolean {
+  return DAY.test(text) && new Date(`${text}T00:00:00Z`).toISOString().slice(0, 10) === text;
+}
+
 export type ResolvedBy = 'tag' | 'gateway_key' | 'untagged';
 
 export interface TraceRun {
