@@ -26,6 +26,7 @@ async function tracePage({ res, url, deps, principal }: RequestContext): Promise
     const choice: RunChoice = run ? { runId: run } : { period: (period || undefined) as Period | undefined };
     const trace = await traceRequest(db, search.request, choice);
     if (!trace) throw new HttpError(404, `no ledger record for request "${search.request}"`, 'check the id; ids are case-sensitive');
+    if (run && !trace.run) throw new HttpError(404, `no run ${run}`, 'pick a run from the runs page');
     sendHtml(res, 200, renderTracePage({ search, trace, user }));
     return;
   }

@@ -197,6 +197,10 @@ for (const backend of testBackends()) {
       assert.match(page, /data-share="input"><span class="mono">0\.22</);
       assert.match(page, /data-owner="resolved_by"><span class="tag">tag</);
       assert.equal((await get('/app/trace?request=nope')).status, 404);
+      const runId = traces['req-a']!.run!.id;
+      assert.match(await (await get(`/app/trace?request=req-a&run=${runId}`)).text(), /data-figure="allocated_share">0\.57</);
+      assert.equal((await get('/app/trace?request=req-a&run=999999')).status, 404);
+      assert.equal((await get('/app/trace?request=req-a&period=2026-13')).status, 400);
       const viaKey = await (await get('/trace?request=req-b')).text();
       assert.match(viaKey, /data-owner="resolved_by"><span class="tag">gateway_key</);
     });
