@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { countingFileIds } from '../ingest/files-that-count.ts';
-import { IS_RETRY } from '../ingest/ledger-rollup.ts';
+import { isRetrySql } from '../ingest/ledger-rollup.ts';
 import { keyOwnerJoinSql, ownerCostCenterSql, ownerSourceSql, ownerTeamSql, type OwnerSource } from '../pricing/record-owner.ts';
 import { priceRecordsWhere, type PricedAttempt } from '../pricing/price-request.ts';
 
@@ -30,7 +30,7 @@ export async function selectAttemptOwners(db: Db, requestIds: readonly string[])
            ${ownerTeamSql(sql.ref('l.team'), sql.ref('k.team'))} as team,
            ${ownerCostCenterSql(sql.ref('l.cost_center'), sql.ref('t.cost_center'))} as cost_center,
            ${ownerSourceSql(sql.ref('l.team'), sql.ref('k.team'))} as source,
-           ${IS_RETRY} as is_retry, l.environment, l.workflow,
+           ${isRetrySql('l')} as is_retry, l.environment, l.workflow,
            k.team as key_team, k.service as key_service, k.environment as key_environment
     from ledger_record l
     ${keyOwnerJoinSql('l', 'k')}

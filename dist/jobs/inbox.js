@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import path from 'node:path';
+/** Inbox sub-folders and the kind of file each holds. */
+export const INBOX_FOLDERS = { ledger: 'ledger', invoices: 'invoice', usage: 'usage', ratecards: 'ratecard' };
+// Files still being written are skipped: write elsewhere (or as .part / .tmp) and rename into the inbox.
+const isCandidate = (name) => !name.startsWith('.') && !/\.(part|tmp|reason\.txt)$/i.test(name);
+/** Moves `file` into `folder` beside it, never overwriting an earlier file of the same name. */
+function moveInto(file, folder) {
+    fs.mkdirSync(folder, { recursive: true });
+    let target = path.join(folder, path.basename(file));
+    if (fs.existsSync(target)) {
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        target = path.join(folder, `${stamp}-${path.basename(file)}`);
+    }
+    fs.renameSync(file, target);
+    return target;
+}
+/**
+ * Ingests every new file of the inbox (ledger/, invoices/, usage/, ratecards/ in that order, files
+ * by name), moving each to done/ or to failed/ with a `<name>.reason.txt` saying why.
+ */
+export async function ingestInbox(store, inboxDir, ingest, log) {
+    const counts = { files_seen: 0, files_loaded: 0, files_duplicate: 0, files_failed: 0, failed: [] };
+    for (const [folder, kind] of Object.entries(INBOX_FOLDERS)) {
+        const dir = path.join(inboxDir, folder);
+        if (!fs.existsSync(dir))
+            continue;
+        const names = fs
+            .readdirSync(dir, { withFileTypes: true })
+            .filter((e) => e.isFile() && isCandidate(e.name))
+            .map((e) => e.name)
+            .sort();
+        for (const name of names) {
+            const file = path.join(dir, name);
+            counts.files_seen += 1;
+            try {
+                const outcome = await ingest(store, kind, file, log);
+                const moved = moveInto(file, path.join(dir, 'done'));
+                if (outcome.status === 'duplicate')
+                    counts.files_duplicate += 1;
+                else
+                    counts.files_loaded += 1;
+                log.info('inbox file ingested', { kind, file: moved, status: outcome.status, ...outcome.detail });
+            }
+            catch (error) {
+                const reason = error instanceof Error ? error.message : String(error);
+                const hint = error.hint;
+                const moved = moveInto(file, path.join(dir, 'failed'));
+                fs.writeFileSync(`${moved}.reason.txt`, `${reason}\n${hint ? `next: ${hint}\n` : ''}`);
+                counts.files_failed += 1;
+                counts.failed.push({ file: moved, reason });
+                log.warn('inbox file failed', { kind, file: moved, reason });
+            }
+        }
+    }
+    return counts;
+}

@@ -1,0 +1,20 @@
+import { withPlannerSettings } from "../db/planner-settings.js";
+import { runFileIds } from "../ingest/files-that-count.js";
+import { attributeVariance } from "./attribute.js";
+import { deleteCauses, insertCauseRows, insertCellCauses, selectCellInputs, selectHourlyVolume, selectProviderLines, selectSampleIds } from "./queries.js";
+/** Fills run_variance_cause for `runId`: causes plus 'unexplained' equal each cell's variance. */
+export async function explainVariance(db, input) {
+    const { runId, period } = input;
+    const ledgerFileIds = await runFileIds(db, runId, 'ledger');
+    const cells = await selectCellInputs(db, runId);
+    const providerLines = await selectProviderLines(db, period);
+    const hourly = await selectHourlyVolume(db, { period, ledgerFileIds });
+    // Hash joins, not merge joins or sorts: the month is never sorted to meet the alias table or to
+    // be grouped. A Gather costing as much as it does under each day range (parallel_setup_cost)
+    // leaves one Gather over a Parallel Append of the ranges as the cheaper plan.
+    const samples = await withPlannerSettings(db, { enable_mergejoin: 'off', enable_sort: 'off', parallel_setup_cost: '1000000', jit: 'off' }, () => selectSampleIds(db, { runId, period, ledgerFileIds }));
+    const { causes, cellCauses } = attributeVariance({ cells, providerLines, hourly, samples });
+    await deleteCauses(db, runId);
+    await insertCauseRows(db, runId, causes);
+    await insertCellCauses(db, runId, cellCauses);
+}

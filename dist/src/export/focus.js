@@ -1,0 +1,270 @@
+import { Decimal, ZERO, sum } from "../money.js";
+import { periodBounds } from "../period.js";
+import { splitLines } from "./split.js";
+/** Column order of the export (FOCUS columns, then recon's x_ columns). */
+export const FOCUS_COLUMNS = [
+    'AllocatedMethodDetails', 'AllocatedMethodId', 'AllocatedResourceId', 'AllocatedResourceName', 'AllocatedTags',
+    'BilledCost', 'BillingAccountId', 'BillingAccountName', 'BillingCurrency', 'BillingPeriodEnd', 'BillingPeriodStart',
+    'ChargeCategory', 'ChargeClass', 'ChargeDescription', 'ChargeFrequency', 'ChargePeriodEnd', 'ChargePeriodStart',
+    'ConsumedQuantity', 'ConsumedUnit', 'ContractApplied', 'ContractedCost', 'ContractedUnitPrice', 'EffectiveCost',
+    'HostProviderName', 'InvoiceId', 'InvoiceIssuerName', 'ListCost', 'ListUnitPrice', 'PricingCategory', 'PricingQuantity', 'PricingUnit',
+    'ProviderName', 'PublisherName', 'RegionId', 'RegionName', 'ResourceId', 'ResourceName', 'ResourceType',
+    'ServiceCategory', 'ServiceName', 'ServiceProviderName', 'ServiceSubcategory', 'SkuId', 'SkuPriceId', 'SubAccountId', 'SubAccountName', 'Tags',
+    'x_RunId', 'x_InputsHash', 'x_OriginChargeId', 'x_OriginBilledCost', 'x_Component', 'x_Cause', 'x_Model', 'x_TokenCategory', 'x_ServiceTier',
+];
+const PARTIES = {
+    openai: { serviceName: 'OpenAI API', host: 'OpenAI', issuer: 'OpenAI' },
+    anthropic: { serviceName: 'Claude API', host: 'Anthropic', issuer: 'Anthropic' },
+    bedrock: { serviceName: 'Amazon Bedrock', host: 'Amazon Web Services', issuer: 'Amazon Web Services' },
+    azure: { serviceName: 'Azure OpenAI', host: 'Microsoft', issuer: 'Microsoft' },
+    azure_openai: { serviceName: 'Azure OpenAI', host: 'Microsoft', issuer: 'Microsoft' },
+    vertex: { serviceName: 'Vertex AI', host: 'Google Cloud', issuer: 'Google' },
+    google: { serviceName: 'Gemini API', host: 'Google', issuer: 'Google' },
+};
+/** The model's maker: on a hosting platform (Bedrock, Azure, Vertex) the service provider is the model vendor. */
+export function serviceProvider(provider, model) {
+    const m = (model ?? '').toLowerCase();
+    if (/(^|[./])(anthropic|claude)/.test(m))
+        return 'Anthropic';
+    if (/(^|[./])(gpt|o\d|openai|text-embedding|whisper|dall-e)/.test(m))
+        return 'OpenAI';
+    if (/(^|[./])(gemini|google)/.test(m))
+        return 'Google';
+    if (/(^|[./])(llama|meta)/.test(m))
+        return 'Meta';
+    if (/(^|[./])(mistral|mixtral)/.test(m))
+        return 'Mistral AI';
+    if (/(^|[./])(amazon|titan|nova)/.test(m))
+        return 'Amazon Web Services';
+    return PARTIES[provider]?.host ?? provider;
+}
+const CHARGE_CATEGORY = {
+    usage: 'Usage',
+    tax: 'Tax',
+    credit: 'Credit',
+    // a discount or a fee on an AI invoice is neither usage nor a purchase: FOCUS's catch-all
+    discount: 'Adjustment',
+    fee: 'Adjustment',
+};
+const ADJUSTMENTS = new Set(['discount', 'credit', 'tax', 'fee']);
+const poolOfLine = (l) => (l.line_type === 'usage' ? 'usage' : l.line_type);
+const poolOfCharge = (c) => (ADJUSTMENTS.has(c.component) ? c.component : 'usage');
+const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const dayStart = (day) => `${day}T00:00:00Z`;
+const nextDay = (day) => iso(new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000));
+/** A decimal as FOCUS NumericFormat text: plain digits, no exponent, no trailing zeros past the point. */
+export function numeric(d) {
+    const text = d.toFixed();
+    return text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+}
+const money = (d) => d.toFixed(2);
+/** JSON object text with values written as given (numbers stay exact decimals, not floats). */
+function jsonObject(entries) {
+    return `{${entries
+        .filter(([, v]) => v !== null)
+        .map(([k, v, kind]) => `${JSON.stringify(k)}:${kind === 'number' ? v : JSON.stringify(v)}`)
+        .join(',')}}`;
+}
+/** run_allocation rows of one pool summed per owner × component × cause (the model is the origin line's). */
+function owners(charges) {
+    const byKey = new Map();
+    for (const c of charges) {
+        const key = [c.team, c.cost_center ?? '', c.service ?? '', c.workflow ?? '', c.component, c.cause ?? ''].join('\u0000');
+        const o = byKey.get(key);
+        if (o) {
+            o.amount = o.amount.plus(c.amount);
+            o.basis = o.basis.plus(c.basis);
+        }
+        else
+            byKey.set(key, { key, charge: c, amount: new Decimal(c.amount), basis: new Decimal(c.basis) });
+    }
+    return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+/**
+ * Splits every origin line over the owners the allocation charged for it: per invoice, usage
+ * lines over the usage-type rows (usage, retry, untagged, variance, unmatched, dispute) and each
+ * adjustment type over the rows of that type. Each line's parts add back to it exactly; each
+ * owner's parts add back to its run_allocation amount exactly when the pool's lines and rows
+ * agree to the cent (they differ only by the allocation's per-invoice rounding of cents across
+ * pools, and then the owners' targets are rescaled to the pool's lines first).
+ */
+export function allocateLines(lines, charges) {
+    const groups = new Map();
+    const invoiceCharges = new Map();
+    const group = (key) => {
+        let g = groups.get(key);
+        if (!g)
+            groups.set(key, (g = { lines: [], charges: [] }));
+        return g;
+    };
+    for (const l of lines)
+        group(`${l.provider}\u0000${l.invoice_id}\u0000${poolOfLine(l)}`).lines.push(l);
+    for (const c of charges) {
+        const inv = `${c.provider}\u0000${c.invoice_id}`;
+        invoiceCharges.set(inv, [...(invoiceCharges.get(inv) ?? []), c]);
+        const g = groups.get(`${inv}\u0000${poolOfCharge(c)}`);
+        if (g)
+            g.charges.push(c);
+    }
+    const parts = [];
+    for (const key of [...groups.keys()].sort()) {
+        const g = groups.get(key);
+        if (g.lines.length === 0)
+            continue;
+        const sorted = g.lines.slice().sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+        const amounts = sorted.map((l) => new Decimal(l.amount));
+        const dp = Math.max(2, ...amounts.map((a) => a.decimalPlaces()));
+        const lineTotal = sum(amounts);
+        let pool = owners(g.charges);
+        // a pool without rows of its own (a line type the allocation folded elsewhere) follows the invoice's owners
+        if (pool.length === 0)
+            pool = owners(invoiceCharges.get(`${sorted[0].provider}\u0000${sorted[0].invoice_id}`) ?? []);
+        if (pool.length === 0) {
+            for (const l of sorted)
+                parts.push({ line: l, owner: null, billed: new Decimal(l.amount), ratio: new Decimal(1), basis: ZERO });
+            continue;
+        }
+        const ownerTotal = sum(pool.map((o) => o.amount));
+        const targets = ownerTotal.equals(lineTotal) || ownerTotal.isZero()
+            ? pool.map((o) => o.amount)
+            : rescale(pool.map((o) => o.amount), pool.map((o) => o.key), lineTotal, dp);
+        const split = splitLines(amounts, targets, pool.map((o) => o.key), dp);
+        sorted.forEach((line, i) => {
+            pool.forEach((o, j) => {
+                const billed = split.parts[i][j];
+                const ratio = split.ratios[i][j];
+                if (billed.isZero() && ratio.isZero())
+                    return;
+                parts.push({ line, owner: o.charge, billed, ratio, basis: o.basis });
+            });
+        });
+    }
+    return parts;
+}
+function rescale(amounts, keys, target, dp) {
+    const total = sum(amounts);
+    const scale = new Decimal(10).pow(dp);
+    const exact = amounts.map((a) => a.times(target).dividedBy(total));
+    const floors = exact.map((x) => x.times(scale).floor());
+    let left = target.times(scale).minus(sum(floors)).toNumber();
+    const order = exact.map((x, i) => ({ i, r: x.times(scale).minus(floors[i]), k: keys[i] })).sort((a, b) => b.r.comparedTo(a.r) || (a.k < b.k ? -1 : 1));
+    const out = floors.slice();
+    for (const { i } of order) {
+        if (left <= 0)
+            break;
+        out[i] = out[i].plus(1);
+        left -= 1;
+    }
+    return out.map((x) => x.dividedBy(scale));
+}
+const UNIT = { request: 'Requests' };
+/** The owner an allocated part went to, as the export log keys it ('|'-joined: jsonb and text columns refuse NUL). */
+export function ownerKey(p) {
+    const o = p.owner;
+    return o ? [o.team, o.cost_center ?? '', o.service ?? '', o.workflow ?? '', o.component, o.cause ?? ''].join('|') : '(unallocated)';
+}
+/** FOCUS rows for the allocated parts of one run. `chargeClass` 'Correction' marks rerun corrections. */
+export function focusRows(parts, run, chargeClass = null) {
+    const { start, end } = periodBounds(run.period);
+    return parts.map((p) => {
+        const l = p.line;
+        const o = p.owner;
+        const parties = PARTIES[l.provider] ?? { serviceName: l.provider, host: l.provider, issuer: l.provider };
+        const sp = serviceProvider(l.provider, l.model ?? l.provider_model);
+        const usage = l.line_type === 'usage';
+        const originQuantity = l.quantity === null ? ZERO : new Decimal(l.quantity);
+        const originAmount = new Decimal(l.amount);
+        // the line's own unit price: what the invoice charged per unit (FOCUS ListCost = ListUnitPrice × PricingQuantity)
+        const unitPrice = usage && !originQuantity.isZero() ? originAmount.dividedBy(originQuantity).toDecimalPlaces(12, Decimal.ROUND_HALF_UP) : usage ? ZERO : null;
+        const quantity = usage ? originQuantity.times(p.ratio).toDecimalPlaces(6, Decimal.ROUND_HALF_UP) : null;
+        const unit = usage ? (UNIT[l.token_category ?? ''] ?? 'Tokens') : null;
+        const skuPriceId = usage ? [l.provider, l.sku ?? l.provider_model ?? l.model ?? 'unmapped', l.token_category ?? 'unmapped', l.service_tier].join(':') : null;
+        const billed = money(p.billed);
+        const tags = o
+            ? jsonObject([
+                ['recon/team', o.team, 'string'],
+                ['recon/cost_center', o.cost_center, 'string'],
+                ['recon/service', o.service, 'string'],
+                ['recon/workflow', o.workflow, 'string'],
+            ])
+            : null;
+        const details = o
+            ? `{"Elements":[${jsonObject([
+                ['AllocatedRatio', numeric(p.ratio), 'number'],
+                ['UsageUnit', 'USD', 'string'],
+                ['UsageQuantity', numeric(p.basis), 'number'],
+                ['x_Basis', 'priced-ledger cost of the owner on this invoice', 'string'],
+                ['x_Component', o.component, 'string'],
+                ['x_Cause', o.cause, 'string'],
+                ['x_Rule', o.rule, 'string'],
+            ])}]}`
+            : null;
+        const row = {
+            AllocatedMethodDetails: details,
+            AllocatedMethodId: o ? run.policyId : null,
+            AllocatedResourceId: o ? o.team : null,
+            AllocatedResourceName: o ? o.team : null,
+            AllocatedTags: tags,
+            BilledCost: billed,
+            BillingAccountId: l.account_ref ?? `${l.provider}:default`,
+            BillingAccountName: null,
+            BillingCurrency: l.currency,
+            BillingPeriodEnd: iso(end),
+            BillingPeriodStart: iso(start),
+            ChargeCategory: CHARGE_CATEGORY[l.line_type],
+            ChargeClass: chargeClass,
+            ChargeDescription: [l.line_type, l.model ?? l.provider_model ?? l.sku, l.token_category, usage ? l.service_tier : null].filter(Boolean).join(' '),
+            ChargeFrequency: usage ? 'Usage-Based' : 'One-Time',
+            ChargePeriodEnd: nextDay(l.charge_date),
+            ChargePeriodStart: dayStart(l.charge_date),
+            ConsumedQuantity: quantity === null ? null : numeric(quantity),
+            ConsumedUnit: unit,
+            ContractApplied: null,
+            ContractedCost: billed,
+            ContractedUnitPrice: unitPrice === null ? null : numeric(unitPrice),
+            EffectiveCost: billed,
+            HostProviderName: parties.host,
+            InvoiceId: l.invoice_id,
+            InvoiceIssuerName: parties.issuer,
+            ListCost: billed,
+            ListUnitPrice: unitPrice === null ? null : numeric(unitPrice),
+            PricingCategory: usage ? 'Standard' : null,
+            PricingQuantity: quantity === null ? null : numeric(quantity),
+            PricingUnit: unit,
+            ProviderName: sp,
+            PublisherName: sp,
+            RegionId: l.region,
+            RegionName: l.region,
+            ResourceId: null,
+            ResourceName: null,
+            ResourceType: null,
+            ServiceCategory: 'AI and Machine Learning',
+            ServiceName: parties.serviceName,
+            ServiceProviderName: sp,
+            ServiceSubcategory: 'Generative AI',
+            SkuId: usage ? (l.sku ?? l.provider_model ?? l.model) : null,
+            SkuPriceId: skuPriceId,
+            SubAccountId: null,
+            SubAccountName: null,
+            Tags: null,
+            x_RunId: run.runId,
+            x_InputsHash: run.inputsHash,
+            x_OriginChargeId: l.id,
+            x_OriginBilledCost: money(originAmount),
+            x_Component: o ? o.component : null,
+            x_Cause: o ? o.cause : null,
+            x_Model: l.model,
+            x_TokenCategory: l.token_category,
+            x_ServiceTier: usage ? l.service_tier : null,
+        };
+        return row;
+    });
+}
+/** CSV text (RFC 4180): header, one line per row; null is an empty field; money stays exact text. */
+export function focusCsv(rows) {
+    const field = (v) => (v === null ? '' : /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    const out = [FOCUS_COLUMNS.join(',')];
+    for (const r of rows)
+        out.push(FOCUS_COLUMNS.map((c) => field(r[c] ?? null)).join(','));
+    return out.join('\r\n') + '\r\n';
+}

@@ -1,0 +1,53 @@
+import { runFileIds } from "../ingest/files-that-count.js";
+import { sql } from 'kysely';
+import { periodDays } from "../period.js";
+import { canonicalModelOnDaySql } from "../pricing/model-names.js";
+// Read-only views of tables other modules own (invoice_line: ingest, run and run_allocation:
+// run and allocate), kept here so the export adds no query to those modules while they change.
+/** The run the export is of: the one asked for, else the period's current (latest succeeded) run. */
+export async function selectExportRun(db, period, runId) {
+    const { rows } = await sql `
+    select id::text, period, status, inputs_hash, policy->>'version' as policy_version from run
+    where period = ${period} and (${runId ?? null}::bigint is null and status = 'succeeded' or id = ${runId ?? null}::bigint)
+    order by id desc limit 1`.execute(db);
+    return rows[0];
+}
+/** The period's invoice lines of the files the run read, models resolved as the allocation resolves them. */
+export async function selectOriginLines(db, period, runId) {
+    const { first, last } = periodDays(period);
+    const fileIds = await runFileIds(db, runId, 'invoice');
+    const { rows } = await sql `
+    select il.id::text, il.provider, il.invoice_id, to_char(il.charge_date, 'YYYY-MM-DD') as charge_date, il.provider_model,
+           case when il.model is null then null else ${canonicalModelOnDaySql(sql `il.provider`, sql `il.model`, sql `il.charge_date`)} end as model,
+           il.token_category, il.service_tier, il.region, il.quantity::text as quantity, il.amount::text as amount, il.currency,
+           il.line_type, il.sku, il.account_ref
+    from invoice_line il
+    where il.ingested_file_id = any(${fileIds}::bigint[]) and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date
+    order by il.id`.execute(db);
+    return rows;
+}
+/** Every row exported for the period so far, in export order. */
+export async function selectExportedRows(db, period) {
+    const { rows } = await sql `
+    select r.export_id::text, e.run_id::text, r.origin_charge_id::text, r.owner_key, r.billed_cost::text, r.ratio::text, r.row
+    from focus_export_row r join focus_export e on e.id = r.export_id
+    where e.period = ${period} order by r.export_id, r.seq`.execute(db);
+    return rows;
+}
+export async function selectLastExportRun(db, period) {
+    const { rows } = await sql `select run_id::text from focus_export where period = ${period} order by id desc limit 1`.execute(db);
+    return rows[0]?.run_id;
+}
+export async function insertExport(db, period, runId, rows) {
+    const { rows: made } = await sql `
+    insert into focus_export (period, run_id, rows) values (${period}, ${runId}::bigint, ${rows.length}) returning id::text`.execute(db);
+    const id = made[0].id;
+    for (let i = 0; i < rows.length; i += 2000) {
+        const payload = JSON.stringify(rows.slice(i, i + 2000).map((r, k) => ({ ...r, seq: i + k })));
+        await sql `
+      insert into focus_export_row (export_id, origin_charge_id, owner_key, billed_cost, ratio, row, seq)
+      select ${id}::bigint, v.origin_charge_id::bigint, v.owner_key, v.billed_cost::numeric, v.ratio::numeric, v.row, v.seq
+      from jsonb_to_recordset(${payload}::jsonb) as v(origin_charge_id text, owner_key text, billed_cost text, ratio text, row jsonb, seq integer)`.execute(db);
+    }
+    return id;
+}

@@ -1,0 +1,28 @@
+import { money } from "../money.js";
+export function toleranceRules(settings) {
+    return [
+        { provider: null, percent: settings.tolerance.default.percent, amount: settings.tolerance.default.amount },
+        ...Object.entries(settings.tolerance.providers)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([provider, t]) => ({ provider, percent: t.percent, amount: t.amount })),
+    ];
+}
+/**
+ * A cell is `review` when its variance is above the tolerance on both measures (more than
+ * `amount` dollars and more than `percent` of its invoice amount), `breach` when above twice
+ * both, else `ok`: a $0.40 gap is noise whatever its percent, and $5 on a $10,000 cell is too.
+ * The same rule runs in SQL (insertVarianceCells); this is its reference for tests and docs.
+ */
+export function cellStatus(variance, invoiceAmount, rule) {
+    const abs = variance.abs();
+    const amount = money(rule.amount);
+    const share = money(rule.percent).dividedBy(100).times(invoiceAmount.abs());
+    if (abs.greaterThan(amount.times(2)) && abs.greaterThan(share.times(2)))
+        return 'breach';
+    if (abs.greaterThan(amount) && abs.greaterThan(share))
+        return 'review';
+    return 'ok';
+}
+export function ruleFor(rules, provider) {
+    return rules.find((r) => r.provider === provider) ?? rules.find((r) => r.provider === null) ?? { provider: null, percent: '2', amount: '1.00' };
+}

@@ -1,0 +1,252 @@
+import { sql } from 'kysely';
+import { periodBounds, periodDays } from "../period.js";
+import { fileCounts } from "../ingest/files-that-count.js";
+// Advisory lock key spaces (first int of the two-int form). Any stable numbers; shared by every
+// recon process. A run holds (RUN_LOCK, run id) for its whole life, so a 'running' row whose lock
+// is free belongs to a process that died; (PERIOD_LOCK, period) keeps one run per period at a time.
+export const RUN_LOCK = 7_342_101;
+export const PERIOD_LOCK = 7_342_102;
+export const JOB_LOCK = 7_342_103;
+/** 2026-05 -> 202605: a stable int4 key per period. */
+export function periodLockKey(period) {
+    return Number(period.replace('-', ''));
+}
+export async function tryLockPeriod(db, period) {
+    const { rows } = await sql `select pg_try_advisory_lock(${PERIOD_LOCK}::int, ${periodLockKey(period)}::int) as ok`.execute(db);
+    return rows[0]?.ok === true;
+}
+export async function unlockPeriod(db, period) {
+    await sql `select pg_advisory_unlock(${PERIOD_LOCK}::int, ${periodLockKey(period)}::int)`.execute(db);
+}
+/**
+ * Marks failed every 'running' run whose advisory lock no session of this database holds:
+ * its process died (kill -9, crash, lost connection) before it could finish.
+ */
+export async function markDeadRuns(db) {
+    const { rows } = await sql `
+    update run set status = 'failed', finished_at = now(),
+      error = 'the process running it (pid ' || coalesce(pid::text, '?') || ' on ' || coalesce(host, '?') ||
+              ') stopped before it finished; marked failed when the next run started'
+    where status = 'running'
+      and not exists (
+        select 1 from pg_locks l
+        where l.locktype = 'advisory' and l.granted
+          and l.database = (select oid from pg_database where datname = current_database())
+          and l.classid = ${RUN_LOCK}::int::oid and l.objsubid = 2 and l.objid::text = run.id::text)
+    returning id, period, pid, host`.execute(db);
+    return rows;
+}
+/**
+ * Inserts the run row and takes its advisory lock in the same statement, so the row is never
+ * visible to another session without its lock held.
+ */
+export async function insertRunWithLock(db, row) {
+    const { rows } = await sql `
+    with r as (
+      insert into run (period, trigger, status, pid, host, reopen_reason)
+      values (${row.period}, ${row.trigger}, 'running', ${row.pid}, ${row.host}, ${row.reopenReason})
+      returning id)
+    select id, pg_advisory_lock(${RUN_LOCK}::int, id::int) from r`.execute(db);
+    const id = rows[0]?.id;
+    if (!id)
+        throw new Error('inserting the run row returned nothing');
+    return id;
+}
+export async function unlockRun(db, runId) {
+    await sql `select pg_advisory_unlock(${RUN_LOCK}::int, ${runId}::int)`.execute(db);
+}
+export async function updateRunInputs(db, runId, inputs, inputsHash, policy) {
+    await db
+        .updateTable('run')
+        .set({ inputs: JSON.stringify(inputs), inputs_hash: inputsHash, policy: JSON.stringify(policy) })
+        .where('id', '=', runId)
+        .execute();
+}
+export async function markRunSucceeded(db, runId, summary, resultsHash) {
+    await db
+        .updateTable('run')
+        .set({ status: 'succeeded', finished_at: sql `now()`, summary: JSON.stringify(summary), results_hash: resultsHash })
+        .where('id', '=', runId)
+        .execute();
+}
+export async function markRunFailed(db, runId, error) {
+    await db
+        .updateTable('run')
+        .set({ status: 'failed', finished_at: sql `now()`, error })
+        .where('id', '=', runId)
+        .where('status', '=', 'running')
+        .execute();
+}
+const runColumns = ['id', 'period', 'trigger', 'status', 'started_at', 'finished_at', 'error', 'inputs_hash', 'results_hash', 'reopen_reason', 'pid', 'host', 'summary', 'inputs'];
+export async function selectRun(db, runId) {
+    return (await db.selectFrom('run').select(runColumns).where('id', '=', runId).executeTakeFirst());
+}
+/** The period's current run: its latest succeeded one. */
+export async function selectCurrentRun(db, period) {
+    return (await db
+        .selectFrom('run')
+        .select(runColumns)
+        .where('period', '=', period)
+        .where('status', '=', 'succeeded')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst());
+}
+/** The latest succeeded run of the period before `runId`. */
+export async function selectPreviousSucceededRun(db, period, runId) {
+    return (await db
+        .selectFrom('run')
+        .select(runColumns)
+        .where('period', '=', period)
+        .where('status', '=', 'succeeded')
+        .where(sql `id < ${runId}::bigint`)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst());
+}
+export async function selectRuns(db, period) {
+    let query = db.selectFrom('run').select(runColumns).orderBy('id', 'asc');
+    if (period)
+        query = query.where('period', '=', period);
+    return (await query.execute());
+}
+export async function selectRunningRuns(db, period) {
+    return (await db.selectFrom('run').select(runColumns).where('period', '=', period).where('status', '=', 'running').execute());
+}
+export async function selectPeriod(db, period) {
+    return (await db.selectFrom('period').selectAll().where('period', '=', period).executeTakeFirst());
+}
+export async function ensurePeriod(db, period) {
+    await db.insertInto('period').values({ period }).onConflict((oc) => oc.column('period').doNothing()).execute();
+}
+/** A reopened rerun replaces the closed month's numbers; the month stays closed, now by this run. */
+export async function recordReopen(db, period, runId, reason) {
+    await db
+        .updateTable('period')
+        .set({ reopened_at: sql `now()`, reopen_reason: reason, closed_by_run: runId })
+        .where('period', '=', period)
+        .execute();
+}
+/** The closed periods whose month overlaps any of the day ranges [first, last] (text YYYY-MM-DD). */
+export function selectClosedPeriodsOverlapping(ranges) {
+    return sql `
+    select p.period, p.closed_by_run::text as closed_by_run from period p
+    where p.status = 'closed' and exists (
+      select 1 from unnest(${ranges.map((r) => r.first)}::date[], ${ranges.map((r) => r.last)}::date[]) as r (first_day, last_day)
+      where to_date(p.period || '-01', 'YYYY-MM-DD') <= r.last_day
+        and (to_date(p.period || '-01', 'YYYY-MM-DD') + interval '1 month')::date > r.first_day)
+    order by p.period`;
+}
+export async function closePeriodRow(db, period, runId) {
+    await ensurePeriod(db, period);
+    await db
+        .updateTable('period')
+        .set({ status: 'closed', closed_at: sql `now()`, closed_by_run: runId })
+        .where('period', '=', period)
+        .execute();
+}
+/** Every period with a run or a period row, newest first. */
+export async function selectPeriods(db) {
+    const { rows } = await sql `
+    with periods as (select period from run union select period from period)
+    select p.period,
+           coalesce(pr.status, 'open') as status,
+           pr.closed_at,
+           cur.id as current_run_id,
+           cur.finished_at as current_run_finished_at,
+           (select count(*) from run r where r.period = p.period) as runs,
+           (select r.status from run r where r.period = p.period order by r.id desc limit 1) as last_status
+    from periods p
+    left join period pr on pr.period = p.period
+    left join lateral (
+      select r.id, r.finished_at from run r
+      where r.period = p.period and r.status = 'succeeded' order by r.id desc limit 1) cur on true
+    order by p.period desc`.execute(db);
+    return rows;
+}
+// One sha256 over the sorted md5 of each row's JSON: cheap in memory even for large tables.
+const rowsHash = (rowJson) => sql.raw(`encode(sha256(convert_to(coalesce(string_agg(md5(${rowJson}), ',' order by md5(${rowJson})), ''), 'UTF8')), 'hex')`);
+/**
+ * Everything a run's results are a function of: the period's ledger / invoice / usage files (a
+ * file belongs to the period when its day range overlaps it, or, without a range, when it has
+ * rows in it), the rate card versions with a line in effect during the period, the alias table,
+ * the owners tables and the period's disputes.
+ */
+export async function selectRunInputs(db, period) {
+    const { start, end } = periodBounds(period);
+    const { first, last } = periodDays(period);
+    const files = await sql `
+    select f.id, f.kind, f.format, f.path, f.sha256, f.status, f.first_day, f.last_day, f.rows_stored, f.rows_rejected
+    from ingested_file f
+    where f.kind in ('ledger', 'invoice', 'usage')
+      and (
+        (f.first_day is not null and f.first_day <= ${last}::date and coalesce(f.last_day, f.first_day) >= ${first}::date)
+        -- uncorrelated (a hashed subplan, evaluated only when a row gets this far): Citus cannot
+        -- run a subquery correlated with a reference table on its distributed ledger
+        or (f.first_day is null and f.kind = 'ledger' and f.id in (
+              select l.ingested_file_id from ledger_record l where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz))
+        or (f.first_day is null and f.kind = 'invoice' and exists (
+              select 1 from invoice_line i where i.ingested_file_id = f.id and i.charge_date between ${first}::date and ${last}::date))
+        or (f.first_day is null and f.kind = 'usage' and exists (
+              select 1 from provider_usage u where u.ingested_file_id = f.id and u.usage_date between ${first}::date and ${last}::date)))
+    order by f.id`.execute(db);
+    const cards = await sql `
+    select v.id, v.card_version, v.source, count(l.id)::text as lines,
+           ${rowsHash(`(to_jsonb(l) - 'id')::text`)} as lines_hash
+    from rate_card_version v
+    join rate_card_line l on l.card_version_id = v.id
+    where v.id in (
+      select card_version_id from rate_card_line
+      where effective_from < ${end.toISOString()}::timestamptz
+        and (effective_to is null or effective_to > ${start.toISOString()}::timestamptz))
+    group by v.id, v.card_version, v.source
+    order by v.id`.execute(db);
+    const { rows } = await sql `
+    select
+      (select ${rowsHash(`(to_jsonb(a) - 'id')::text`)} from model_alias a) as aliases_hash,
+      (select ${rowsHash(`x::text`)} from (
+         select to_jsonb(t) as x from team_owner t
+         union all select to_jsonb(k) from gateway_key_owner k) o) as owners_hash,
+      (select ${rowsHash(`(to_jsonb(d) - 'opened_at')::text`)} from dispute d where d.period = ${period}) as disputes_hash`.execute(db);
+    const hashes = rows[0];
+    return { files: files.rows, card_versions: cards.rows, ...hashes };
+}
+// Results --------------------------------------------------------------------
+/** The result tables of a run, hashed without their run id so two runs can be compared. */
+export const RESULT_TABLES = ['run_cost_cube', 'run_variance_cell', 'run_variance_cause', 'run_allocation', 'run_team_summary'];
+export async function selectResultHashes(db, runId) {
+    const parts = RESULT_TABLES.map((table) => sql `select ${table} as name, ${rowsHash(`(to_jsonb(t) - 'run_id')::text`)} as hash from ${sql.table(table)} t where t.run_id = ${runId}::bigint`);
+    const { rows } = await sql `${sql.join(parts, sql ` union all `)}`.execute(db);
+    return Object.fromEntries(rows.map((r) => [r.name, r.hash]));
+}
+/** Stored results of a run, rolled up for its summary, in one round trip per table. */
+export async function selectSummaryFigures(db, runId, period, fileIds) {
+    const { first, last } = periodDays(period);
+    const ids = fileIds.length > 0 ? fileIds : ['0'];
+    const { rows } = await sql `
+    with inv as (
+      select coalesce(sum(i.amount), 0)::text as total, count(*)::text as lines
+      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      where ${fileCounts('f')} and i.charge_date between ${first}::date and ${last}::date
+    )
+    select
+      (select total from inv) as invoice_total,
+      (select coalesce(sum(c.cost), 0)::text from run_cost_cube c where c.run_id = ${runId}::bigint) as ledger_total,
+      (select coalesce(sum(c.records), 0)::text from run_cost_cube c where c.run_id = ${runId}::bigint and c.token_category = 'request') as records,
+      (select coalesce(sum(c.records), 0)::text from run_cost_cube c where c.run_id = ${runId}::bigint and c.token_category = 'request' and c.unpriced_reason is not null) as unpriced,
+      (select coalesce(sum(c.records), 0)::text from run_cost_cube c where c.run_id = ${runId}::bigint and c.token_category = 'request' and c.team is null) as untagged,
+      (select count(*)::text from rejected_row r where r.ingested_file_id in (${sql.join(ids.map((id) => sql `${id}::bigint`))})) as rejected,
+      (select count(*)::text from run_variance_cell v where v.run_id = ${runId}::bigint and v.status = 'review') as cells_review,
+      (select count(*)::text from run_variance_cell v where v.run_id = ${runId}::bigint and v.status = 'breach') as cells_breach,
+      (select lines from inv) as invoice_lines,
+      (select count(*)::text from rate_card_line l where l.retired_by_version_id is null
+        and l.effective_from < (${last}::date + 1)::timestamp at time zone 'UTC'
+        and (l.effective_to is null or l.effective_to > ${first}::date::timestamp at time zone 'UTC')) as card_lines_in_effect,
+      ((select count(*) from team_owner) + (select count(*) from gateway_key_owner))::text as owners`.execute(db);
+    const allocations = await sql `
+    select team, sum(amount)::text as amount from run_allocation where run_id = ${runId}::bigint group by team order by team`.execute(db);
+    const teams = await sql `
+    select team, allocated::text, own_priced_usage::text, charge_bridge, uncaused::text, bridge_flagged
+    from run_team_summary where run_id = ${runId}::bigint order by team`.execute(db);
+    return { ...rows[0], allocations: allocations.rows, teams: teams.rows };
+}

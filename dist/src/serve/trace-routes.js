@@ -1,0 +1,2 @@
+/** The request trace page (filled in by the trace work). */
+export const traceRoutes = [];

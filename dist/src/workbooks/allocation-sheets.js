@@ -1,0 +1,357 @@
+import { Decimal, money, ZERO } from "../money.js";
+// Sheet contents of the allocation workbook: stored rows in, SheetSpec out. Pure: no database,
+// file or clock; the shell loads the rows and the writer turns the specs into XLSX.
+const text = (header, key, width) => ({ header, key, format: 'text', ...(width ? { width } : {}) });
+const usd = (header, key, total = true) => ({ header, key, format: 'usd', total });
+const usdPrecise = (header, key, total = true) => ({ header, key, format: 'usd_precise', total });
+const pct = (header, key) => ({ header, key, format: 'percent' });
+const int = (header, key, total = true) => ({ header, key, format: 'integer', total });
+/** a / b as a decimal string, or null when b is zero */
+export function share(numerator, denominator) {
+    const d = money(denominator);
+    return d.isZero() ? null : money(numerator).dividedBy(d).toDecimalPlaces(6).toFixed();
+}
+function isoDay(date) {
+    return date ? date.toISOString().slice(0, 10) : '';
+}
+export function runNotes(run) {
+    return [
+        `Period ${run.period}, run ${run.id} (${run.trigger}, ${run.status}), finished ${run.finished_at ? run.finished_at.toISOString() : 'not yet'}; period ${run.period_status ?? 'open'}.`,
+    ];
+}
+export function summarySheet(run, providers) {
+    const rows = providers.map((p) => {
+        const variance = money(p.invoiced).minus(money(p.priced));
+        const worst = p.cells_breach !== '0' ? 'breach' : p.cells_review !== '0' ? 'review' : 'ok';
+        return {
+            provider: p.provider,
+            invoiced: p.invoiced,
+            priced: p.priced,
+            variance: variance.toFixed(),
+            variance_share: share(variance.toFixed(), p.invoiced),
+            explained: p.explained,
+            explained_share: variance.isZero() ? null : money(p.explained).dividedBy(variance).toDecimalPlaces(6).toFixed(),
+            unexplained: p.unexplained,
+            allocated: p.allocated,
+            unallocated: money(p.invoiced).minus(money(p.allocated)).toFixed(),
+            cells_over: (BigInt(p.cells_review) + BigInt(p.cells_breach)).toString(),
+            reconciliation: worst,
+            run_id: run.id,
+            run_status: run.status,
+        };
+    });
+    return {
+        name: 'Summary',
+        notes: [
+            ...runNotes(run),
+            'Invoiced = the provider invoice lines of the period; priced ledger = gateway records priced at the rate card; variance = invoiced − priced ledger.',
+            'Explained share = the part of the variance attributed to a named cause (see Variance causes). Allocated = charged to teams; unallocated should be $0.00.',
+            `Inputs hash ${run.inputs_hash ?? '(none)'}; results hash ${run.results_hash ?? '(none)'}${run.reopen_reason ? `; reopened: ${run.reopen_reason}` : ''}.`,
+        ],
+        columns: [
+            text('Provider', 'provider'),
+            usd('Invoiced', 'invoiced'),
+            usd('Priced ledger', 'priced'),
+            usd('Variance', 'variance'),
+            pct('Variance %', 'variance_share'),
+            usd('Explained', 'explained'),
+            pct('Explained share', 'explained_share'),
+            usd('Unexplained', 'unexplained'),
+            usd('Allocated', 'allocated'),
+            usd('Unallocated', 'unallocated'),
+            int('Cells over tolerance', 'cells_over'),
+            text('Reconciliation', 'reconciliation', 14),
+            text('Run', 'run_id', 8),
+            text('Run status', 'run_status', 12),
+        ],
+        rows,
+        highlight: (row) => row.reconciliation === 'breach' || (typeof row.unallocated === 'string' && !money(row.unallocated).isZero()),
+    };
+}
+export function byTeamSheet(run, teams) {
+    return {
+        name: 'By team',
+        notes: [
+            ...runNotes(run),
+            'What each team is charged, by component. Attributable share = part of the charge from tagged, priced, reconciled records.',
+            'Mode: chargeback only when the policy gates pass (attributable share, variance share, named key owners); otherwise showback, with the reason.',
+            'Own priced usage = the team\'s own records at card prices, billed or not; What moved it = the difference by cause (README "Charged against own priced usage"); Flag = a difference no cause explains, beyond tolerance.',
+        ],
+        columns: [
+            text('Team', 'team'),
+            text('Cost center', 'cost_center', 14),
+            text('Mode', 'mode', 12),
+            usd('Allocated', 'allocated'),
+            usd('Usage', 'usage'),
+            usd('Retries', 'retry'),
+            usd('Untagged', 'untagged'),
+            usd('Discounts and credits', 'discounts_credits'),
+            usd('Tax and fees', 'tax_fees'),
+            usd('Variance', 'variance'),
+            usd('Disputes', 'disputes'),
+            usdPrecise('Priced cost', 'priced_cost'),
+            usdPrecise('Own priced usage', 'own_priced_usage'),
+            usdPrecise('Charged − own usage', 'charge_difference'),
+            text('What moved it', 'moved_by', 50),
+            text('Flag', 'bridge_flag', 20),
+            pct('Attributable share', 'attributable_share'),
+            pct('Variance share', 'variance_share'),
+            usd('Untagged exposure', 'untagged_exposure'),
+            usd('Unexplained exposure', 'unexplained_exposure'),
+            usd('Budget', 'budget', false),
+            usd('Forecast', 'forecast', false),
+            text('Why this mode', 'mode_reason', 50),
+        ],
+        rows: teams,
+    };
+}
+export function byCostCenterSheet(run, centers) {
+    const total = centers.reduce((t, c) => t.plus(money(c.allocated)), ZERO);
+    return {
+        name: 'By cost center',
+        notes: [...runNotes(run), 'The allocation rolled up to cost centers (from the owners file); (none) = teams without a cost center.'],
+        columns: [text('Cost center', 'cost_center'), int('Teams', 'teams', false), usd('Allocated', 'allocated'), usdPrecise('Priced basis', 'basis'), pct('Share of invoice', 'share')],
+        rows: centers.map((c) => ({ ...c, cost_center: c.cost_center ?? '(none)', share: share(c.allocated, total.toFixed()) })),
+    };
+}
+export function byServiceWorkflowSheet(run, rows) {
+    return {
+        name: 'By service and workflow',
+        notes: [...runNotes(run), 'Which services and workflows drove each team’s charge. Priced basis = the priced ledger cost the share was computed from.'],
+        columns: [
+            text('Team', 'team'),
+            text('Cost center', 'cost_center', 14),
+            text('Service', 'service'),
+            text('Workflow', 'workflow', 22),
+            usd('Allocated', 'allocated'),
+            usdPrecise('Priced basis', 'basis'),
+            text('Components', 'components', 30),
+        ],
+        rows: rows,
+    };
+}
+export function byModelSheet(run, rows) {
+    return {
+        name: 'By model',
+        notes: [...runNotes(run), 'Per provider and canonical model: gateway records, priced cost, invoiced usage (variance cells) and the allocation.'],
+        columns: [
+            text('Provider', 'provider'),
+            text('Model', 'model', 30),
+            int('Records', 'records'),
+            int('Unpriced records', 'unpriced_records'),
+            usdPrecise('Priced ledger', 'priced'),
+            usd('Invoiced usage', 'invoiced'),
+            usd('Allocated', 'allocated'),
+        ],
+        rows: rows,
+        highlight: (row) => row.unpriced_records !== '0',
+    };
+}
+export function varianceCellsSheet(run, cells) {
+    return {
+        name: 'Variance cells',
+        notes: [
+            ...runNotes(run),
+            'Invoice vs priced ledger per provider, model, token category, tier and day. Volume effect = (invoice qty − ledger qty) × card price; price effect = invoice amount − invoice qty × card price.',
+            'Highlighted: cells over tolerance (status review or breach).',
+        ],
+        columns: [
+            { header: 'Day', key: 'day', format: 'date' },
+            text('Provider', 'provider'),
+            text('Model', 'model', 28),
+            text('Token category', 'token_category', 15),
+            text('Tier', 'service_tier', 10),
+            { header: 'Invoice quantity', key: 'invoice_quantity', format: 'decimal', total: true },
+            { header: 'Ledger quantity', key: 'ledger_quantity', format: 'decimal', total: true },
+            { header: 'Quantity variance', key: 'quantity_variance', format: 'decimal', total: true },
+            usdPrecise('Card unit price (per 1M / request)', 'card_unit_price', false),
+            usd('Invoice amount', 'invoice_amount'),
+            usdPrecise('Ledger amount', 'ledger_amount'),
+            usdPrecise('Volume effect', 'volume_effect'),
+            usdPrecise('Price effect', 'price_effect'),
+            usdPrecise('Variance', 'variance_amount'),
+            pct('Variance %', 'variance_share'),
+            text('Status', 'status', 10),
+            text('Invoice lines', 'invoice_line_ids', 16),
+        ],
+        rows: cells,
+        highlight: (row) => row.status === 'review' || row.status === 'breach',
+    };
+}
+/**
+ * The waterfall per provider: priced ledger, each cause, unexplained, invoiced. The running total
+ * of each provider ends on its invoiced amount when causes + unexplained = variance.
+ */
+export function varianceCausesSheet(run, providers, causes) {
+    const rows = [];
+    for (const p of providers) {
+        let running = money(p.priced);
+        rows.push({ provider: p.provider, step: 'Priced ledger', running: running.toFixed() });
+        for (const c of causes.filter((x) => x.provider === p.provider)) {
+            running = running.plus(money(c.amount));
+            rows.push({ provider: p.provider, step: c.cause === 'unexplained' ? 'Unexplained' : 'Cause', cause: c.cause, amount: c.amount, running: running.toFixed(), cells: c.cells_affected, records: c.record_count, rule: c.rules });
+        }
+        const gap = money(p.invoiced).minus(running);
+        rows.push({ provider: p.provider, step: 'Invoiced', running: p.invoiced, rule: gap.isZero() ? 'ties out' : `does not tie out: ${gap.toFixed()} not attributed` });
+    }
+    return {
+        name: 'Variance causes',
+        notes: [
+            ...runNotes(run),
+            'From priced ledger to invoice, per provider: each cause adds its amount; what no cause explains is shown as unexplained, never hidden.',
+            'Details per cell and sample request ids: sheet Cause detail.',
+        ],
+        columns: [
+            text('Provider', 'provider'),
+            text('Step', 'step', 14),
+            text('Cause', 'cause', 22),
+            usd('Amount', 'amount'),
+            usd('Running total', 'running', false),
+            int('Cells affected', 'cells'),
+            int('Records', 'records'),
+            text('Rule', 'rule', 50),
+        ],
+        rows,
+        totalLabel: 'Total variance',
+        highlight: (row) => row.step === 'Unexplained' || (typeof row.rule === 'string' && row.rule.startsWith('does not tie out')),
+    };
+}
+export function causeDetailSheet(run, rows) {
+    return {
+        name: 'Cause detail',
+        notes: [...runNotes(run), 'Every cause found, at the cell it was found in (blank cell columns = found at provider level), with its evidence.'],
+        columns: [
+            text('Provider', 'provider'),
+            text('Cause', 'cause', 22),
+            { header: 'Day', key: 'day', format: 'date' },
+            text('Model', 'model', 26),
+            text('Token category', 'token_category', 15),
+            text('Tier', 'service_tier', 10),
+            usdPrecise('Amount', 'amount'),
+            { header: 'Quantity', key: 'quantity', format: 'decimal' },
+            int('Cells affected', 'cells_affected'),
+            int('Records', 'record_count'),
+            text('Rule', 'rule', 30),
+            text('Detail', 'detail', 50),
+            text('Sample request ids', 'sample_request_ids', 40),
+            text('Invoice lines', 'invoice_line_ids', 16),
+        ],
+        rows: rows,
+    };
+}
+export function untaggedSheet(run, rows) {
+    return {
+        name: 'Untagged and unallocated',
+        notes: [
+            ...runNotes(run),
+            'Untagged spend: priced records with no team tag and no gateway key owner, with sample request ids. Allocated to bucket: where the policy put it.',
+            'Unmapped invoice lines: usage lines that matched no model or token category. Unallocated invoice amount: invoiced but charged to no team (should not occur).',
+        ],
+        columns: [
+            text('Kind', 'kind', 24),
+            text('Provider', 'provider'),
+            text('Model', 'model', 26),
+            text('Environment', 'environment', 14),
+            text('Service', 'service'),
+            text('Workflow', 'workflow'),
+            text('Gateway key', 'gateway_key_id'),
+            int('Records / lines', 'records', false),
+            usdPrecise('Amount', 'amount', false),
+            text('Went to', 'went_to'),
+            text('Evidence', 'evidence', 60),
+        ],
+        rows: rows,
+        highlight: (row) => row.kind === 'unallocated invoice amount',
+    };
+}
+/** Flattens a JSON value to dotted paths and values, in key order, for a readable policy table. */
+export function flattenPolicy(value, prefix = '') {
+    if (value === null || value === undefined)
+        return prefix ? [{ path: prefix, value: '' }] : [];
+    if (Array.isArray(value)) {
+        if (value.length === 0)
+            return [{ path: prefix, value: '[]' }];
+        return value.flatMap((v, i) => flattenPolicy(v, `${prefix}[${i}]`));
+    }
+    if (typeof value === 'object') {
+        const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        if (entries.length === 0)
+            return prefix ? [{ path: prefix, value: '{}' }] : [];
+        return entries.flatMap(([k, v]) => flattenPolicy(v, prefix ? `${prefix}.${k}` : k));
+    }
+    return [{ path: prefix, value: String(value) }];
+}
+/** The ingested file ids a run recorded among its inputs, or null when it recorded none. */
+export function runInputFileIds(inputs, kind) {
+    const files = inputs?.files;
+    if (!Array.isArray(files))
+        return null;
+    const ids = files
+        .filter((f) => typeof f === 'object' && f !== null && 'id' in f)
+        .filter((f) => kind === undefined || f.kind === kind)
+        .map((f) => String(f.id))
+        .filter((id) => /^\d+$/.test(id));
+    return ids;
+}
+export const METHOD_LINES = [
+    'Pricing: every gateway record is priced at the rate card line in effect at its timestamp (provider, canonical model, tier, token category, region); records with no price are flagged with a reason, never priced at $0 silently.',
+    'Variance: per provider, model, token category, tier and day, invoice minus priced ledger, split into volume and price effects, then attributed to causes; the rest is unexplained.',
+    'Allocation: each provider invoice is charged to owners under the policy below. Rounding happens once: the period\'s exact invoice total to the cent (half-up), its cents shared over the invoices and then over each invoice\'s rows by largest remainder (ties by name), so allocations sum exactly to each invoice and to the total.',
+    'Disputes: a team has five business days from the issue of its dispute workbook; accepted disputes move the amount under the policy on the next run.',
+];
+export function policyAndMethodSheet(run, cards, files) {
+    const rows = [];
+    const add = (section, item, value, detail = '') => rows.push({ section, item, value, detail });
+    add('Run', 'run id', run.id);
+    add('Run', 'period', run.period);
+    add('Run', 'trigger', run.trigger);
+    add('Run', 'status', run.status);
+    add('Run', 'started', run.started_at.toISOString());
+    add('Run', 'finished', run.finished_at ? run.finished_at.toISOString() : '');
+    add('Run', 'inputs hash', run.inputs_hash ?? '');
+    add('Run', 'results hash', run.results_hash ?? '');
+    if (run.reopen_reason)
+        add('Run', 'reopened because', run.reopen_reason);
+    METHOD_LINES.forEach((line, i) => add('Method', String(i + 1), line));
+    const policy = flattenPolicy(run.policy);
+    if (policy.length === 0)
+        add('Policy', '(none recorded)', '');
+    for (const p of policy)
+        add('Policy', p.path, p.value);
+    if (cards.length === 0)
+        add('Card versions', '(none used)', '');
+    for (const c of cards)
+        add('Card versions', c.card_version, c.source, `id ${c.id}; imported ${c.imported_at.toISOString()}; priced ${c.records} records, ${c.cost} USD`);
+    if (files.length === 0)
+        add('Input files', '(none recorded)', '');
+    for (const f of files)
+        add('Input files', `${f.kind} #${f.id}: ${f.path}`, f.sha256, `${f.format}; ${f.status}; ${f.rows_stored} rows stored, ${f.rows_rejected} rejected; ingested ${f.ingested_at.toISOString()}`);
+    return {
+        name: 'Policy and method',
+        notes: [...runNotes(run), 'How the numbers were made: the run, the rules, the allocation policy as recorded with the run, the rate card versions used and the input files with their sha256.'],
+        columns: [text('Section', 'section', 14), text('Item', 'item', 40), text('Value', 'value', 70), text('Detail', 'detail', 60)],
+        rows,
+    };
+}
+export function disputesSheet(run, disputes, today) {
+    return {
+        name: 'Disputes',
+        notes: [...runNotes(run), 'Disputes of the period, open first. Highlighted: open disputes past their due date as of the run. Accepted disputes move the amount on the next run (Applied in run).'],
+        columns: [
+            text('Dispute', 'id', 9),
+            text('Team', 'team'),
+            text('Status', 'status', 10),
+            text('Reason', 'reason', 40),
+            text('Reference', 'ref', 22),
+            usd('Amount', 'amount'),
+            { header: 'Opened', key: 'opened', format: 'date' },
+            { header: 'Due', key: 'due_date', format: 'date' },
+            { header: 'Resolved', key: 'resolved', format: 'date' },
+            text('Resolution note', 'resolution_note', 40),
+            text('Applied in run', 'applied_in_run', 12),
+        ],
+        rows: disputes.map(({ opened_at, resolved_at, ...d }) => ({ ...d, opened: isoDay(opened_at), resolved: isoDay(resolved_at) })),
+        highlight: (row) => row.status === 'open' && typeof row.due_date === 'string' && row.due_date < today,
+    };
+}
+export const sumText = (values) => values.reduce((t, v) => t.plus(money(v)), new Decimal(0)).toFixed();

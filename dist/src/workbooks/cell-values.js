@@ -1,0 +1,108 @@
+import { Decimal } from "../money.js";
+// Pure rules for turning sheet values into spreadsheet cells: number formats, widths, the one
+// place a decimal string becomes a spreadsheet number, and text that must never act as a formula.
+/** Excel's hard limits. */
+export const EXCEL_MAX_ROWS = 1_048_576;
+export const EXCEL_MAX_CELL_CHARS = 32_767;
+export const EXCEL_MAX_SHEET_NAME = 31;
+export const NUMBER_FORMATS = {
+    text: '@',
+    integer: '#,##0',
+    decimal: '#,##0.########',
+    // Negative amounts in red with a minus sign: finance reads credits at a glance.
+    usd: '"$"#,##0.00;[Red]-"$"#,##0.00',
+    // Per-token prices and unrounded priced cost need more than cents to be checkable.
+    usd_precise: '"$"#,##0.000000;[Red]-"$"#,##0.000000',
+    percent: '0.00%',
+    date: 'yyyy-mm-dd',
+    datetime: 'yyyy-mm-dd hh:mm:ss',
+};
+const DEFAULT_WIDTHS = {
+    text: 18,
+    integer: 12,
+    decimal: 14,
+    usd: 15,
+    usd_precise: 16,
+    percent: 10,
+    date: 12,
+    datetime: 20,
+};
+/** A width that fits the header and the format's typical values, within a readable range. */
+export function columnWidth(column) {
+    if (column.width !== undefined)
+        return column.width;
+    return Math.min(60, Math.max(DEFAULT_WIDTHS[column.format], column.header.length + 2));
+}
+// Characters XML 1.0 cannot carry at all; left in, they make the file unreadable.
+const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+/**
+ * Text as stored in a cell: invalid XML characters removed, cut to Excel's cell limit.
+ * Leading = + - @ tab or CR are kept as they are: the writer stores every text value as a plain
+ * string (never a formula) with the Text number format, so it shows and reads back unchanged.
+ */
+export function cellText(value) {
+    // XML readers turn a bare CR into LF anyway; doing it here keeps what we hash equal to what is read.
+    const clean = value.replace(XML_INVALID, '').replace(/\r\n?/g, '\n');
+    return clean.length > EXCEL_MAX_CELL_CHARS ? clean.slice(0, EXCEL_MAX_CELL_CHARS - 1) + '…' : clean;
+}
+/** True when a spreadsheet would run the text as a formula if it were typed in. */
+export function looksLikeFormula(value) {
+    return /^[=+\-@\t\r]/.test(value);
+}
+const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
+const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
+/**
+ * The value one cell gets. Numbers arrive as decimal strings and become spreadsheet numbers only
+ * here, at the edge (a cell can hold nothing else); anything that does not parse is shown as text.
+ */
+export function toCellValue(value, format) {
+    if (value === null || value === undefined || value === '')
+        return null;
+    if (format === 'text')
+        return cellText(typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value));
+    if (format === 'date') {
+        const text = String(value);
+        const match = DATE_TEXT.exec(text.slice(0, 10));
+        if (!match)
+            return cellText(text);
+        return new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+    }
+    if (format === 'datetime') {
+        const date = value instanceof Date ? value : new Date(String(value));
+        return Number.isNaN(date.getTime()) ? cellText(String(value)) : date;
+    }
+    if (typeof value === 'number')
+        return Number.isFinite(value) ? value : null;
+    if (typeof value === 'boolean')
+        return value ? 1 : 0;
+    const text = value.trim();
+    if (!DECIMAL_TEXT.test(text))
+        return cellText(value);
+    return new Decimal(text).toNumber();
+}
+/** Adds one value to a running column total, exactly (decimal strings, not floats). */
+export function addToTotal(total, value) {
+    if (value === null || value === undefined || value === '' || typeof value === 'boolean')
+        return total;
+    const text = typeof value === 'number' ? String(value) : value.trim();
+    return DECIMAL_TEXT.test(text) ? total.plus(new Decimal(text)) : total;
+}
+/** A sheet name Excel accepts: no []:*?/\, at most 31 characters, unique in the workbook. */
+export function safeSheetName(wanted, taken) {
+    const base = wanted.replace(/[[\]:*?/\\]/g, ' ').replace(/^'+|'+$/g, '').trim() || 'Sheet';
+    const fits = (name) => !taken.has(name.toLowerCase());
+    const first = base.slice(0, EXCEL_MAX_SHEET_NAME);
+    if (fits(first))
+        return first;
+    for (let n = 2;; n++) {
+        const suffix = ` (${n})`;
+        const name = base.slice(0, EXCEL_MAX_SHEET_NAME - suffix.length) + suffix;
+        if (fits(name))
+            return name;
+    }
+}
+/** Data rows one sheet can hold under Excel's limit, given the rows above and below the data. */
+export function rowsPerSheet(cap, rowsAbove, rowsBelow) {
+    const limit = EXCEL_MAX_ROWS - rowsAbove - rowsBelow;
+    return Math.max(1, Math.min(cap ?? limit, limit));
+}

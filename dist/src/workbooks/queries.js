@@ -1,0 +1,576 @@
+import { sql } from 'kysely';
+import { Decimal, money } from "../money.js";
+import { describeBridge } from "../allocate/charge-bridge.js";
+import { periodBounds, periodDays } from "../period.js";
+import { withPlannerSettings } from "../db/planner-settings.js";
+import { canonicalModelSql } from "../pricing/model-names.js";
+import { categoryCostSql, pricingRegionSql, slotOfRecord } from "../pricing/price-slots.js";
+import { SERVICE_TIERS } from "../pricing/rules.js";
+import { periodModelNames } from "../ingest/ledger-rollup.js";
+import { fileCounts, runFileIds } from "../ingest/files-that-count.js";
+/** The run a workbook is for: `runId` when given, else the period's latest succeeded run. */
+export async function selectWorkbookRun(db, period, runId) {
+    const { rows } = await sql `
+    select r.id::text, r.period, r.status, r.trigger, r.started_at, r.finished_at, r.inputs, r.policy,
+           r.inputs_hash, r.results_hash, r.reopen_reason, p.status as period_status
+    from run r left join period p on p.period = r.period
+    where r.period = ${period}
+      and (${runId ?? null}::bigint is null or r.id = ${runId ?? null}::bigint)
+      and (${runId ?? null}::bigint is not null or r.status = 'succeeded')
+    order by r.id desc limit 1`.execute(db);
+    return rows[0];
+}
+export async function selectRunById(db, runId) {
+    const { rows } = await sql `select id::text, period, status from run where id = ${runId}::bigint`.execute(db);
+    return rows[0];
+}
+/**
+ * Per provider: invoice lines of the period (from the run's invoice files when it recorded them,
+ * else every loaded file), priced ledger, allocations and causes of the run.
+ */
+export async function selectProviderFigures(db, runId, period, invoiceFileIds) {
+    const { first, last } = periodDays(period);
+    const ids = invoiceFileIds ?? [];
+    const { rows } = await sql `
+    with inv as (
+      select i.provider, sum(i.amount) as amount
+      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      where i.charge_date between ${first}::date and ${last}::date
+        and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)
+      group by i.provider),
+    cube as (select provider, sum(cost) as cost from run_cost_cube where run_id = ${runId}::bigint group by provider),
+    alloc as (select provider, sum(amount) as amount from run_allocation where run_id = ${runId}::bigint group by provider),
+    causes as (
+      select provider, sum(amount) filter (where cause <> 'unexplained') as explained, sum(amount) filter (where cause = 'unexplained') as unexplained
+      from run_variance_cause where run_id = ${runId}::bigint group by provider),
+    cells as (
+      select provider, count(*) filter (where status = 'review') as review, count(*) filter (where status = 'breach') as breach
+      from run_variance_cell where run_id = ${runId}::bigint group by provider),
+    providers as (select provider from inv union select provider from cube union select provider from alloc union select provider from causes)
+    select p.provider,
+           coalesce(inv.amount, 0)::text as invoiced, coalesce(cube.cost, 0)::text as priced,
+           coalesce(alloc.amount, 0)::text as allocated, coalesce(causes.explained, 0)::text as explained,
+           coalesce(causes.unexplained, 0)::text as unexplained,
+           coalesce(cells.review, 0)::text as cells_review, coalesce(cells.breach, 0)::text as cells_breach
+    from providers p
+    left join inv on inv.provider = p.provider left join cube on cube.provider = p.provider
+    left join alloc on alloc.provider = p.provider left join causes on causes.provider = p.provider
+    left join cells on cells.provider = p.provider
+    order by p.provider`.execute(db);
+    return rows;
+}
+/** Per team: the allocation split by component, with the team's confidence and mode. */
+export async function selectTeamFigures(db, runId, team) {
+    const { rows } = await sql `
+    with a as (
+      select team, max(cost_center) as cost_center, sum(amount) as allocated,
+             coalesce(sum(amount) filter (where component = 'usage'), 0) as usage,
+             coalesce(sum(amount) filter (where component = 'retry'), 0) as retry,
+             coalesce(sum(amount) filter (where component = 'untagged'), 0) as untagged,
+             coalesce(sum(amount) filter (where component in ('discount', 'credit')), 0) as discounts_credits,
+             coalesce(sum(amount) filter (where component in ('tax', 'fee')), 0) as tax_fees,
+             coalesce(sum(amount) filter (where component in ('variance', 'unmatched_invoice')), 0) as variance,
+             coalesce(sum(amount) filter (where component = 'dispute'), 0) as disputes
+      from run_allocation where run_id = ${runId}::bigint group by team),
+    s as (select * from run_team_summary where run_id = ${runId}::bigint)
+    select coalesce(a.team, s.team) as team, coalesce(s.cost_center, a.cost_center) as cost_center,
+           coalesce(a.allocated, 0)::text as allocated, coalesce(a.usage, 0)::text as usage, coalesce(a.retry, 0)::text as retry,
+           coalesce(a.untagged, 0)::text as untagged, coalesce(a.discounts_credits, 0)::text as discounts_credits,
+           coalesce(a.tax_fees, 0)::text as tax_fees, coalesce(a.variance, 0)::text as variance, coalesce(a.disputes, 0)::text as disputes,
+           s.priced_cost::text, s.attributable_share::text, s.variance_share::text, s.untagged_exposure::text,
+           s.unexplained_exposure::text, s.mode, s.mode_reason, s.budget::text, s.forecast::text,
+           s.own_priced_usage::text, (coalesce(a.allocated, 0) - s.own_priced_usage)::text as charge_difference,
+           s.charge_bridge as moved_by, case when s.bridge_flagged then 'no cause explains it' end as bridge_flag
+    from a full join s on s.team = a.team
+    where (${team ?? null}::text is null or coalesce(a.team, s.team) = ${team ?? null}::text)
+    order by 1`.execute(db);
+    return rows.map((r) => ({ ...r, moved_by: r.moved_by === null ? null : describeBridge({ by: r.moved_by.map((l) => ({ why: l.why, amount: money(l.amount) })) }) || null }));
+}
+export async function selectCostCenterFigures(db, runId) {
+    const { rows } = await sql `
+    select cost_center, count(distinct team)::text as teams, sum(amount)::text as allocated, sum(basis)::text as basis
+    from run_allocation where run_id = ${runId}::bigint
+    group by cost_center order by cost_center nulls last`.execute(db);
+    return rows;
+}
+export async function selectServiceWorkflowFigures(db, runId, team) {
+    const { rows } = await sql `
+    select team, max(cost_center) as cost_center, service, workflow, sum(amount)::text as allocated, sum(basis)::text as basis,
+           string_agg(distinct component, ', ' order by component) as components
+    from run_allocation where run_id = ${runId}::bigint and (${team ?? null}::text is null or team = ${team ?? null}::text)
+    group by team, service, workflow order by team, service nulls last, workflow nulls last`.execute(db);
+    return rows;
+}
+export async function selectModelFigures(db, runId) {
+    const { rows } = await sql `
+    with cube as (
+      select provider, model, sum(records) filter (where token_category = 'request') as records, sum(cost) as cost,
+             coalesce(sum(records) filter (where token_category = 'request' and unpriced_reason is not null), 0) as unpriced
+      from run_cost_cube where run_id = ${runId}::bigint group by provider, model),
+    inv as (select provider, model, sum(invoice_amount) as amount from run_variance_cell where run_id = ${runId}::bigint group by provider, model),
+    alloc as (select provider, model, sum(amount) as amount from run_allocation where run_id = ${runId}::bigint group by provider, model),
+    keys as (select provider, model from cube union select provider, model from inv union select provider, model from alloc)
+    select k.provider, k.model, coalesce(cube.records, 0)::text as records, coalesce(cube.cost, 0)::text as priced,
+           coalesce(inv.amount, 0)::text as invoiced, coalesce(alloc.amount, 0)::text as allocated,
+           coalesce(cube.unpriced, 0)::text as unpriced_records
+    from keys k
+    left join cube on cube.provider = k.provider and cube.model is not distinct from k.model
+    left join inv on inv.provider = k.provider and inv.model is not distinct from k.model
+    left join alloc on alloc.provider = k.provider and alloc.model is not distinct from k.model
+    order by k.provider, k.model nulls last`.execute(db);
+    return rows;
+}
+const PAGE = 5000;
+/** Variance cells of a run in keyset pages (primary key order), for sheets of any length. */
+export async function* varianceCellPages(db, runId) {
+    let after = null;
+    for (;;) {
+        const k = after ?? ['', '', '', '', '0001-01-01'];
+        const page = await sql `
+      select day::text as day, day::text as day_key, provider, model, token_category, service_tier,
+             invoice_quantity::text, ledger_quantity::text, quantity_variance::text, card_unit_price::text,
+             invoice_amount::text, ledger_amount::text, volume_effect::text, price_effect::text, variance_amount::text,
+             case when invoice_amount <> 0 then (variance_amount / abs(invoice_amount))::text end as variance_share,
+             status, array_to_string(invoice_line_ids, ' ') as invoice_line_ids
+      from run_variance_cell
+      where run_id = ${runId}::bigint
+        and (${after === null}::boolean or (provider, model, token_category, service_tier, day) > (${k[0]}, ${k[1]}, ${k[2]}, ${k[3]}, ${k[4]}::date))
+      order by provider, model, token_category, service_tier, day
+      limit ${PAGE}`.execute(db);
+        const rows = page.rows;
+        for (const { day_key: _key, ...row } of rows)
+            yield row;
+        if (rows.length < PAGE)
+            return;
+        const last = rows[rows.length - 1];
+        after = [last.provider, last.model, last.token_category, last.service_tier, last.day_key];
+    }
+}
+export async function selectCauseTotals(db, runId) {
+    const { rows } = await sql `
+    select provider, cause, sum(amount)::text as amount, sum(cells_affected)::text as cells_affected,
+           sum(record_count)::text as record_count, string_agg(distinct rule, '; ' order by rule) as rules
+    from run_variance_cause where run_id = ${runId}::bigint
+    group by provider, cause
+    order by provider, (cause = 'unexplained'), abs(sum(amount)) desc, cause`.execute(db);
+    return rows;
+}
+export async function selectCauseDetail(db, runId) {
+    const { rows } = await sql `
+    select provider, cause, model, token_category, service_tier, day::text as day, amount::text, quantity::text,
+           cells_affected::text, record_count::text, rule, detail,
+           array_to_string(sample_request_ids, ' ') as sample_request_ids, array_to_string(invoice_line_ids, ' ') as invoice_line_ids
+    from run_variance_cause where run_id = ${runId}::bigint
+    order by provider, cause, day nulls first, model nulls first, token_category nulls first, service_tier nulls first, amount`.execute(db);
+    return rows;
+}
+/**
+ * What no team owns: untagged priced spend (with sample request ids as evidence), where the policy
+ * put it, invoice lines that matched no model, and any invoice amount the run left unallocated.
+ */
+export async function selectUntaggedAndUnallocated(db, runId, period, invoiceFileIds) {
+    const { start, end } = periodBounds(period);
+    const { first, last } = periodDays(period);
+    const ids = invoiceFileIds ?? [];
+    const { rows } = await sql `
+    with untagged as (
+      select provider, model, environment, service, workflow, gateway_key_id,
+             sum(records) filter (where token_category = 'request') as records, sum(cost) as cost
+      from run_cost_cube where run_id = ${runId}::bigint and team is null
+      group by provider, model, environment, service, workflow, gateway_key_id),
+    evidence as (
+      select l.provider, l.environment, l.service, l.workflow, l.gateway_key_id,
+             array_to_string((array_agg(l.request_id order by l.ts, l.request_id))[1:5], ' ') as samples,
+             min(l.ts) as first_ts, max(l.ts) as last_ts
+      from ledger_record l
+      left join gateway_key_owner g on g.gateway_key_id = l.gateway_key_id
+      where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+        and l.ingested_file_id = any(${await runFileIds(db, runId, 'ledger')}::bigint[])
+        and l.team is null and g.team is null
+      group by l.provider, l.environment, l.service, l.workflow, l.gateway_key_id),
+    bucket as (
+      select provider, team, sum(amount) as amount, string_agg(distinct rule, '; ' order by rule) as rules
+      from run_allocation where run_id = ${runId}::bigint and component in ('untagged', 'unmatched_invoice')
+      group by provider, team),
+    unmapped as (
+      select i.provider, i.provider_model, i.sku, sum(i.amount) as amount, count(*) as lines,
+             array_to_string((array_agg(i.id order by i.id))[1:10], ' ') as line_ids
+      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      where i.charge_date between ${first}::date and ${last}::date and i.line_type = 'usage'
+        and (i.model is null or i.token_category is null)
+        and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)
+      group by i.provider, i.provider_model, i.sku),
+    inv as (
+      select i.provider, i.invoice_id, sum(i.amount) as amount
+      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      where i.charge_date between ${first}::date and ${last}::date
+        and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)
+      group by i.provider, i.invoice_id),
+    alloc as (select provider, invoice_id, sum(amount) as amount from run_allocation where run_id = ${runId}::bigint group by provider, invoice_id)
+    select * from (
+      select 'untagged spend' as kind, u.provider, u.model, u.environment, u.service, u.workflow, u.gateway_key_id,
+             u.records::text as records, u.cost::text as amount, null::text as went_to,
+             case when e.samples is not null then 'requests ' || e.samples || ' (' || to_char(e.first_ts at time zone 'UTC', 'YYYY-MM-DD') || ' to ' || to_char(e.last_ts at time zone 'UTC', 'YYYY-MM-DD') || ')' end as evidence,
+             1 as section
+      from untagged u
+      left join evidence e on e.provider = u.provider and e.environment is not distinct from u.environment
+        and e.service is not distinct from u.service and e.workflow is not distinct from u.workflow
+        and e.gateway_key_id is not distinct from u.gateway_key_id
+      union all
+      select 'allocated to bucket', b.provider, null, null, null, null, null, null, b.amount::text, b.team, b.rules, 2
+      from bucket b
+      union all
+      select 'unmapped invoice line', m.provider, m.provider_model, null, null, null, null, m.lines::text, m.amount::text, null,
+             'sku ' || coalesce(m.sku, '(none)') || '; invoice lines ' || m.line_ids, 3
+      from unmapped m
+      union all
+      select 'unallocated invoice amount', coalesce(inv.provider, alloc.provider), null, null, null, null, null, null,
+             (coalesce(inv.amount, 0) - coalesce(alloc.amount, 0))::text, null,
+             'invoice ' || coalesce(inv.invoice_id, alloc.invoice_id) || ': invoiced ' || coalesce(inv.amount, 0)::text || ', allocated ' || coalesce(alloc.amount, 0)::text, 4
+      from inv full join alloc on alloc.provider = inv.provider and alloc.invoice_id = inv.invoice_id
+      where coalesce(inv.amount, 0) <> coalesce(alloc.amount, 0)
+    ) x
+    order by section, provider, amount::numeric desc, model nulls last, service nulls last, workflow nulls last, gateway_key_id nulls last`.execute(db);
+    return rows;
+}
+export async function selectCardVersionsUsed(db, runId) {
+    const { rows } = await sql `
+    select v.id::text, v.card_version, v.source, v.imported_at,
+           coalesce(sum(c.records) filter (where c.token_category = 'request'), 0)::text as records, coalesce(sum(c.cost), 0)::text as cost
+    from run_cost_cube c join rate_card_version v on v.id = c.card_version_id
+    where c.run_id = ${runId}::bigint
+    group by v.id, v.card_version, v.source, v.imported_at order by v.id`.execute(db);
+    return rows;
+}
+export async function selectInputFiles(db, fileIds) {
+    if (fileIds.length === 0)
+        return [];
+    const { rows } = await sql `
+    select id::text, kind, format, path, sha256, status, rows_stored::text, rows_rejected::text, ingested_at
+    from ingested_file where id = any(${fileIds}::bigint[]) order by kind, id`.execute(db);
+    return rows;
+}
+export async function selectDisputes(db, period, team) {
+    const { rows } = await sql `
+    select id::text, team, status, reason, ref, amount::text, opened_at, due_date::text, resolved_at, resolution_note, applied_in_run::text
+    from dispute where period = ${period} and (${team ?? null}::text is null or team = ${team ?? null}::text)
+    order by (status = 'open') desc, due_date nulls last, id`.execute(db);
+    return rows;
+}
+/** Teams with a charge or a summary in the run: one dispute workbook each. */
+export async function selectRunTeams(db, runId) {
+    const { rows } = await sql `
+    select team from run_allocation where run_id = ${runId}::bigint
+    union select team from run_team_summary where run_id = ${runId}::bigint
+    order by 1`.execute(db);
+    return rows.map((r) => r.team);
+}
+/** The team's priced ledger by day, service, workflow and model (the allocation has no day). */
+export async function selectTeamDays(db, runId, team) {
+    const { rows } = await sql `
+    select day::text as day, service, workflow, provider, model,
+           coalesce(sum(records) filter (where token_category = 'request'), 0)::text as records, sum(cost)::text as cost
+    from run_cost_cube where run_id = ${runId}::bigint and team = ${team}
+    group by day, service, workflow, provider, model
+    order by day, service nulls last, workflow nulls last, provider, model`.execute(db);
+    return rows;
+}
+export async function selectTeamCharges(db, runId, team) {
+    const { rows } = await sql `
+    select provider, invoice_id, service, workflow, model, component, sum(basis)::text as basis, sum(amount)::text as amount,
+           string_agg(distinct rule, '; ' order by rule) as rule
+    from run_allocation where run_id = ${runId}::bigint and team = ${team}
+    group by provider, invoice_id, service, workflow, model, component
+    order by provider, invoice_id, service nulls last, workflow nulls last, model nulls last, component`.execute(db);
+    return rows;
+}
+export async function selectTeamRules(db, runId, team) {
+    const { rows } = await sql `
+    select component, rule, sum(amount)::text as amount, sum(basis)::text as basis, count(*)::text as rows
+    from run_allocation where run_id = ${runId}::bigint and team = ${team}
+    group by component, rule order by component, rule`.execute(db);
+    return rows;
+}
+/** The team's retry attempts and failed or partial requests, as priced. */
+export async function selectTeamRetries(db, runId, team) {
+    const { rows } = await sql `
+    select day::text as day, service, workflow, provider, model, status, is_retry,
+           coalesce(sum(records) filter (where token_category = 'request'), 0)::text as records, sum(cost)::text as cost
+    from run_cost_cube
+    where run_id = ${runId}::bigint and team = ${team} and (is_retry or status <> 'ok')
+    group by day, service, workflow, provider, model, status, is_retry
+    order by day, service nulls last, workflow nulls last, provider, model, status, is_retry`.execute(db);
+    return rows;
+}
+/**
+ * The team's most expensive requests, exactly as if every record of the team were priced against
+ * the rate card lines of the card versions this run used (same keys as pricing: provider,
+ * canonical model, tier, category, region, long-context threshold, effective time); `limit` caps
+ * the list and `total` counts all the team's records.
+ *
+ * Pricing a whole month record by record to keep a thousand is what made this slow, so the work
+ * is split. Each record gets a cheap upper bound of its cost (its token counts times the highest
+ * price of each category for its provider, model name and tier on those card versions) and the
+ * records with the highest bounds are kept (see selectTopRequestCandidates); only those are
+ * priced exactly, with index lookups on the card. The list is final once its last row costs more
+ * than the best bound left out; otherwise more candidates are taken (at worst every record with a
+ * non-zero bound). A record whose bound is 0 costs exactly 0 (prices are never negative), so only
+ * the earliest `limit` of those can make the list.
+ */
+export async function selectTopRequests(db, runId, period, team, limit) {
+    const found = await selectTopRequestsOfTeams(db, runId, period, [team], limit);
+    return found.get(team) ?? { rows: [], total: '0' };
+}
+/** selectTopRequests for several teams, with the month scanned twice for all of them together. */
+export async function selectTopRequestsOfTeams(db, runId, period, teams, limit) {
+    const result = new Map();
+    if (teams.length === 0)
+        return result;
+    const bounds = await selectCostBounds(db, runId, period);
+    let size = Math.max(limit * 2, 100);
+    let pending = [...new Set(teams)];
+    while (pending.length > 0) {
+        const ledgerFileIds = await runFileIds(db, runId, 'ledger');
+        const found = await withHashJoins(db, (trx) => selectTopRequestCandidates(trx, bounds, ledgerFileIds, period, pending, limit, size));
+        const incomplete = [];
+        for (const team of pending) {
+            const candidates = found.get(team) ?? { candidates: [], total: '0', outsideBound: null };
+            const rows = await priceTopRequests(db, runId, candidates.candidates, limit);
+            const last = rows[rows.length - 1];
+            const complete = candidates.outsideBound === null || (rows.length === limit && last !== undefined && new Decimal(last.cost).greaterThan(candidates.outsideBound));
+            if (complete)
+                result.set(team, { rows, total: candidates.total });
+            else
+                incomplete.push(team);
+        }
+        pending = incomplete;
+        size *= 4;
+    }
+    return result;
+}
+/**
+ * Planner settings for the two scans of the month joined to small parameter tables: without
+ * statistics on them the planner expects a handful of rows, then loops over them per record or
+ * sorts the month (on disk) for merge joins and a GroupAggregate; hashing is what fits. Sorts
+ * priced out would make JIT compile for the inflated cost. The joins go in the order written:
+ * the kept histogram steps are matched on (team, step) after the prices that give the step, not
+ * on the team alone before them (which multiplied the month by the number of steps kept).
+ */
+const SCAN_PLANNER_SETTINGS = {
+    enable_nestloop: 'off',
+    enable_mergejoin: 'off',
+    enable_sort: 'off',
+    jit: 'off',
+    join_collapse_limit: '1',
+    from_collapse_limit: '1',
+};
+/**
+ * Runs `work` with SCAN_PLANNER_SETTINGS. SET LOCAL needs a transaction: the caller's (the
+ * settings are restored after), or one of its own, repeatable read so that both scans see the
+ * same records.
+ */
+async function withHashJoins(db, work) {
+    const run = (trx) => withPlannerSettings(trx, SCAN_PLANNER_SETTINGS, () => work(trx));
+    return db.isTransaction ? run(db) : db.transaction().setIsolationLevel('repeatable read').execute(run);
+}
+/**
+ * Bounds per name the period's records use: over the slots of every name it can price under
+ * (its own spelling, and each canonical model an alias maps it to during the period), so the
+ * bound is never below the price the one price rule picks.
+ */
+async function selectCostBounds(db, runId, period) {
+    const { first, last } = periodDays(period);
+    const { rows } = await sql `
+    with names as (${periodModelNames(await runFileIds(db, runId, 'ledger'), first, last)}),
+    targets as (
+      select provider, response_model as name, model_spelling(provider, response_model) as model from names
+      union
+      select n.provider, n.response_model, a.model from names n
+      join model_alias a on a.provider = n.provider and a.alias = model_spelling(n.provider, n.response_model))
+    select t.provider, t.name, s.service_tier,
+           coalesce(max(s.input_price), 0)::text as input_price,
+           coalesce(max(s.cached_input_price), 0)::text as cached_input_price,
+           coalesce(max(s.cache_write_5m_price), 0)::text as cache_write_5m_price,
+           coalesce(max(s.cache_write_1h_price), 0)::text as cache_write_1h_price,
+           coalesce(max(greatest(s.output_price, s.reasoning_output_price)), 0)::text as output_price,
+           coalesce(max(s.request_price), 0)::text as request_price
+    from targets t join run_price_card s on s.run_id = ${runId}::bigint and s.provider = t.provider and s.model = t.model
+    group by t.provider, t.name, s.service_tier`.execute(db);
+    return rows;
+}
+const CANDIDATE_COLUMNS = [
+    'provider_response_id', 'provider', 'response_model', 'service', 'workflow', 'status', 'attempt', 'service_tier', 'region',
+    'input_tokens', 'cache_read_input_tokens', 'cache_write_5m_input_tokens', 'cache_write_1h_input_tokens', 'output_tokens', 'reasoning_output_tokens',
+];
+// Histogram steps of the cost bound: 32 per power of ten (about 7.5% apart) from 10^-12 to 10^6
+// dollars (after a first step for anything above 0), and hours for the records whose bound is 0.
+// The steps are taken on the bound computed in float8 (cheap; its error, about 10^-15 relative,
+// is far below a step), and the second pass keeps one step more than needed, so no record that
+// belongs to the list can fall out.
+const BOUND_STEPS = [1e-300, ...Array.from({ length: 18 * 32 + 1 }, (_, i) => 10 ** ((i - 12 * 32) / 32))];
+/**
+ * Per team, the `size` + 1 records with the highest cost bound (by bound, then time and request id)
+ * and the earliest `limit` with a bound of 0, for many teams in two scans of the month and no
+ * sort of it: the first scan counts each team's records per histogram step of the bound (and per
+ * hour for the zero bounds), which gives each team the lowest step it needs; the second keeps the
+ * records in the steps from there on (a few thousand per team), which are ranked exactly.
+ */
+async function selectTopRequestCandidates(db, bounds, ledgerFileIds, period, teams, limit, size) {
+    const { start, end } = periodBounds(period);
+    const column = (name) => bounds.map((b) => b[name]);
+    const prices = ['input_price', 'cached_input_price', 'cache_write_5m_price', 'cache_write_1h_price', 'output_price', 'request_price'];
+    const quantities = [
+        'greatest(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens, 0)',
+        'greatest(l.cache_read_input_tokens, 0)',
+        'greatest(l.cache_write_5m_input_tokens, 0)',
+        'greatest(l.cache_write_1h_input_tokens, 0)',
+        'greatest(l.output_tokens, 0)',
+    ];
+    const bound = (cast, suffix) => sql.raw(`coalesce((${quantities.map((q, i) => `${q}${cast} * b.${prices[i]}${suffix}`).join(' + ')}) / 1000000 + b.request_price${suffix}, 0)`);
+    // One histogram key per record, its expression written once so it is computed once: the step
+    // of a bound above 0 (1, 2, ...), else minus the hour of the record (≤ 0).
+    const step = sql `coalesce(nullif(width_bucket(${bound('::float8', '_f')}, ${BOUND_STEPS}::float8[]), 0)::bigint, -floor(extract(epoch from l.ts) / 3600)::bigint)`;
+    // Parameters, not CTEs, so every worker of the parallel scan joins the bounds itself.
+    const records = sql `
+    select coalesce(l.team, g.team) as team, l.request_id, l.ts, ${bound('', '')} as bound, ${step} as step,
+           ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(`l.${c}`)))}
+    from ledger_record l
+    left join gateway_key_owner g on g.gateway_key_id = l.gateway_key_id
+    left join unnest(${column('provider')}::text[], ${column('name')}::text[], ${column('service_tier')}::text[],
+      ${sql.join(prices.map((p) => sql `${column(p)}::numeric[]`))}, ${sql.join(prices.map((p) => sql `${column(p)}::float8[]`))})
+      as b (provider, name, service_tier, ${sql.raw(prices.join(', '))}, ${sql.raw(prices.map((p) => `${p}_f`).join(', '))})
+      on b.provider = l.provider and b.name = l.response_model and b.service_tier = l.service_tier
+    where l.ts >= ${start.toISOString()}::timestamptz and l.ts < ${end.toISOString()}::timestamptz
+      -- an array, not a join: the planner then expects most records to pass, as they do, and
+      -- counts the histogram in the workers (a partial aggregate) instead of in the leader;
+      -- the run's own files, so the sheet of a run never changes when a file is replaced
+      and l.ingested_file_id = any(${ledgerFileIds}::bigint[])
+      and coalesce(l.team, g.team) = any(${teams}::text[])`;
+    const { rows: histogram } = await sql `
+    select r.team, r.step::text as step, count(*)::text as records from (${records}) r group by 1, 2`.execute(db);
+    const found = new Map();
+    const kept = [];
+    for (const team of teams) {
+        const own = histogram.filter((h) => h.team === team).map((h) => ({ step: Number(h.step), records: Number(h.records) }));
+        if (own.length === 0)
+            continue;
+        found.set(team, { candidates: [], total: String(own.reduce((sum, h) => sum + h.records, 0)), outsideBound: null });
+        const positive = own.filter((h) => h.step > 0).sort((x, y) => y.step - x.step);
+        const zero = own.filter((h) => h.step <= 0).sort((x, y) => y.step - x.step);
+        const lowest = lowestStep(positive, size + 1);
+        const latest = lowestStep(zero, limit);
+        for (const h of positive)
+            if (lowest !== null && h.step >= lowest - 1)
+                kept.push({ team, step: String(h.step) });
+        for (const h of zero)
+            if (latest !== null && h.step >= latest)
+                kept.push({ team, step: String(h.step) });
+    }
+    if (kept.length === 0)
+        return found;
+    const { rows } = await sql `
+    select team, kind, request_id, ts::text as ts, value, ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(c)))} from (
+      select r.team, case when r.bound > 0 then 'top' else 'zero' end as kind, r.request_id, r.ts,
+             case when r.bound > 0 then r.bound::text end as value, ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(`r.${c}`)))},
+             row_number() over (partition by r.team, r.bound > 0 order by case when r.bound > 0 then r.bound end desc, r.ts, r.request_id) as rank
+      from (${records}) r
+      join unnest(${kept.map((k) => k.team)}::text[], ${kept.map((k) => k.step)}::bigint[]) as k (team, step)
+        on k.team = r.team and k.step = r.step) ranked
+    where (kind = 'top' and rank <= ${size + 1}) or (kind = 'zero' and rank <= ${limit})
+    order by team, kind, rank`.execute(db);
+    for (const [team, entry] of found) {
+        const own = rows.filter((r) => r.team === team);
+        const top = own.filter((r) => r.kind === 'top');
+        const outside = top.length > size ? top[size] : null;
+        entry.candidates = [...top.slice(0, size), ...own.filter((r) => r.kind === 'zero')].map(({ team: _team, kind: _kind, value: _value, ...record }) => record);
+        entry.outsideBound = outside?.value ?? null;
+    }
+    return found;
+}
+/**
+ * The step from which on (steps in descending order: highest bound, or earliest hour as minus
+ * the hour) at least `wanted` records are counted; the last step when there are fewer; null when
+ * there are none.
+ */
+function lowestStep(steps, wanted) {
+    let seen = 0;
+    for (const { step, records } of steps) {
+        seen += records;
+        if (seen >= wanted)
+            return step;
+    }
+    return steps.length > 0 ? steps[steps.length - 1].step : null;
+}
+/**
+ * Prices the candidate records exactly by the one price rule (src/pricing/price-slots.ts) against
+ * the run's own price slots, so a request costs here what it cost in the run, and keeps the top
+ * `limit`. The records come with the columns the scan read, so the ledger is not visited again.
+ */
+async function priceTopRequests(db, runId, candidates, limit) {
+    if (candidates.length === 0)
+        return [];
+    const column = (name) => candidates.map((c) => c[name]);
+    const slot = slotOfRecord({
+        slots: sql `run_price_card`,
+        where: (s) => sql `${s}.run_id = ${runId}::bigint`,
+        provider: sql `r.provider`,
+        writtenModel: sql `r.response_model`,
+        canonicalModel: sql `r.model`,
+        serviceTier: sql `r.service_tier`,
+        region: pricingRegionSql(sql `r.provider`, sql `r.response_model`, sql `r.region`),
+        at: sql `r.ts`,
+        inputTokens: sql `r.input_tokens`,
+    }, 'tr');
+    const cost = (category, quantity) => sql `coalesce(case when ${sql.raw(quantity)} > 0 then ${categoryCostSql(category, 'p', sql.raw(quantity), category === 'output' ? sql `r.reasoning_output_tokens` : undefined)} end, 0)`;
+    const { rows } = await sql `
+    with chosen as (
+      select * from unnest(
+        ${column('request_id')}::text[], ${column('ts')}::timestamptz[], ${column('provider_response_id')}::text[], ${column('provider')}::text[],
+        ${column('response_model')}::text[], ${column('service')}::text[], ${column('workflow')}::text[], ${column('status')}::text[],
+        ${column('attempt')}::integer[], ${column('service_tier')}::text[], ${column('region')}::text[], ${column('input_tokens')}::bigint[],
+        ${column('cache_read_input_tokens')}::bigint[], ${column('cache_write_5m_input_tokens')}::bigint[], ${column('cache_write_1h_input_tokens')}::bigint[],
+        ${column('output_tokens')}::bigint[], ${column('reasoning_output_tokens')}::bigint[])
+      as l (request_id, ts, provider_response_id, provider, response_model, service, workflow, status, attempt, service_tier, region,
+            input_tokens, cache_read_input_tokens, cache_write_5m_input_tokens, cache_write_1h_input_tokens, output_tokens, reasoning_output_tokens)),
+    recs as (
+      select l.*, ${canonicalModelSql(sql `l.provider`, sql `l.response_model`, sql `l.ts`)} as model,
+             l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens as uncached
+      from chosen l),
+    priced as (
+      select r.*, p.input_version_id, p.output_version_id, p.request_version_id,
+             -- a record the run could not price (unknown tier, negative uncached input) costs 0 there too
+             case when r.service_tier not in ${sql.raw(`(${SERVICE_TIERS.map((t) => `'${t}'`).join(', ')})`)} or r.uncached < 0 then 0
+                  else ${cost('input', 'r.uncached')} + ${cost('cached_input', 'r.cache_read_input_tokens')}
+                     + ${cost('cache_write_5m', 'r.cache_write_5m_input_tokens')} + ${cost('cache_write_1h', 'r.cache_write_1h_input_tokens')}
+                     + ${cost('output', 'r.output_tokens')} + coalesce(p.request_price, 0) end as cost
+      from recs r
+      ${slot.joins}
+      left join run_price_card p on p.run_id = ${runId}::bigint and p.slot_id = ${slot.slotId})
+    select r.request_id, r.provider_response_id, r.ts, r.provider, r.model, r.service, r.workflow, r.status, r.attempt,
+           r.uncached::text as input_tokens, r.cache_read_input_tokens::text as cached_input_tokens,
+           r.cache_write_5m_input_tokens::text as cache_write_5m_tokens, r.cache_write_1h_input_tokens::text as cache_write_1h_tokens,
+           r.output_tokens::text, r.reasoning_output_tokens::text as reasoning_tokens, v.card_version,
+           r.cost::text as cost
+    from priced r
+    left join rate_card_version v on v.id = coalesce(r.input_version_id, r.output_version_id, r.request_version_id)
+    order by r.cost desc, r.ts, r.request_id
+    limit ${limit}`.execute(db);
+    return rows;
+}
+/** The first issue of this workbook for this run: the dispute window runs from it, even on reissue. */
+export async function selectFirstIssue(db, runId, kind, team) {
+    const { rows } = await sql `
+    select id::text, issued_at, path, sha256 from workbook_issue
+    where run_id = ${runId}::bigint and kind = ${kind} and team is not distinct from ${team}::text
+    order by issued_at, id limit 1`.execute(db);
+    return rows[0];
+}
+/** Records an issue unless the same file (path and bytes) was already recorded for the run. */
+export async function insertWorkbookIssue(db, row) {
+    await sql `
+    insert into workbook_issue (period, run_id, kind, team, path, sha256, issued_at)
+    select ${row.period}, ${row.runId}::bigint, ${row.kind}, ${row.team}::text, ${row.path}, ${row.sha256}, ${row.issuedAt.toISOString()}::timestamptz
+    where not exists (
+      select 1 from workbook_issue where run_id = ${row.runId}::bigint and kind = ${row.kind}
+        and team is not distinct from ${row.team}::text and path = ${row.path} and sha256 = ${row.sha256})`.execute(db);
+}

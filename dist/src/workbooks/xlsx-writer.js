@@ -1,0 +1,230 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { Decimal } from "../money.js";
+import { addToTotal, columnWidth, NUMBER_FORMATS, rowsPerSheet, safeSheetName, toCellValue } from "./cell-values.js";
+const CREATOR = 'recon';
+const HEADER_FILL = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFD9E1F2' } };
+const HIGHLIGHT_FILL = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFE699' } };
+const NOTE_FONT = { italic: true, color: { argb: 'FF595959' } };
+const TITLE_FONT = { bold: true, size: 13 };
+const BOLD = { bold: true };
+const THIN = { style: 'thin', color: { argb: 'FF808080' } };
+/**
+ * exceljs stamps every zip entry with the current time; stamping them with the run's time instead
+ * makes the same run produce byte-identical files (the HTTP download and `recon workbook` agree).
+ * The first entries are added inside exceljs's constructor, hence the subclass: its constructor
+ * calls addThemes / addOfficeRels, which patch the zip before anything is appended.
+ */
+function stampedWorkbookWriter(date) {
+    const stamp = (zip) => {
+        if (zip.recon_stamped)
+            return;
+        const append = zip.append.bind(zip);
+        zip.append = (source, data) => append(source, { ...data, date });
+        zip.recon_stamped = true;
+    };
+    const Base = ExcelJS.stream.xlsx.WorkbookWriter;
+    class StampedWriter extends Base {
+        addThemes() {
+            stamp(this.zip);
+            return super.addThemes();
+        }
+        addOfficeRels() {
+            stamp(this.zip);
+            return super.addOfficeRels();
+        }
+    }
+    return StampedWriter;
+}
+/**
+ * Writes sheets to an .xlsx file with exceljs's streaming writer: each row is committed as it is
+ * written, so a sheet never sits whole in memory. The file appears under its final name only when
+ * complete (written beside it, then renamed).
+ */
+export async function writeWorkbook(filePath, sheets, meta, options = {}) {
+    fs.mkdirSync(path.dirname(filePath), { recursive: true });
+    const partial = partialName(filePath);
+    const Writer = stampedWorkbookWriter(meta.created);
+    const workbook = new Writer({ filename: partial, useStyles: true, useSharedStrings: false });
+    workbook.creator = CREATOR;
+    workbook.lastModifiedBy = CREATOR;
+    workbook.created = meta.created;
+    workbook.modified = meta.created;
+    workbook.title = meta.title;
+    if (meta.subject)
+        workbook.subject = meta.subject;
+    const taken = new Set();
+    const written = [];
+    try {
+        for (const spec of sheets)
+            written.push(await writeSheet(workbook, spec, taken, options));
+        await workbook.commit();
+    }
+    catch (error) {
+        fs.rmSync(partial, { force: true });
+        throw new Error(`writing workbook ${filePath} failed: ${error.message}`, { cause: error });
+    }
+    // Hashed before the rename, from this writer's own file: a writer in another process may
+    // rename its (identical) file over the final name at any moment.
+    const bytes = fs.readFileSync(partial);
+    if (!isCompleteZip(bytes)) {
+        fs.rmSync(partial, { force: true });
+        throw new Error(`writing workbook ${filePath} failed: the file is not a complete zip (${bytes.length} bytes)`);
+    }
+    fs.renameSync(partial, filePath);
+    return { path: filePath, sha256: crypto.createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, sheets: written };
+}
+const PARTIAL = /\.(\d+)(?:\.[0-9a-f]+)?\.partial$/;
+/**
+ * A temporary name beside the final file, unique per writer: two writers of one workbook (two
+ * requests in one process, or two processes) never share a file. The pid lets a later start
+ * tell a dead writer's leftover from a live one's.
+ */
+function partialName(filePath) {
+    return `${filePath}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.partial`;
+}
+/** A zip ends with its end-of-central-directory record (signature PK\x05\x06, 22 bytes without a comment). */
+function isCompleteZip(bytes) {
+    const tail = bytes.subarray(Math.max(0, bytes.length - 22 - 0xffff));
+    const at = tail.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    return at >= 0 && tail.length - at >= 22;
+}
+const isRunning = (pid) => {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+};
+/**
+ * Removes `*.partial` files in `dir` left by writers that died (their pid is not running, or is
+ * this process's own pid from an earlier life in a container). Returns the removed paths.
+ */
+export function removePartialLeftovers(dir) {
+    if (!fs.existsSync(dir))
+        return [];
+    const removed = [];
+    for (const name of fs.readdirSync(dir)) {
+        const match = PARTIAL.exec(name);
+        if (!match)
+            continue;
+        const pid = Number(match[1]);
+        if (pid !== process.pid && isRunning(pid))
+            continue;
+        fs.rmSync(path.join(dir, name), { force: true });
+        removed.push(path.join(dir, name));
+    }
+    return removed;
+}
+async function writeSheet(workbook, spec, taken, options) {
+    const notes = spec.notes ?? [];
+    const columns = spec.columns;
+    // title, notes, a blank line, then the header
+    const headerRow = notes.length + 3;
+    // a continued part has one more note line above its header
+    const perSheet = rowsPerSheet(spec.maxRows ?? options.maxRowsPerSheet, headerRow + 1, 3);
+    const cellStyles = columns.map((c) => ({ numFmt: NUMBER_FORMATS[c.format] }));
+    const highlightStyles = columns.map((c) => ({ numFmt: NUMBER_FORMATS[c.format], fill: HIGHLIGHT_FILL }));
+    const totals = columns.map(() => new Decimal(0));
+    const hasTotals = columns.some((c) => c.total);
+    const parts = [];
+    let rowsWritten = 0;
+    const openPart = (continuedFrom) => {
+        const name = safeSheetName(parts.length === 0 ? spec.name : `${spec.name} (${parts.length + 1})`, taken);
+        taken.add(name.toLowerCase());
+        parts.push(name);
+        const top = continuedFrom ? headerRow + 1 : headerRow;
+        const sheet = workbook.addWorksheet(name, {
+            views: [{ state: 'frozen', ySplit: columns.length > 0 ? top : 0, xSplit: 0, showGridLines: true }],
+            properties: { defaultRowHeight: 15 },
+        });
+        sheet.columns = columns.map((c) => ({ width: columnWidth(c) }));
+        const title = sheet.getRow(1);
+        title.getCell(1).value = name;
+        title.getCell(1).font = TITLE_FONT;
+        title.commit();
+        const lines = continuedFrom ? [...notes, `Continued from sheet '${continuedFrom}': rows ${rowsWritten + 1} onward.`] : notes;
+        lines.forEach((line, i) => {
+            const row = sheet.getRow(2 + i);
+            row.getCell(1).value = line;
+            row.getCell(1).font = NOTE_FONT;
+            row.commit();
+        });
+        if (columns.length > 0) {
+            const header = sheet.getRow(top);
+            columns.forEach((c, i) => {
+                const cell = header.getCell(i + 1);
+                cell.value = c.header;
+                cell.style = { font: BOLD, fill: HEADER_FILL, border: { bottom: THIN }, alignment: { wrapText: true, vertical: 'bottom' } };
+            });
+            header.commit();
+        }
+        return { sheet, header: top, next: top + 1, firstData: top + 1 };
+    };
+    const closePart = (part, continuesOn, isLast) => {
+        const lastData = part.next - 1;
+        if (columns.length > 0) {
+            part.sheet.autoFilter = { from: { row: part.header, column: 1 }, to: { row: Math.max(part.header, lastData), column: columns.length } };
+        }
+        if (isLast && hasTotals) {
+            const row = part.sheet.getRow(part.next++);
+            const labelIndex = Math.max(0, columns.findIndex((c) => !c.total));
+            columns.forEach((c, i) => {
+                const cell = row.getCell(i + 1);
+                if (c.total) {
+                    // The total of the stored decimal strings, written as a value: it equals the database
+                    // figure exactly, where a SUM over float cells could drift in the last cent.
+                    cell.value = toCellValue(totals[i].toFixed(), c.format);
+                    cell.style = { numFmt: NUMBER_FORMATS[c.format], font: BOLD, border: { top: THIN } };
+                }
+                else if (i === labelIndex) {
+                    cell.value = parts.length > 1 ? `${spec.totalLabel ?? 'Total'} (all parts)` : (spec.totalLabel ?? 'Total');
+                    cell.style = { font: BOLD, border: { top: THIN } };
+                }
+                else {
+                    cell.style = { border: { top: THIN } };
+                }
+            });
+            row.commit();
+        }
+        if (continuesOn) {
+            const row = part.sheet.getRow(part.next + 1);
+            row.getCell(1).value = `Rows after ${rowsWritten} continue on sheet '${continuesOn}' (at most ${perSheet.toLocaleString('en-US')} rows per sheet).`;
+            row.getCell(1).font = { ...NOTE_FONT, bold: true };
+            row.commit();
+        }
+        part.sheet.commit();
+    };
+    let part = openPart(undefined);
+    let inPart = 0;
+    for await (const row of spec.rows) {
+        if (columns.length === 0)
+            continue;
+        if (inPart >= perSheet) {
+            const nextName = safeSheetName(`${spec.name} (${parts.length + 1})`, taken);
+            closePart(part, nextName, false);
+            const previous = parts[parts.length - 1];
+            part = openPart(previous);
+            inPart = 0;
+        }
+        const highlighted = spec.highlight?.(row) === true;
+        const excelRow = part.sheet.getRow(part.next++);
+        columns.forEach((c, i) => {
+            const value = row[c.key];
+            const cell = excelRow.getCell(i + 1);
+            cell.value = toCellValue(value, c.format);
+            cell.style = highlighted ? highlightStyles[i] : cellStyles[i];
+            if (c.total)
+                totals[i] = addToTotal(totals[i], value);
+        });
+        excelRow.commit();
+        inPart += 1;
+        rowsWritten += 1;
+    }
+    closePart(part, undefined, true);
+    return { name: parts[0], rows: rowsWritten, parts };
+}
