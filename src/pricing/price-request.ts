@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { countingFileIds } from '../ingest/files-that-count.ts';
+import { isRetrySql } from '../ingest/ledger-rollup.ts';
+import { keyOwnerJoinSql, ownerCostCenterSql, ownerSourceSql, ownerTeamSql, teamOwnerJoinSql, type OwnerSource } from '../allocate/record-owner.ts';
 import { selectAliasLines, selectCardLines } from './queries.ts';
 import { pricingRegion, priceRecord, type CardLine, type RecordToPrice } from './rules.ts';
 
@@ -28,6 +30,19 @@ export interface PricedAttempt {
   pricing_region: string;
   status: string;
   owner: { team: string | null; service: string | null; cost_center: string | null; gateway_key_id: string | null };
+  /**
+   * The owner as the run resolves it (src/allocate/record-owner.ts): the team tag, else the key
+   * map's team for the key (source `key`), else none (untagged); the cost center the record's,
+   * else the team's. `key_map` is the key map's row for the key when it named the team.
+   */
+  resolved_owner: {
+    team: string | null;
+    cost_center: string | null;
+    source: OwnerSource | null;
+    key_map: { team: string; service: string | null; environment: string | null } | null;
+  };
+  /** a later attempt, or one naming another request as its original (ingest's isRetrySql) */
+  is_retry: boolean;
   tokens: Record<'input' | 'output' | 'cache_read_input' | 'cache_write_5m_input' | 'cache_write_1h_input' | 'reasoning_output', string>;
   unpriced_reason: string | null;
   categories: Array<{
@@ -71,6 +86,13 @@ interface LedgerRow {
   reasoning_output_tokens: string;
   ingested_file_id: string;
   source_line: string | null;
+  is_retry: boolean;
+  resolved_team: string | null;
+  resolved_cost_center: string | null;
+  owner_source: OwnerSource | null;
+  key_team: string | null;
+  key_service: string | null;
+  key_environment: string | null;
 }
 
 /** Ledger records from files that count, as `l`, filtered by `where` (over `l`), in time order. */
@@ -85,8 +107,15 @@ async function selectAttemptRows(db: Db, where: RawBuilder<boolean>): Promise<Le
            l.cache_write_5m_input_tokens::text as cache_write_5m_input_tokens,
            l.cache_write_1h_input_tokens::text as cache_write_1h_input_tokens,
            l.reasoning_output_tokens::text as reasoning_output_tokens,
-           l.ingested_file_id::text as ingested_file_id, l.source_line::text as source_line
+           l.ingested_file_id::text as ingested_file_id, l.source_line::text as source_line,
+           ${isRetrySql('l')} as is_retry,
+           ${ownerTeamSql(sql.ref('l.team'), sql.ref('k.team'))} as resolved_team,
+           ${ownerCostCenterSql(sql.ref('l.cost_center'), sql.ref('t.cost_center'))} as resolved_cost_center,
+           ${ownerSourceSql(sql.ref('l.team'), sql.ref('k.team'))} as owner_source,
+           k.team as key_team, k.service as key_service, k.environment as key_environment
     from ledger_record l
+    ${keyOwnerJoinSql('l', 'k')}
+    ${teamOwnerJoinSql('t', ownerTeamSql(sql.ref('l.team'), sql.ref('k.team')))}
     where l.ingested_file_id = any(${fileIds}::bigint[]) and ${where}
     order by l.ts, coalesce(l.attempt, 1), l.request_id`.execute(db);
   return rows;
@@ -140,6 +169,13 @@ export function priceAttempt(row: LedgerRow, lines: readonly CardLine[], aliases
     pricing_region: pricingRegion(row.provider, row.response_model, row.region),
     status: row.status,
     owner: { team: row.team, service: row.service, cost_center: row.cost_center, gateway_key_id: row.gateway_key_id },
+    resolved_owner: {
+      team: row.resolved_team,
+      cost_center: row.resolved_cost_center,
+      source: row.owner_source,
+      key_map: row.owner_source === 'key' && row.key_team ? { team: row.key_team, service: row.key_service, environment: row.key_environment } : null,
+    },
+    is_retry: row.is_retry,
     tokens: {
       input: row.input_tokens,
       output: row.output_tokens,

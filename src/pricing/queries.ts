@@ -7,7 +7,7 @@ import { selectPeriodGroups } from '../ingest/ledger-rollup.ts';
 import { priceSlots, pricingRegionSql, slotOfRecord, SLOT_CATEGORIES } from './price-slots.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
 import { PER_TOKEN, SERVICE_TIERS, sqlWords } from '../vocabulary.ts';
-import { keyOwnerJoinSql, ownerCostCenterSql, ownerSourceSql, ownerTeamSql } from './record-owner.ts';
+import { keyOwnerJoinSql, ownerCostCenterSql, ownerSourceSql, ownerTeamSql, teamOwnerJoinSql } from '../allocate/record-owner.ts';
 
 type Db = Kysely<Database>;
 
@@ -217,7 +217,7 @@ export async function insertCostCubeAndGatewayEstimates(db: Db, scope: PricingSc
              ${ownerSourceSql(sql.ref('p.team'), sql.ref('p.key_team'))},
              p.card_version_id, p.reason, sum(p.cat_records), sum(p.quantity), sum(p.cost), sum(p.cat_gateway_cost)
       from priced p
-      left join team_owner t on t.team = ${ownerTeamSql(sql.ref('p.team'), sql.ref('p.key_team'))}
+      ${teamOwnerJoinSql('t', ownerTeamSql(sql.ref('p.team'), sql.ref('p.key_team')))}
       group by 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
       returning 1
     )
@@ -672,4 +672,22 @@ export async function selectAliasLines(db: Db): Promise<AliasLine[]> {
   // '-infinity' comes back as a string (or an invalid Date) on some drivers
   const from = (v: Date | string) => (v instanceof Date && !Number.isNaN(v.getTime()) ? v : new Date(-8.64e15));
   return rows.map((r) => ({ provider: r.provider, alias: r.alias, model: r.model, effective_from: from(r.effective_from), effective_to: r.effective_to }));
+}
+
+/** The run's cost cube at the cells `keys`: priced cost, and whether any row is unpriced or a failed attempt. */
+export async function selectCubeCellsAt(
+  db: Db,
+  runId: string,
+  keys: readonly { provider: string; model: string; token_category: string; service_tier: string; day: string }[],
+): Promise<{ provider: string; model: string; token_category: string; service_tier: string; day: string; cost: string; unpriced: boolean; failed: boolean }[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await sql<{ provider: string; model: string; token_category: string; service_tier: string; day: string; cost: string; unpriced: boolean; failed: boolean }>`
+    with k as (select distinct * from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(provider text, model text, token_category text, service_tier text, day text))
+    select k.provider, k.model, k.token_category, k.service_tier, k.day,
+           sum(c.cost)::text as cost, bool_or(c.unpriced_reason is not null) as unpriced, bool_or(c.status = 'error') as failed
+    from k join run_cost_cube c
+      on c.run_id = ${runId}::bigint and c.provider = k.provider and c.model = k.model and c.token_category = k.token_category
+     and c.service_tier = k.service_tier and c.day = k.day::date
+    group by 1, 2, 3, 4, 5 order by 1, 2, 3, 4, 5`.execute(db);
+  return rows;
 }

@@ -4,12 +4,13 @@ import type { Database } from '../db/schema.ts';
 import { Decimal, sum } from '../money.ts';
 import { periodOf, type Period } from '../period.ts';
 import { priceRequest } from '../pricing/price-request.ts';
-import { selectAttemptOwners, selectRunCells, selectTraceRun, priceTeamDay, type TraceRunRow } from './queries.ts';
+import { selectRunWithPolicy } from '../run/queries.ts';
+import { priceTeamDay, selectRunCells } from './queries.ts';
 import { attemptCells, buildTrace, topRequests, type Trace, type TraceRun, type TopRequest } from './trace.ts';
 
 type Db = Kysely<Database>;
 
-function traceRun(row: TraceRunRow | undefined): TraceRun | null {
+function traceRun(row: Awaited<ReturnType<typeof selectRunWithPolicy>>): TraceRun | null {
   if (!row) return null;
   return { id: row.id, period: row.period, status: row.status, finished_at: row.finished_at ? new Date(row.finished_at).toISOString() : null, policy: parsePolicy(row.policy, `the policy recorded with run ${row.id}`) };
 }
@@ -24,14 +25,11 @@ export type RunChoice = { runId: string } | { period?: Period };
 export async function traceRequest(db: Db, requestId: string, choice: RunChoice = {}): Promise<Trace | undefined> {
   const attempts = await priceRequest(db, requestId);
   if (attempts.length === 0) return undefined;
-  const runRow = 'runId' in choice ? await selectTraceRun(db, { runId: choice.runId }) : await selectTraceRun(db, { period: choice.period ?? periodOf(new Date(attempts[0]!.ts)) });
+  const runRow = 'runId' in choice ? await selectRunWithPolicy(db, { runId: choice.runId }) : await selectRunWithPolicy(db, { period: choice.period ?? periodOf(new Date(attempts[0]!.ts)) });
   const run = traceRun(runRow);
-  const [owners, cells] = await Promise.all([
-    selectAttemptOwners(db, [...new Set(attempts.map((a) => a.request_id))]),
-    run ? selectRunCells(db, run.id, attempts.flatMap(attemptCells)) : Promise.resolve([]),
-  ]);
+  const cells = run ? await selectRunCells(db, run.id, attempts.flatMap(attemptCells)) : [];
   const period = run?.period ?? ('period' in choice && choice.period ? choice.period : periodOf(new Date(attempts[0]!.ts)));
-  return buildTrace({ requestId, period, attempts, owners, run, cells });
+  return buildTrace({ requestId, period, attempts, run, cells });
 }
 
 export interface TeamDayTrace {
@@ -47,8 +45,7 @@ export interface TeamDayTrace {
 /** The most expensive requests of a team (tag, else key map) on a UTC day. */
 export async function traceTeamDay(db: Db, team: string, day: string, top: number): Promise<TeamDayTrace> {
   const attempts = await priceTeamDay(db, team, day);
-  const owners = await selectAttemptOwners(db, [...new Set(attempts.map((a) => a.request_id))]);
-  const ranked = topRequests(attempts, owners, team, top);
+  const ranked = topRequests(attempts, team, top);
   const total = sum(attempts.map((a) => new Decimal(a.cost)));
   return { team, day, top, total_requests: ranked.total_requests, total_cost: total.toFixed(), requests: ranked.requests };
 }

@@ -2,7 +2,7 @@ import { causesTheBasisFollows } from '../allocate/queries.ts';
 import type { AllocationPolicy } from '../allocate/policy.ts';
 import { Decimal, sum, ZERO } from '../money.ts';
 import type { PricedAttempt } from '../pricing/price-request.ts';
-import type { AttemptOwnerRow, CellKey, RunCellRow } from './queries.ts';
+import type { CellKey, RunCellRow } from './queries.ts';
 
 /**
  * The request trace, pure: a request's attempts as priced (src/pricing/price-request.ts), each
@@ -97,10 +97,6 @@ const dayOf = (ts: string) => ts.slice(0, 10);
 /** numeric text without the column's trailing zeros: 0.39000000 → 0.39 */
 const exactText = (text: string | null): string | null => (text === null ? null : new Decimal(text).toFixed());
 
-export function attemptKey(requestId: string, attempt: number | null): string {
-  return `${requestId}\u0000${attempt ?? 1}`;
-}
-
 export function cellKeyText(c: CellKey): string {
   return [c.provider, c.model, c.token_category, c.service_tier, c.day].join('\u0000');
 }
@@ -112,25 +108,16 @@ export function attemptCells(a: PricedAttempt): CellKey[] {
     .map((c) => ({ provider: a.provider, model: a.canonical_model, token_category: c.category, service_tier: a.service_tier, day: dayOf(a.ts) }));
 }
 
-export function resolveOwner(a: PricedAttempt, row: AttemptOwnerRow | undefined): TraceOwner {
-  const base = { service: a.owner.service ?? row?.key_service ?? null, gateway_key_id: a.owner.gateway_key_id };
-  if (row?.source === 'tag') {
-    return { ...base, team: row.team, cost_center: row.cost_center, resolved_by: 'tag', resolution: 'team tag on the ledger record', key_map: null };
-  }
-  if (row?.source === 'key') {
-    return {
-      ...base,
-      team: row.team,
-      cost_center: row.cost_center,
-      resolved_by: 'gateway_key',
-      resolution: `no team tag; gateway key ${a.owner.gateway_key_id} maps to ${row.team} in the key map`,
-      key_map: row.key_team ? { team: row.key_team, service: row.key_service, environment: row.key_environment } : null,
-    };
+export function resolveOwner(a: PricedAttempt): TraceOwner {
+  const r = a.resolved_owner;
+  const base = { service: a.owner.service ?? r.key_map?.service ?? null, gateway_key_id: a.owner.gateway_key_id, cost_center: r.cost_center };
+  if (r.source === 'tag') return { ...base, team: r.team, resolved_by: 'tag', resolution: 'team tag on the ledger record', key_map: null };
+  if (r.source === 'key') {
+    return { ...base, team: r.team, resolved_by: 'gateway_key', resolution: `no team tag; gateway key ${a.owner.gateway_key_id} maps to ${r.team} in the key map`, key_map: r.key_map };
   }
   return {
     ...base,
     team: null,
-    cost_center: a.owner.cost_center,
     resolved_by: 'untagged',
     resolution: a.owner.gateway_key_id ? `no team tag, and gateway key ${a.owner.gateway_key_id} is not in the key map: untagged` : 'no team tag and no gateway key: untagged',
     key_map: null,
@@ -189,20 +176,17 @@ export interface TraceInput {
   requestId: string;
   period: string;
   attempts: readonly PricedAttempt[];
-  owners: readonly AttemptOwnerRow[];
   run: TraceRun | null;
   cells: readonly RunCellRow[];
 }
 
 export function buildTrace(input: TraceInput): Trace {
-  const owners = new Map(input.owners.map((o) => [attemptKey(o.request_id, o.attempt), o]));
   const cells = new Map(input.cells.map((c) => [cellKeyText(c), c]));
   const run = input.run;
   const attempts: TraceAttempt[] = input.attempts.map((a) => {
-    const row = owners.get(attemptKey(a.request_id, a.attempt));
-    const owner = resolveOwner(a, row);
+    const owner = resolveOwner(a);
     // the allocation's retry rule: a retry or fallback, or a failed attempt (src/allocate/queries.ts)
-    const retry = Boolean(row?.is_retry) || a.status === 'error';
+    const retry = a.is_retry || a.status === 'error';
     const traced: TraceCell[] = attemptCells(a).map((key) => {
       const category = a.categories.find((c) => c.category === key.token_category)!;
       const cost = new Decimal(category.cost);
@@ -275,8 +259,7 @@ export interface TopRequest {
  * A team's most expensive requests: attempts grouped under their original request (a retry adds
  * to the request it retries), by exact cost, then request id; the first attempt describes it.
  */
-export function topRequests(attempts: readonly PricedAttempt[], owners: readonly AttemptOwnerRow[], team: string, top: number): { requests: TopRequest[]; total_requests: number } {
-  const ownerOf = new Map(owners.map((o) => [attemptKey(o.request_id, o.attempt), o]));
+export function topRequests(attempts: readonly PricedAttempt[], team: string, top: number): { requests: TopRequest[]; total_requests: number } {
   const groups = new Map<string, PricedAttempt[]>();
   for (const a of attempts) {
     const id = a.original_request_id ?? a.request_id;
@@ -287,7 +270,7 @@ export function topRequests(attempts: readonly PricedAttempt[], owners: readonly
     .sort((x, y) => y.cost.comparedTo(x.cost) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   const requests = ranked.slice(0, top).map((g, i): TopRequest => {
     const first = g.list.find((a) => a.request_id === g.id) ?? g.list[0]!;
-    const owner = resolveOwner(first, ownerOf.get(attemptKey(first.request_id, first.attempt)));
+    const owner = resolveOwner(first);
     const lines = g.list.flatMap((a) => a.categories).filter((c) => c.line_id !== null && new Decimal(c.cost).gt(0));
     return {
       rank: i + 1,

@@ -5,7 +5,8 @@ import { sql, type RawBuilder } from 'kysely';
  * gateway key map names for its key; neither: untagged (the allocation policy's `untagged` rule
  * then decides, the platform bucket by default). The cost center is the record's, else its
  * team's in the owners table. The run's cost cube (insertCostCubeAndGatewayEstimates) stores
- * these as team / cost_center / owner_source; the request trace reads the same rule.
+ * these as team / cost_center / owner_source; `recon price --request` and the request trace
+ * resolve one record with the same fragments.
  *
  * `tagTeam` is the record's team, `keyTeam` the key map's team for its key (joined only when the
  * record has no team), `tagCostCenter` the record's cost center, `teamCostCenter` the owners
@@ -29,4 +30,14 @@ export function ownerCostCenterSql(tagCostCenter: RawBuilder<unknown>, teamCostC
 /** The key map row of a record `record` (aliased `alias`): joined only when the record carries no team. */
 export function keyOwnerJoinSql(record: string, alias: string): RawBuilder<unknown> {
   return sql`left join gateway_key_owner ${sql.ref(alias)} on ${sql.ref(`${record}.team`)} is null and ${sql.ref(`${alias}.gateway_key_id`)} = ${sql.ref(`${record}.gateway_key_id`)}`;
+}
+
+/** The owners table's row `alias` for the resolved team `team`. */
+export function teamOwnerJoinSql(alias: string, team: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`left join team_owner ${sql.ref(alias)} on ${sql.ref(`${alias}.team`)} = ${team}`;
+}
+
+/** The key map's team for the key of record `record`, as a scalar (for a condition over the record). */
+export function keyTeamOfRecordSql(record: string): RawBuilder<string | null> {
+  return sql<string | null>`(select k.team from gateway_key_owner k where k.gateway_key_id = ${sql.ref(`${record}.gateway_key_id`)})`;
 }
