@@ -22,6 +22,7 @@ export const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load:
   { commands: ['serve'], load: async () => (await import('./serve/commands.ts')).registerServeCommands },
   { commands: ['demo'], load: async () => (await import('./demo/commands.ts')).registerDemoCommands },
   { commands: ['export'], load: async () => (await import('./export/commands.ts')).registerExportCommands },
+  { commands: ['trace'], load: async () => (await import('./trace/commands.ts')).registerTraceCommands },
 ];
 
 function newProgram(context: ReturnType<typeof createCommandContext>): Command {

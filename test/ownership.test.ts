@@ -74,7 +74,7 @@ const READS_OUTSIDE_OWNER: Record<string, { tables: string[]; why: string }> = {
     why: 'variance cells read the invoice lines that count and the cube; to move behind ingest\'s and pricing\'s fragments (#19 debt)',
   },
   'src/budget/queries.ts': { tables: ['run', 'run_allocation', 'run_cost_cube', 'run_team_summary', 'team_owner'], why: 'showback reads the period\'s runs, their cube and allocation, and the teams\' budgets' },
-  'src/pricing/queries.ts': { tables: ['gateway_key_owner', 'ingested_file', 'ledger_record', 'team_owner'], why: 'pricing scans the month\'s ledger records (ingest\'s) and owns each priced group by its gateway key and team (allocate\'s owners)' },
+  'src/pricing/queries.ts': { tables: ['ingested_file', 'ledger_record'], why: 'pricing scans the month\'s ledger records (ingest\'s); owners come from allocate\'s record-owner fragments' },
   'src/pricing/price-request.ts': { tables: ['ledger_record'], why: 'prices one request\'s ledger records' },
   'src/ingest/files-that-count.ts': { tables: ['run'], why: 'which files a stored run read is in its recorded inputs (run.inputs)' },
   'src/serve/workbook-files.ts': { tables: ['run_allocation', 'workbook_issue'], why: 'the HTTP workbook path reads the run\'s teams and issued workbooks; to become src/workbooks\' one workbook path (#19 debt)' },

@@ -39,16 +39,24 @@ const periodLines = (period: Period) => {
 const MATCH_TOLERANCE = '0.02'; // an owner group within 2% of the shifted quantity is the one that moved
 const SHIFT_CAUSES = ['batch_tier', 'cache_pricing', 'fallback_drift', 'model_alias'] as const;
 
-/** Which causes the basis follows, from the policy's `causes` option (all of them by default). */
-function followed(policy: AllocationPolicy) {
-  const shifts = SHIFT_CAUSES.filter((c) => policy.causes[c] === 'owner');
-  // `in ()` is not SQL: an empty list becomes a value no cause has
-  const list = sql.join((shifts.length ? shifts : ['-']).map((c) => sql.lit(c)));
+/**
+ * Which causes the basis follows, from the policy's `causes` option (all of them by default): a
+ * cell with one of these (volume effect) has its owners' weights moved, added or cut; in any
+ * other cell each record weighs its priced cost (the request trace derives a record's share so).
+ */
+export function causesTheBasisFollows(policy: AllocationPolicy): { shifts: string[]; partialToOwners: boolean; unbilledFree: boolean } {
   return {
-    shifts: sql`(${list})`,
+    shifts: SHIFT_CAUSES.filter((c) => policy.causes[c] === 'owner'),
     partialToOwners: policy.causes.streaming_partial === 'owner',
     unbilledFree: policy.causes.retry_billing === 'unbilled_free',
   };
+}
+
+function followed(policy: AllocationPolicy) {
+  const { shifts, partialToOwners, unbilledFree } = causesTheBasisFollows(policy);
+  // `in ()` is not SQL: an empty list becomes a value no cause has
+  const list = sql.join((shifts.length ? shifts : ['-']).map((c) => sql.lit(c)));
+  return { shifts: sql`(${list})`, partialToOwners, unbilledFree };
 }
 
 const basisCube = (runId: string, policy: AllocationPolicy) => {

@@ -300,3 +300,24 @@ export async function insertCellCauses(db: Db, runId: string, rows: CellAttribut
       .execute();
   }
 }
+
+/** What the run's causes say about the cells at `keys`: each cause's amount by effect, and the unexplained residual. */
+export async function selectCellCausesAt(
+  db: Db,
+  runId: string,
+  keys: readonly { provider: string; model: string; token_category: string; service_tier: string; day: string }[],
+): Promise<{ provider: string; model: string; token_category: string; service_tier: string; day: string; causes: { cause: string; effect: string; amount: string }[]; unexplained: string | null }[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await sql<{ provider: string; model: string; token_category: string; service_tier: string; day: string; causes: { cause: string; effect: string; amount: string }[]; unexplained: string | null }>`
+    with k as (select distinct * from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(provider text, model text, token_category text, service_tier text, day text))
+    select k.provider, k.model, k.token_category, k.service_tier, k.day,
+           coalesce((select jsonb_agg(jsonb_build_object('cause', cc.cause, 'effect', cc.effect, 'amount', cc.amount::text) order by cc.cause, cc.effect)
+             from run_variance_cell_cause cc
+             where cc.run_id = ${runId}::bigint and cc.provider = k.provider and cc.model = k.model and cc.token_category = k.token_category
+               and cc.service_tier = k.service_tier and cc.day = k.day::date), '[]'::jsonb) as causes,
+           (select sum(c.amount)::text from run_variance_cause c
+             where c.run_id = ${runId}::bigint and c.cause = 'unexplained' and c.provider = k.provider and c.model = k.model
+               and c.token_category = k.token_category and c.service_tier = k.service_tier and c.day = k.day::date) as unexplained
+    from k order by 1, 2, 3, 4, 5`.execute(db);
+  return rows;
+}

@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { countingFileIds } from '../ingest/files-that-count.ts';
+import { isRetrySql } from '../ingest/ledger-rollup.ts';
+import { keyOwnerJoinSql, ownerCostCenterSql, ownerSourceSql, ownerTeamSql, teamOwnerJoinSql, type OwnerSource } from '../allocate/record-owner.ts';
 import { selectAliasLines, selectCardLines } from './queries.ts';
 import { pricingRegion, priceRecord, type CardLine, type RecordToPrice } from './rules.ts';
 
@@ -15,6 +17,8 @@ type Db = Kysely<Database>;
  */
 export interface PricedAttempt {
   request_id: string;
+  /** the request this attempt retries or falls back from (null: a first attempt) */
+  original_request_id: string | null;
   attempt: number | null;
   ts: string;
   provider: string;
@@ -26,6 +30,19 @@ export interface PricedAttempt {
   pricing_region: string;
   status: string;
   owner: { team: string | null; service: string | null; cost_center: string | null; gateway_key_id: string | null };
+  /**
+   * The owner as the run resolves it (src/allocate/record-owner.ts): the team tag, else the key
+   * map's team for the key (source `key`), else none (untagged); the cost center the record's,
+   * else the team's. `key_map` is the key map's row for the key when it named the team.
+   */
+  resolved_owner: {
+    team: string | null;
+    cost_center: string | null;
+    source: OwnerSource | null;
+    key_map: { team: string; service: string | null; environment: string | null } | null;
+  };
+  /** a later attempt, or one naming another request as its original (ingest's isRetrySql) */
+  is_retry: boolean;
   tokens: Record<'input' | 'output' | 'cache_read_input' | 'cache_write_5m_input' | 'cache_write_1h_input' | 'reasoning_output', string>;
   unpriced_reason: string | null;
   categories: Array<{
@@ -47,6 +64,7 @@ export interface PricedAttempt {
 
 interface LedgerRow {
   request_id: string;
+  original_request_id: string | null;
   attempt: number | null;
   ts: Date;
   provider: string;
@@ -68,27 +86,48 @@ interface LedgerRow {
   reasoning_output_tokens: string;
   ingested_file_id: string;
   source_line: string | null;
+  is_retry: boolean;
+  resolved_team: string | null;
+  resolved_cost_center: string | null;
+  owner_source: OwnerSource | null;
+  key_team: string | null;
+  key_service: string | null;
+  key_environment: string | null;
+}
+
+/** Ledger records from files that count, as `l`, filtered by `where` (over `l`), in time order. */
+async function selectAttemptRows(db: Db, where: RawBuilder<boolean>): Promise<LedgerRow[]> {
+  const fileIds = await countingFileIds(db, 'ledger');
+  const { rows } = await sql<LedgerRow>`
+    select l.request_id, l.original_request_id, l.attempt, l.ts, l.provider, l.response_model, l.requested_model,
+           resolve_model(l.provider, l.response_model, l.ts) as canonical_model,
+           l.service_tier, l.region, l.status, l.team, l.service, l.cost_center, l.gateway_key_id,
+           l.input_tokens::text as input_tokens, l.output_tokens::text as output_tokens,
+           l.cache_read_input_tokens::text as cache_read_input_tokens,
+           l.cache_write_5m_input_tokens::text as cache_write_5m_input_tokens,
+           l.cache_write_1h_input_tokens::text as cache_write_1h_input_tokens,
+           l.reasoning_output_tokens::text as reasoning_output_tokens,
+           l.ingested_file_id::text as ingested_file_id, l.source_line::text as source_line,
+           ${isRetrySql('l')} as is_retry,
+           ${ownerTeamSql(sql.ref('l.team'), sql.ref('k.team'))} as resolved_team,
+           ${ownerCostCenterSql(sql.ref('l.cost_center'), sql.ref('t.cost_center'))} as resolved_cost_center,
+           ${ownerSourceSql(sql.ref('l.team'), sql.ref('k.team'))} as owner_source,
+           k.team as key_team, k.service as key_service, k.environment as key_environment
+    from ledger_record l
+    ${keyOwnerJoinSql('l', 'k')}
+    ${teamOwnerJoinSql('t', ownerTeamSql(sql.ref('l.team'), sql.ref('k.team')))}
+    where l.ingested_file_id = any(${fileIds}::bigint[]) and ${where}
+    order by l.ts, coalesce(l.attempt, 1), l.request_id`.execute(db);
+  return rows;
 }
 
 /** Attempts of a request (the request's own id, or attempts that name it as their original). */
-async function selectRequestAttempts(db: Db, requestId: string, attempt: number | undefined): Promise<LedgerRow[]> {
-  const fileIds = await countingFileIds(db, 'ledger');
-  const { rows } = await sql<LedgerRow>`
-    select request_id, attempt, ts, provider, response_model, requested_model,
-           resolve_model(provider, response_model, ts) as canonical_model,
-           service_tier, region, status, team, service, cost_center, gateway_key_id,
-           input_tokens::text as input_tokens, output_tokens::text as output_tokens,
-           cache_read_input_tokens::text as cache_read_input_tokens,
-           cache_write_5m_input_tokens::text as cache_write_5m_input_tokens,
-           cache_write_1h_input_tokens::text as cache_write_1h_input_tokens,
-           reasoning_output_tokens::text as reasoning_output_tokens,
-           ingested_file_id::text as ingested_file_id, source_line::text as source_line
-    from ledger_record
-    where (request_id = ${requestId} or original_request_id = ${requestId})
-      and ingested_file_id = any(${fileIds}::bigint[])
-      and (${attempt ?? null}::int is null or coalesce(attempt, 1) = ${attempt ?? null}::int)
-    order by ts, coalesce(attempt, 1), request_id`.execute(db);
-  return rows;
+function selectRequestAttempts(db: Db, requestId: string, attempt: number | undefined): Promise<LedgerRow[]> {
+  return selectAttemptRows(
+    db,
+    sql<boolean>`(l.request_id = ${requestId} or l.original_request_id = ${requestId})
+      and (${attempt ?? null}::int is null or coalesce(l.attempt, 1) = ${attempt ?? null}::int)`,
+  );
 }
 
 async function selectCardVersionNames(db: Db): Promise<Map<string, string>> {
@@ -118,6 +157,7 @@ export function priceAttempt(row: LedgerRow, lines: readonly CardLine[], aliases
   const byId = new Map(lines.map((l) => [l.id, l]));
   return {
     request_id: row.request_id,
+    original_request_id: row.original_request_id,
     attempt: row.attempt,
     ts: row.ts.toISOString(),
     provider: row.provider,
@@ -129,6 +169,13 @@ export function priceAttempt(row: LedgerRow, lines: readonly CardLine[], aliases
     pricing_region: pricingRegion(row.provider, row.response_model, row.region),
     status: row.status,
     owner: { team: row.team, service: row.service, cost_center: row.cost_center, gateway_key_id: row.gateway_key_id },
+    resolved_owner: {
+      team: row.resolved_team,
+      cost_center: row.resolved_cost_center,
+      source: row.owner_source,
+      key_map: row.owner_source === 'key' && row.key_team ? { team: row.key_team, service: row.key_service, environment: row.key_environment } : null,
+    },
+    is_retry: row.is_retry,
     tokens: {
       input: row.input_tokens,
       output: row.output_tokens,
@@ -159,6 +206,18 @@ export function priceAttempt(row: LedgerRow, lines: readonly CardLine[], aliases
 
 export async function priceRequest(db: Db, requestId: string, attempt?: number): Promise<PricedAttempt[]> {
   const rows = await selectRequestAttempts(db, requestId, attempt);
+  if (rows.length === 0) return [];
+  const [lines, aliases, versionNames] = await Promise.all([selectCardLines(db), selectAliasLines(db), selectCardVersionNames(db)]);
+  return rows.map((row) => priceAttempt(row, lines, aliases, versionNames));
+}
+
+/**
+ * The records `where` (a condition over the ledger record `l`) selects, priced the same way: for
+ * readers that pick records by something other than their request id (the request trace's most
+ * expensive requests of a team on a day). One query for the records, one for the card.
+ */
+export async function priceRecordsWhere(db: Db, where: RawBuilder<boolean>): Promise<PricedAttempt[]> {
+  const rows = await selectAttemptRows(db, where);
   if (rows.length === 0) return [];
   const [lines, aliases, versionNames] = await Promise.all([selectCardLines(db), selectAliasLines(db), selectCardVersionNames(db)]);
   return rows.map((row) => priceAttempt(row, lines, aliases, versionNames));

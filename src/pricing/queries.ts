@@ -7,6 +7,7 @@ import { selectPeriodGroups } from '../ingest/ledger-rollup.ts';
 import { priceSlots, pricingRegionSql, slotOfRecord, SLOT_CATEGORIES } from './price-slots.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
 import { PER_TOKEN, SERVICE_TIERS, sqlWords } from '../vocabulary.ts';
+import { keyOwnerJoinSql, ownerCostCenterSql, ownerSourceSql, ownerTeamSql, teamOwnerJoinSql } from '../allocate/record-owner.ts';
 
 type Db = Kysely<Database>;
 
@@ -178,7 +179,7 @@ export async function insertCostCubeAndGatewayEstimates(db: Db, scope: PricingSc
              c.gateway_cost as cat_gateway_cost
       from ${table} w
       left join run_price_card p on p.run_id = ${runId}::bigint and p.slot_id = w.slot_id
-      left join gateway_key_owner gko on w.team is null and gko.gateway_key_id = w.gateway_key_id
+      ${keyOwnerJoinSql('w', 'gko')}
       cross join lateral (values
         ('input', w.n_input, w.q_input, w.q_input * p.input_price * ${perToken}, p.input_version_id, p.input_price is null, null::numeric),
         ('cached_input', w.n_cached_input, w.q_cached_input, w.q_cached_input * p.cached_input_price * ${perToken}, p.cached_input_version_id, p.cached_input_price is null, null::numeric),
@@ -210,12 +211,13 @@ export async function insertCostCubeAndGatewayEstimates(db: Db, scope: PricingSc
         cost_center, environment, gateway_key_id, status, is_retry, owner_source, card_version_id, unpriced_reason,
         records, quantity, cost, gateway_cost)
       select ${runId}::bigint, p.day, p.provider, p.model, p.requested_model, p.service_tier, p.category, p.region,
-             coalesce(p.team, p.key_team), p.service, p.workflow, coalesce(p.cost_center, t.cost_center), p.environment,
+             ${ownerTeamSql(sql.ref('p.team'), sql.ref('p.key_team'))}, p.service, p.workflow,
+             ${ownerCostCenterSql(sql.ref('p.cost_center'), sql.ref('t.cost_center'))}, p.environment,
              p.gateway_key_id, p.status, p.is_retry,
-             case when p.team is not null then 'tag' when p.key_team is not null then 'key' end,
+             ${ownerSourceSql(sql.ref('p.team'), sql.ref('p.key_team'))},
              p.card_version_id, p.reason, sum(p.cat_records), sum(p.quantity), sum(p.cost), sum(p.cat_gateway_cost)
       from priced p
-      left join team_owner t on t.team = coalesce(p.team, p.key_team)
+      ${teamOwnerJoinSql('t', ownerTeamSql(sql.ref('p.team'), sql.ref('p.key_team')))}
       group by 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
       returning 1
     )
@@ -670,4 +672,22 @@ export async function selectAliasLines(db: Db): Promise<AliasLine[]> {
   // '-infinity' comes back as a string (or an invalid Date) on some drivers
   const from = (v: Date | string) => (v instanceof Date && !Number.isNaN(v.getTime()) ? v : new Date(-8.64e15));
   return rows.map((r) => ({ provider: r.provider, alias: r.alias, model: r.model, effective_from: from(r.effective_from), effective_to: r.effective_to }));
+}
+
+/** The run's cost cube at the cells `keys`: priced cost, and whether any row is unpriced or a failed attempt. */
+export async function selectCubeCellsAt(
+  db: Db,
+  runId: string,
+  keys: readonly { provider: string; model: string; token_category: string; service_tier: string; day: string }[],
+): Promise<{ provider: string; model: string; token_category: string; service_tier: string; day: string; cost: string; unpriced: boolean; failed: boolean }[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await sql<{ provider: string; model: string; token_category: string; service_tier: string; day: string; cost: string; unpriced: boolean; failed: boolean }>`
+    with k as (select distinct * from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(provider text, model text, token_category text, service_tier text, day text))
+    select k.provider, k.model, k.token_category, k.service_tier, k.day,
+           sum(c.cost)::text as cost, bool_or(c.unpriced_reason is not null) as unpriced, bool_or(c.status = 'error') as failed
+    from k join run_cost_cube c
+      on c.run_id = ${runId}::bigint and c.provider = k.provider and c.model = k.model and c.token_category = k.token_category
+     and c.service_tier = k.service_tier and c.day = k.day::date
+    group by 1, 2, 3, 4, 5 order by 1, 2, 3, 4, 5`.execute(db);
+  return rows;
 }

@@ -98,3 +98,26 @@ export async function selectDailyVariance(db: Db, runId: string): Promise<{ day:
     group by day order by day`.execute(db);
   return rows;
 }
+
+/** A variance cell's key: provider, model, token category, tier and UTC day (YYYY-MM-DD). */
+export interface VarianceCellKey {
+  provider: string;
+  model: string;
+  token_category: string;
+  service_tier: string;
+  day: string;
+}
+
+/** The run's variance cells at `keys` (those it has), with their figures and status. */
+export async function selectVarianceCellsAt(db: Db, runId: string, keys: readonly VarianceCellKey[]): Promise<(VarianceCellKey & { status: 'ok' | 'review' | 'breach'; invoice_amount: string; ledger_amount: string; variance_amount: string })[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await sql<VarianceCellKey & { status: 'ok' | 'review' | 'breach'; invoice_amount: string; ledger_amount: string; variance_amount: string }>`
+    with k as (select distinct * from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(provider text, model text, token_category text, service_tier text, day text))
+    select k.provider, k.model, k.token_category, k.service_tier, k.day, v.status,
+           v.invoice_amount::text as invoice_amount, v.ledger_amount::text as ledger_amount, v.variance_amount::text as variance_amount
+    from k join run_variance_cell v
+      on v.run_id = ${runId}::bigint and v.provider = k.provider and v.model = k.model and v.token_category = k.token_category
+     and v.service_tier = k.service_tier and v.day = k.day::date
+    order by 1, 2, 3, 4, 5`.execute(db);
+  return rows;
+}

@@ -370,3 +370,12 @@ export async function selectSummaryFigures(db: Db, runId: string, period: Period
     from run_team_summary where run_id = ${runId}::bigint order by team`.execute(db);
   return { ...rows[0]!, allocations: allocations.rows, teams: teams.rows };
 }
+
+/** A run by id, or the period's current run (its latest succeeded one), with the policy recorded with it. */
+export async function selectRunWithPolicy(db: Db, which: { runId: string } | { period: string }): Promise<{ id: string; period: string; status: string; finished_at: Date | null; policy: unknown } | undefined> {
+  const { rows } = await sql<{ id: string; period: string; status: string; finished_at: Date | null; policy: unknown }>`
+    select id::text as id, period, status, finished_at, policy from run
+    where ${'runId' in which ? sql`id = ${which.runId}::bigint` : sql`period = ${which.period} and status = 'succeeded'`}
+    order by id desc limit 1`.execute(db);
+  return rows[0];
+}

@@ -107,7 +107,7 @@ export async function renderPeriodPage(v: PeriodView, user: PageUser): Promise<S
   const body = html`<h1>Period ${v.period} <span class="tag ${status}">${status}</span></h1>
 <p class="note">Current run <strong data-figure="run_id">${v.run.id}</strong>, finished ${when(v.run.finished_at)} (trigger ${v.run.trigger}); inputs <code>${(v.run.inputs_hash ?? '').slice(0, 12)}</code>, results <code>${(v.run.results_hash ?? '').slice(0, 12)}</code>.
 ${v.row?.closed_at ? html` Closed ${when(v.row.closed_at)} by run ${v.row.closed_by_run ?? ''}.` : ''}${v.row?.reopen_reason ? html` Reopened: ${v.row.reopen_reason}.` : ''}</p>
-<p><a href="${href('periods', v.period, 'allocation.xlsx')}" data-link="allocation-workbook">Download the allocation workbook (allocation-${v.period}.xlsx)</a> · <a href="${href('app', 'periods', v.period, 'disputes')}">Disputes</a> · <a href="${href('app', 'periods', v.period, 'runs')}">Runs</a></p>
+<p><a href="${href('periods', v.period, 'allocation.xlsx')}" data-link="allocation-workbook">Download the allocation workbook (allocation-${v.period}.xlsx)</a> · <a href="${href('app', 'periods', v.period, 'disputes')}">Disputes</a> · <a href="${href('app', 'periods', v.period, 'runs')}">Runs</a> · <a href="/app/trace" data-link="trace">Request trace</a> (find a request, or a team's most expensive requests of a day)</p>
 <div class="cards">
 ${card('Invoice', 'invoice_total', s.invoice_total)}
 ${card('Priced ledger', 'ledger_total', s.ledger_total)}
