@@ -173,6 +173,8 @@ export interface PeriodTable {
   status: Generated<'open' | 'closed'>;
   closed_at: Timestamp | null;
   closed_by_run: string | null;
+  /** who closed it: HTTP token name or OS user (0620); null when not recorded */
+  closed_by: Text | null;
   reopened_at: Timestamp | null;
   reopen_reason: Text | null;
 }

@@ -166,7 +166,7 @@ export function closeSheet(input: CloseInput): SheetSpec {
     const sameRun = period!.closed_by_run === run.id;
     add('Close', 'Closed at', period!.closed_at ? period!.closed_at.toISOString() : null, 'datetime',
       `on run ${period!.closed_by_run ?? '?'}${sameRun ? ' (this run)' : ' (NOT this run: this workbook is not the closed one)'}`);
-    add('Close', 'Closed by', period!.closed_by ?? '(not recorded)', 'text', period!.closed_by ? '' : 'closed before recon recorded who closes');
+    add('Close', 'Closed by', period!.closed_by ?? '(not recorded)', 'text', period!.closed_by ? 'HTTP token name, or the OS user of `recon close`' : 'closed before recon recorded who closes');
   } else {
     add('Close', 'Closed at', 'not closed', 'text');
     add('Close', 'Closed by', 'not closed', 'text');
