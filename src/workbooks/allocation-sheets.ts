@@ -97,11 +97,8 @@ export function runNotes(run: WorkbookRun): string[] {
 export interface PeriodClose {
   status: 'open' | 'closed';
   closed_at: Date | null;
-  closed_by_run: string | null;
   /** who closed it (token name or user), when the close recorded one */
   closed_by?: string | null;
-  reopened_at: Date | null;
-  reopen_reason: string | null;
 }
 
 export interface CloseInput {
@@ -160,18 +157,18 @@ export function closeSheet(input: CloseInput): SheetSpec {
   const version = policy?.version ?? recorded?.version;
   add('Policy', 'Policy version', version === undefined || version === null ? '(not recorded)' : String(version), 'text', typeof recorded?.hash === 'string' ? `policy hash ${recorded.hash}` : 'sheet Policy and method');
 
+  // Only what a later run cannot change: a reopened rerun moves the period's closed_by_run and
+  // reopened_at, and the closed run's workbook must keep its bytes (test/run/immutable-runs).
   const closed = period?.status === 'closed';
   add('Close', 'Period status', closed ? 'closed' : 'open', 'text', closed ? '' : 'not closed: the numbers can still change on a rerun');
   if (closed) {
-    const sameRun = period!.closed_by_run === run.id;
-    add('Close', 'Closed at', period!.closed_at ? period!.closed_at.toISOString() : null, 'datetime',
-      `on run ${period!.closed_by_run ?? '?'}${sameRun ? ' (this run)' : ' (NOT this run: this workbook is not the closed one)'}`);
+    add('Close', 'Closed at', period!.closed_at ? period!.closed_at.toISOString() : null, 'datetime', 'UTC');
     add('Close', 'Closed by', period!.closed_by ?? '(not recorded)', 'text', period!.closed_by ? 'HTTP token name, or the OS user of `recon close`' : 'closed before recon recorded who closes');
   } else {
     add('Close', 'Closed at', 'not closed', 'text');
     add('Close', 'Closed by', 'not closed', 'text');
   }
-  if (period?.reopened_at) add('Close', 'Reopened at', period.reopened_at.toISOString(), 'datetime', period.reopen_reason ?? '');
+  if (run.reopen_reason) add('Close', 'This run reopened the period', run.reopen_reason, 'text');
 
   return {
     name: 'Close',
