@@ -190,7 +190,7 @@ export function closeSheet(input: CloseInput): SheetSpec {
   };
 }
 
-export function summarySheet(run: WorkbookRun, providers: ProviderFigures[], work: ReadonlyMap<string, CellWork> = new Map()): SheetSpec {
+export function summarySheet(run: WorkbookRun, providers: ProviderFigures[], work: ReadonlyMap<string, CellWork>): SheetSpec {
   const rows = providers.map((p) => {
     const variance = money(p.invoiced).minus(money(p.priced));
     const w = work.get(p.provider) ?? NO_WORK;
@@ -248,7 +248,7 @@ export function byTeamSheet(run: WorkbookRun, teams: TeamFigures[]): SheetSpec {
     name: 'By team',
     notes: [
       ...runNotes(run),
-      'What each team is charged, by component. Attributable share = part of the charge from tagged, priced, reconciled records.',
+      'What each team is charged, by component. Attributable share = part of the charge from the team’s own tagged (or key-owned), priced, reconciled records (the chargeback gate; `recon audit`’s “owner evidenced” share is another measure).',
       'Mode: chargeback only when the policy gates pass (attributable share, variance share, named key owners); otherwise showback, with the reason.',
       'Own priced usage = the team\'s own records at card prices, billed or not; What moved it = the difference by cause (README "Charged against own priced usage"); Flag = a difference no cause explains, beyond tolerance.',
     ],
