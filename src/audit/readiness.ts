@@ -59,7 +59,9 @@ export interface Readiness {
 const pct = (share: Decimal) => share.times(100).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2) + '%';
 
 /**
- * Attributable share = cost with an evidenced owner ÷ (the team's cost + untagged cost on
+ * Owner-evidenced share (JSON attributable_share, gate 'attributable'; printed as "owner evidenced",
+ * so it is not read as the allocation's attributable share: the part of a team's charge from its own
+ * tagged, priced, reconciled records) = cost with an evidenced owner ÷ (the team's cost + untagged cost on
  * unowned keys it uses); by record count when nothing is priced. Ready for chargeback when every
  * gate passes; pending when none fails but one is not measured yet (no reconciled run).
  */
@@ -77,7 +79,7 @@ export function teamReadiness(e: TeamEvidence, thresholds: ReadinessThresholds =
   const attributableStatus: GateStatus = attributable === null ? 'unknown' : attributable.greaterThanOrEqualTo(minA) ? 'pass' : 'fail';
   gates.push({ gate: 'attributable', status: attributableStatus, value: attributable?.toDecimalPlaces(4, Decimal.ROUND_HALF_UP).toFixed(4) ?? null, threshold: minA.toFixed() });
   if (attributableStatus === 'unknown') reasons.push('no records to measure attribution on');
-  if (attributableStatus === 'fail') reasons.push(`attributable ${pct(attributable!)} is below ${pct(minA)}`);
+  if (attributableStatus === 'fail') reasons.push(`owner evidenced for ${pct(attributable!)} (below ${pct(minA)})`);
 
   const maxV = thresholds.maxVarianceShare;
   const varianceStatus: GateStatus = e.varianceShare === null ? 'unknown' : e.varianceShare.abs().lessThan(maxV) ? 'pass' : 'fail';

@@ -43,7 +43,7 @@ export function formatAuditText(report: AuditReport): string {
   out.push('', 'Chargeback readiness');
   out.push(
     ...table(
-      ['team', 'verdict', 'attributable', 'why'],
+      ['team', 'verdict', 'owner evidenced', 'why'],
       report.readiness.map((r) => [r.team, r.verdict, r.attributable_share ?? '-', r.reasons.join('; ') || 'all gates pass']),
     ),
   );

@@ -176,6 +176,8 @@ export interface PeriodTable {
   status: Generated<Word<typeof PERIOD_STATUSES>>;
   closed_at: Timestamp | null;
   closed_by_run: string | null;
+  /** who closed it: HTTP token name or OS user (0620); null when not recorded */
+  closed_by: Text | null;
   reopened_at: Timestamp | null;
   reopen_reason: Text | null;
 }

@@ -14,7 +14,7 @@ export interface ToleranceRule {
   amount: string;
 }
 
-export function toleranceRules(settings: Settings): ToleranceRule[] {
+export function toleranceRules(settings: Pick<Settings, 'tolerance'>): ToleranceRule[] {
   return [
     { provider: null, percent: settings.tolerance.default.percent, amount: settings.tolerance.default.amount },
     ...Object.entries(settings.tolerance.providers)

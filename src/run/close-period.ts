@@ -13,9 +13,10 @@ export interface CloseResult {
 
 /**
  * Closes a period after its current run. Holds the period's run lock meanwhile, so a run that
- * is still going cannot become current after the close without --reopen.
+ * is still going cannot become current after the close without --reopen. `by` is recorded as who
+ * closed it (the HTTP token's name, or the OS user of `recon close`).
  */
-export async function closePeriod(db: Kysely<Database>, period: Period): Promise<CloseResult> {
+export async function closePeriod(db: Kysely<Database>, period: Period, by: string | null = null): Promise<CloseResult> {
   return db.connection().execute(async (conn) => {
     if (!(await tryLockPeriod(conn, period))) {
       throw new UserError(`period ${period} is being reconciled right now`, 'wait for the run to finish, then close the period');
@@ -27,7 +28,7 @@ export async function closePeriod(db: Kysely<Database>, period: Period): Promise
       if (!current) {
         throw new UserError(`period ${period} has no succeeded run to close on`, `run it first: recon run --period ${period}`);
       }
-      await closePeriodRow(conn, period, current.id);
+      await closePeriodRow(conn, period, current.id, by);
       return { period, status: 'closed', closed_by_run: current.id, already_closed: false };
     } finally {
       await unlockPeriod(conn, period).catch(() => undefined);

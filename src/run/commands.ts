@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Option } from 'commander';
 import { printResult, UserError, type CommandContext, type RegisterCommands } from '../command-context.ts';
 import { isPeriod, type Period } from '../period.ts';
@@ -73,6 +74,15 @@ export async function listRuns(context: CommandContext, period: Period | undefin
   const runs = await selectRuns(store.db, period);
   const current = period ? await selectCurrentRun(store.db, period) : undefined;
   return runs.map((r) => ({ ...runView(r), current: current?.id === r.id }));
+}
+
+/** Who runs `recon close`, recorded with the close: the OS user (null when the system cannot say). */
+function osUser(): string | null {
+  try {
+    return os.userInfo().username || null;
+  } catch {
+    return process.env.USER ?? null;
+  }
 }
 
 export const registerRunCommands: RegisterCommands = (program, context) => {
@@ -169,7 +179,7 @@ export const registerRunCommands: RegisterCommands = (program, context) => {
     .action(async (options: { period?: string; json?: boolean }) => {
       const period = periodArgument(options.period);
       const store = await context.store();
-      const result = await closePeriod(store.db, period);
+      const result = await closePeriod(store.db, period, osUser());
       printResult(Boolean(options.json), result, () =>
         result.already_closed ? `period ${period} was already closed by run ${result.closed_by_run}` : `period ${period} closed by run ${result.closed_by_run}`,
       );

@@ -157,6 +157,7 @@ export interface PeriodRow {
   status: 'open' | 'closed';
   closed_at: Date | null;
   closed_by_run: string | null;
+  closed_by: string | null;
   reopened_at: Date | null;
   reopen_reason: string | null;
 }
@@ -189,11 +190,11 @@ export function selectClosedPeriodsOverlapping(ranges: { first: string; last: st
     order by p.period`;
 }
 
-export async function closePeriodRow(db: Db, period: Period, runId: string): Promise<void> {
+export async function closePeriodRow(db: Db, period: Period, runId: string, by: string | null = null): Promise<void> {
   await ensurePeriod(db, period);
   await db
     .updateTable('period')
-    .set({ status: 'closed', closed_at: sql<Date>`now()`, closed_by_run: runId })
+    .set({ status: 'closed', closed_at: sql<Date>`now()`, closed_by_run: runId, closed_by: by })
     .where('period', '=', period)
     .execute();
 }

@@ -116,7 +116,7 @@ export const appRoutes: Route[] = [
         const period = periodParam(ctx.params.period!);
         requireRerun(ctx.principal);
         const reason = required(await ctx.body(), 'reason', 'a reason');
-        const closed = await closePeriod(ctx.deps.store.db, period as Period);
+        const closed = await closePeriod(ctx.deps.store.db, period as Period, ctx.principal.token.name);
         ctx.deps.log.info('period closed', { period, run_id: closed.closed_by_run, already_closed: closed.already_closed, requested_by: ctx.principal.token.name, reason });
         redirect(ctx.res, `${href('app', 'periods', period, 'runs')}?closed=${closed.closed_by_run}`);
       },

@@ -1,4 +1,6 @@
 import { Decimal, money, ZERO } from '../money.ts';
+import { cellStatus, ruleFor, toleranceRules, type CellStatus, type ToleranceRule } from '../reconcile/tolerance.ts';
+import { settingsSchema } from '../settings.ts';
 import type { ColumnSpec, SheetRow, SheetSpec } from './sheet-spec.ts';
 import type {
   CardVersionUsed,
@@ -35,16 +37,163 @@ function isoDay(date: Date | null): string {
   return date ? date.toISOString().slice(0, 10) : '';
 }
 
+/**
+ * The tolerance rules the run recorded with its inputs (inputs.settings.tolerance), else the
+ * default settings: a workbook judges cells by the rules the run was made with.
+ */
+export function runToleranceRules(run: Pick<WorkbookRun, 'inputs'>): ToleranceRule[] {
+  const recorded = (run.inputs as { settings?: { tolerance?: unknown } } | null)?.settings?.tolerance;
+  const parsed = settingsSchema.shape.tolerance.safeParse(recorded);
+  return toleranceRules({ tolerance: parsed.success ? parsed.data : settingsSchema.shape.tolerance.parse(undefined) });
+}
+
+/** How a status reads in the workbooks: 'ok' is "within tolerance". */
+export const STATUS_TEXT: Record<CellStatus, string> = { ok: 'within tolerance', review: 'review', breach: 'breach' };
+
+/**
+ * A variance cell's status after its causes: the one tolerance rule (reconcile/tolerance.ts
+ * cellStatus) applied to the part of its variance no cause explains. A cell whose variance is
+ * fully explained needs no work, however large the variance.
+ */
+export function cellWorkStatus(cell: Pick<VarianceCellRow, 'provider' | 'invoice_amount' | 'unexplained'>, rules: ToleranceRule[]): CellStatus {
+  return cellStatus(money(cell.unexplained), money(cell.invoice_amount), ruleFor(rules, cell.provider));
+}
+
+/** Per provider: cells, and cells whose unexplained part is over tolerance (review / breach). */
+export interface CellWork {
+  cells: number;
+  review: number;
+  breach: number;
+}
+
+export async function countCellWork(cells: AsyncIterable<VarianceCellRow> | VarianceCellRow[], rules: ToleranceRule[]): Promise<Map<string, CellWork>> {
+  const work = new Map<string, CellWork>();
+  for await (const cell of cells) {
+    const w = work.get(cell.provider) ?? { cells: 0, review: 0, breach: 0 };
+    const status = cellWorkStatus(cell, rules);
+    w.cells += 1;
+    if (status === 'review') w.review += 1;
+    if (status === 'breach') w.breach += 1;
+    work.set(cell.provider, w);
+  }
+  return work;
+}
+
+const NO_WORK: CellWork = { cells: 0, review: 0, breach: 0 };
+
+/** A provider's reconciliation status: the worst status of its cells after causes. */
+export function reconciliationStatus(work: CellWork | undefined): string {
+  const w = work ?? NO_WORK;
+  return STATUS_TEXT[w.breach > 0 ? 'breach' : w.review > 0 ? 'review' : 'ok'];
+}
+
 export function runNotes(run: WorkbookRun): string[] {
   return [
     `Period ${run.period}, run ${run.id} (${run.trigger}, ${run.status}), finished ${run.finished_at ? run.finished_at.toISOString() : 'not yet'}; period ${run.period_status ?? 'open'}.`,
   ];
 }
 
-export function summarySheet(run: WorkbookRun, providers: ProviderFigures[]): SheetSpec {
+/** The period's close record, as src/run/queries.ts selectPeriod reads it. */
+export interface PeriodClose {
+  status: 'open' | 'closed';
+  closed_at: Date | null;
+  /** who closed it (token name or user), when the close recorded one */
+  closed_by?: string | null;
+}
+
+export interface CloseInput {
+  run: WorkbookRun;
+  providers: ProviderFigures[];
+  work: ReadonlyMap<string, CellWork>;
+  cards: CardVersionUsed[];
+  period: PeriodClose | undefined;
+  rules: ToleranceRule[];
+}
+
+const sumOf = (values: string[]): Decimal => values.reduce((t, v) => t.plus(money(v)), ZERO);
+
+/**
+ * The Close cover sheet, first in the allocation workbook: what a controller checks before
+ * signing. Totals tie (invoice = allocated), what is still unexplained and how many cells still
+ * need work, which run (id and hashes), cards and policy made the numbers, and the close record.
+ */
+export function closeSheet(input: CloseInput): SheetSpec {
+  const { run, providers, work, cards, period, rules } = input;
+  const rows: SheetRow[] = [];
+  const add = (section: string, item: string, value: string | null, format: string, detail = '') => rows.push({ section, item, value, format, detail });
+
+  const invoiced = sumOf(providers.map((p) => p.invoiced));
+  const allocated = sumOf(providers.map((p) => p.allocated));
+  const priced = sumOf(providers.map((p) => p.priced));
+  const explained = sumOf(providers.map((p) => p.explained));
+  const unexplained = sumOf(providers.map((p) => p.unexplained));
+  const difference = invoiced.minus(allocated);
+  const all = [...work.values()].reduce((t, w) => ({ cells: t.cells + w.cells, review: t.review + w.review, breach: t.breach + w.breach }), NO_WORK);
+  const needingWork = all.review + all.breach;
+  const fallback = ruleFor(rules, '');
+  const others = rules.filter((r) => r.provider !== null).map((r) => `${r.provider} ${r.percent}% and $${r.amount}`);
+
+  add('Totals', 'Invoice total', invoiced.toFixed(), 'usd', `${providers.length} provider(s), the invoice lines of ${run.period}`);
+  add('Totals', 'Allocated to teams', allocated.toFixed(), 'usd', 'sheet By team');
+  add('Totals', 'Difference (invoice − allocated)', difference.toFixed(), 'usd', difference.isZero() ? 'ties: the whole invoice is charged to teams' : 'DOES NOT TIE: see Untagged and unallocated');
+  add('Totals', 'Priced ledger', priced.toFixed(), 'usd', 'gateway records at the rate card');
+  add('Totals', 'Variance (invoice − priced ledger)', invoiced.minus(priced).toFixed(), 'usd', 'sheet Variance causes');
+  add('Totals', 'Explained by causes', explained.toFixed(), 'usd');
+  add('Totals', 'Unexplained variance', unexplained.toFixed(), 'usd', unexplained.isZero() ? 'every dollar of variance has a cause' : 'variance no cause explains');
+  add('Totals', 'Variance cells', String(all.cells), 'integer', 'provider × model × token category × tier × day');
+  add('Totals', 'Cells needing work', String(needingWork), 'integer',
+    `unexplained part over tolerance: ${all.breach} breach, ${all.review} review (tolerance ${fallback.percent}% and $${fallback.amount}${others.length > 0 ? `; ${others.join('; ')}` : ''}); sheet Variance cells`);
+  for (const p of providers) add('Reconciliation', p.provider, reconciliationStatus(work.get(p.provider)), 'text', `unexplained ${money(p.unexplained).toFixed(2)} USD; ${(work.get(p.provider)?.review ?? 0) + (work.get(p.provider)?.breach ?? 0)} cell(s) needing work`);
+
+  add('Run', 'Run id', run.id, 'text', `${run.trigger}, ${run.status}`);
+  add('Run', 'Period', run.period, 'text');
+  add('Run', 'Finished', run.finished_at ? run.finished_at.toISOString() : null, 'datetime', 'UTC');
+  add('Run', 'Inputs hash', run.inputs_hash ?? '(none)', 'text');
+  add('Run', 'Results hash', run.results_hash ?? '(none)', 'text');
+  if (cards.length === 0) add('Card versions', '(none used)', '', 'text');
+  for (const c of cards) add('Card versions', c.card_version, c.source, 'text', `id ${c.id}; priced ${c.records} records`);
+  const policy = run.policy as { version?: unknown; id?: unknown } | null;
+  const recorded = (run.inputs as { policy?: { version?: unknown; hash?: unknown } } | null)?.policy;
+  const version = policy?.version ?? recorded?.version;
+  add('Policy', 'Policy version', version === undefined || version === null ? '(not recorded)' : String(version), 'text', typeof recorded?.hash === 'string' ? `policy hash ${recorded.hash}` : 'sheet Policy and method');
+
+  // Only what a later run cannot change: a reopened rerun moves the period's closed_by_run and
+  // reopened_at, and the closed run's workbook must keep its bytes (test/run/immutable-runs).
+  const closed = period?.status === 'closed';
+  add('Close', 'Period status', closed ? 'closed' : 'open', 'text', closed ? '' : 'not closed: the numbers can still change on a rerun');
+  if (closed) {
+    add('Close', 'Closed at', period!.closed_at ? period!.closed_at.toISOString() : null, 'datetime', 'UTC');
+    add('Close', 'Closed by', period!.closed_by ?? '(not recorded)', 'text', period!.closed_by ? 'HTTP token name, or the OS user of `recon close`' : 'closed before recon recorded who closes');
+  } else {
+    add('Close', 'Closed at', 'not closed', 'text');
+    add('Close', 'Closed by', 'not closed', 'text');
+  }
+  if (run.reopen_reason) add('Close', 'This run reopened the period', run.reopen_reason, 'text');
+
+  return {
+    name: 'Close',
+    notes: [
+      ...runNotes(run),
+      'Open this sheet first. Sign off when the difference is $0.00 and no cell needs work; each line names the sheet with the detail.',
+    ],
+    columns: [
+      text('Section', 'section', 15),
+      text('Item', 'item', 34),
+      { header: 'Value', key: 'value', format: 'text', formatFrom: 'format', width: 18 },
+      text('Detail', 'detail', 80),
+    ],
+    rows,
+    highlight: (row) =>
+      (row.item === 'Difference (invoice − allocated)' && row.value !== '0') ||
+      (row.item === 'Cells needing work' && row.value !== '0') ||
+      (row.section === 'Reconciliation' && row.value !== STATUS_TEXT.ok),
+  };
+}
+
+export function summarySheet(run: WorkbookRun, providers: ProviderFigures[], work: ReadonlyMap<string, CellWork>): SheetSpec {
   const rows = providers.map((p) => {
     const variance = money(p.invoiced).minus(money(p.priced));
-    const worst = p.cells_breach !== '0' ? 'breach' : p.cells_review !== '0' ? 'review' : 'ok';
+    const w = work.get(p.provider) ?? NO_WORK;
     return {
       provider: p.provider,
       invoiced: p.invoiced,
@@ -57,7 +206,8 @@ export function summarySheet(run: WorkbookRun, providers: ProviderFigures[]): Sh
       allocated: p.allocated,
       unallocated: money(p.invoiced).minus(money(p.allocated)).toFixed(),
       cells_over: (BigInt(p.cells_review) + BigInt(p.cells_breach)).toString(),
-      reconciliation: worst,
+      cells_work: String(w.review + w.breach),
+      reconciliation: reconciliationStatus(w),
       run_id: run.id,
       run_status: run.status,
     };
@@ -68,6 +218,7 @@ export function summarySheet(run: WorkbookRun, providers: ProviderFigures[]): Sh
       ...runNotes(run),
       'Invoiced = the provider invoice lines of the period; priced ledger = gateway records priced at the rate card; variance = invoiced − priced ledger.',
       'Explained share = the part of the variance attributed to a named cause (see Variance causes). Allocated = charged to teams; unallocated should be $0.00.',
+      'Cells over tolerance = cells whose whole variance is over tolerance; cells needing work = those whose unexplained part still is. Reconciliation follows the unexplained part.',
       `Inputs hash ${run.inputs_hash ?? '(none)'}; results hash ${run.results_hash ?? '(none)'}${run.reopen_reason ? `; reopened: ${run.reopen_reason}` : ''}.`,
     ],
     columns: [
@@ -82,12 +233,13 @@ export function summarySheet(run: WorkbookRun, providers: ProviderFigures[]): Sh
       usd('Allocated', 'allocated'),
       usd('Unallocated', 'unallocated'),
       int('Cells over tolerance', 'cells_over'),
-      text('Reconciliation', 'reconciliation', 14),
+      int('Cells needing work', 'cells_work'),
+      text('Reconciliation', 'reconciliation', 17),
       text('Run', 'run_id', 8),
       text('Run status', 'run_status', 12),
     ],
     rows,
-    highlight: (row) => row.reconciliation === 'breach' || (typeof row.unallocated === 'string' && !money(row.unallocated).isZero()),
+    highlight: (row) => row.reconciliation !== STATUS_TEXT.ok || (typeof row.unallocated === 'string' && !money(row.unallocated).isZero()),
   };
 }
 
@@ -96,7 +248,7 @@ export function byTeamSheet(run: WorkbookRun, teams: TeamFigures[]): SheetSpec {
     name: 'By team',
     notes: [
       ...runNotes(run),
-      'What each team is charged, by component. Attributable share = part of the charge from tagged, priced, reconciled records.',
+      'What each team is charged, by component. Attributable share = part of the charge from the team’s own tagged (or key-owned), priced, reconciled records (the chargeback gate; `recon audit`’s “owner evidenced” share is another measure).',
       'Mode: chargeback only when the policy gates pass (attributable share, variance share, named key owners); otherwise showback, with the reason.',
       'Own priced usage = the team\'s own records at card prices, billed or not; What moved it = the difference by cause (README "Charged against own priced usage"); Flag = a difference no cause explains, beyond tolerance.',
     ],
@@ -174,13 +326,26 @@ export function byModelSheet(run: WorkbookRun, rows: ModelFigures[]): SheetSpec 
   };
 }
 
-export function varianceCellsSheet(run: WorkbookRun, cells: AsyncIterable<VarianceCellRow> | VarianceCellRow[]): SheetSpec {
+/** Variance cells with their status after causes and the unit their quantities are in. */
+async function* cellsWithStatus(cells: AsyncIterable<VarianceCellRow> | VarianceCellRow[], rules: ToleranceRule[]): AsyncIterable<SheetRow> {
+  for await (const cell of cells) {
+    yield {
+      ...cell,
+      unit: cell.token_category === 'request' ? 'requests' : 'tokens',
+      status: STATUS_TEXT[cellWorkStatus(cell, rules)],
+      status_before: cell.status in STATUS_TEXT ? STATUS_TEXT[cell.status as CellStatus] : cell.status,
+    };
+  }
+}
+
+export function varianceCellsSheet(run: WorkbookRun, cells: AsyncIterable<VarianceCellRow> | VarianceCellRow[], rules: ToleranceRule[] = runToleranceRules(run)): SheetSpec {
   return {
     name: 'Variance cells',
     notes: [
       ...runNotes(run),
       'Invoice vs priced ledger per provider, model, token category, tier and day. Volume effect = (invoice qty − ledger qty) × card price; price effect = invoice amount − invoice qty × card price.',
-      'Highlighted: cells over tolerance (status review or breach).',
+      'Quantities are tokens, or requests where the token category is "request" (column Unit), so they are not totalled. Card price: USD per 1M tokens, or per request.',
+      'Explained = the part of the variance attributed to a named cause; Status = the tolerance rule applied to the unexplained part (Status before causes: to the whole variance). Highlighted: cells needing work.',
     ],
     columns: [
       { header: 'Day', key: 'day', format: 'date' },
@@ -188,21 +353,25 @@ export function varianceCellsSheet(run: WorkbookRun, cells: AsyncIterable<Varian
       text('Model', 'model', 28),
       text('Token category', 'token_category', 15),
       text('Tier', 'service_tier', 10),
-      { header: 'Invoice quantity', key: 'invoice_quantity', format: 'decimal', total: true },
-      { header: 'Ledger quantity', key: 'ledger_quantity', format: 'decimal', total: true },
-      { header: 'Quantity variance', key: 'quantity_variance', format: 'decimal', total: true },
-      usdPrecise('Card unit price (per 1M / request)', 'card_unit_price', false),
+      text('Unit', 'unit', 9),
+      int('Invoice quantity', 'invoice_quantity', false),
+      int('Ledger quantity', 'ledger_quantity', false),
+      int('Quantity variance', 'quantity_variance', false),
+      { header: 'Card price (per 1M tokens / per request)', key: 'card_price', format: 'usd_rate', width: 16 },
       usd('Invoice amount', 'invoice_amount'),
       usdPrecise('Ledger amount', 'ledger_amount'),
       usdPrecise('Volume effect', 'volume_effect'),
       usdPrecise('Price effect', 'price_effect'),
       usdPrecise('Variance', 'variance_amount'),
       pct('Variance %', 'variance_share'),
-      text('Status', 'status', 10),
+      usdPrecise('Explained', 'explained'),
+      usdPrecise('Unexplained', 'unexplained'),
+      text('Status', 'status', 17),
+      text('Status before causes', 'status_before', 17),
       text('Invoice lines', 'invoice_line_ids', 16),
     ],
-    rows: cells as AsyncIterable<SheetRow> | SheetRow[],
-    highlight: (row) => row.status === 'review' || row.status === 'breach',
+    rows: cellsWithStatus(cells, rules),
+    highlight: (row) => row.status === STATUS_TEXT.review || row.status === STATUS_TEXT.breach,
   };
 }
 
@@ -210,7 +379,7 @@ export function varianceCellsSheet(run: WorkbookRun, cells: AsyncIterable<Varian
  * The waterfall per provider: priced ledger, each cause, unexplained, invoiced. The running total
  * of each provider ends on its invoiced amount when causes + unexplained = variance.
  */
-export function varianceCausesSheet(run: WorkbookRun, providers: ProviderFigures[], causes: CauseTotal[]): SheetSpec {
+export function varianceCausesSheet(run: WorkbookRun, providers: ProviderFigures[], causes: CauseTotal[], cellsWithCauses: string | null = null): SheetSpec {
   const rows: SheetRow[] = [];
   for (const p of providers) {
     let running = money(p.priced);
@@ -227,7 +396,8 @@ export function varianceCausesSheet(run: WorkbookRun, providers: ProviderFigures
     notes: [
       ...runNotes(run),
       'From priced ledger to invoice, per provider: each cause adds its amount; what no cause explains is shown as unexplained, never hidden.',
-      'Details per cell and sample request ids: sheet Cause detail.',
+      'Details per cell and sample request ids: sheet Cause detail. Cells affected: variance cells the step took an amount from; the total counts each cell once, though a cell can have several causes.',
+      'Records are counted per cause (a record can be evidence for more than one), so they are not totalled.',
     ],
     columns: [
       text('Provider', 'provider'),
@@ -235,12 +405,13 @@ export function varianceCausesSheet(run: WorkbookRun, providers: ProviderFigures
       text('Cause', 'cause', 22),
       usd('Amount', 'amount'),
       usd('Running total', 'running', false),
-      int('Cells affected', 'cells'),
-      int('Records', 'records'),
+      int('Cells affected', 'cells', cellsWithCauses !== null),
+      int('Records', 'records', false),
       text('Rule', 'rule', 50),
     ],
     rows,
     totalLabel: 'Total variance',
+    ...(cellsWithCauses !== null ? { totalOverrides: { cells: cellsWithCauses } } : {}),
     highlight: (row) => row.step === 'Unexplained' || (typeof row.rule === 'string' && row.rule.startsWith('does not tie out')),
   };
 }
@@ -248,7 +419,11 @@ export function varianceCausesSheet(run: WorkbookRun, providers: ProviderFigures
 export function causeDetailSheet(run: WorkbookRun, rows: CauseDetailRow[]): SheetSpec {
   return {
     name: 'Cause detail',
-    notes: [...runNotes(run), 'Every cause found, at the cell it was found in (blank cell columns = found at provider level), with its evidence.'],
+    notes: [
+      ...runNotes(run),
+      'Every cause found, at the cell it was found in (blank cell columns = found at provider level), with its evidence.',
+      'Quantity: tokens (requests for token category "request"), rounded to whole units where a cause estimates them; cells and records are per cause and not totalled (a cell can have several causes).',
+    ],
     columns: [
       text('Provider', 'provider'),
       text('Cause', 'cause', 22),
@@ -257,15 +432,15 @@ export function causeDetailSheet(run: WorkbookRun, rows: CauseDetailRow[]): Shee
       text('Token category', 'token_category', 15),
       text('Tier', 'service_tier', 10),
       usdPrecise('Amount', 'amount'),
-      { header: 'Quantity', key: 'quantity', format: 'decimal' },
-      int('Cells affected', 'cells_affected'),
-      int('Records', 'record_count'),
+      int('Quantity', 'quantity', false),
+      int('Cells affected', 'cells_affected', false),
+      int('Records', 'record_count', false),
       text('Rule', 'rule', 30),
       text('Detail', 'detail', 50),
       text('Sample request ids', 'sample_request_ids', 40),
       text('Invoice lines', 'invoice_line_ids', 16),
     ],
-    rows: rows as unknown as SheetRow[],
+    rows: rows.map((r) => ({ ...r, quantity: r.quantity === null ? null : money(r.quantity).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toFixed() })),
   };
 }
 

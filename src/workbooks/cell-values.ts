@@ -17,6 +17,8 @@ export const NUMBER_FORMATS: Record<CellFormat, string> = {
   usd: '"$"#,##0.00;[Red]-"$"#,##0.00',
   // Per-token prices and unrounded priced cost need more than cents to be checkable.
   usd_precise: '"$"#,##0.000000;[Red]-"$"#,##0.000000',
+  // Card prices per 1M tokens (or per request): cents always, up to six decimals when the card has them.
+  usd_rate: '"$"#,##0.00####;[Red]-"$"#,##0.00####',
   percent: '0.00%',
   date: 'yyyy-mm-dd',
   datetime: 'yyyy-mm-dd hh:mm:ss',
@@ -24,10 +26,13 @@ export const NUMBER_FORMATS: Record<CellFormat, string> = {
 
 const DEFAULT_WIDTHS: Record<CellFormat, number> = {
   text: 18,
-  integer: 12,
-  decimal: 14,
+  // streamed sheets cannot be measured before they are written: room for billions of tokens,
+  // millions of dollars and six-decimal amounts in the thousands
+  integer: 15,
+  decimal: 16,
   usd: 15,
-  usd_precise: 16,
+  usd_precise: 17,
+  usd_rate: 14,
   percent: 10,
   date: 12,
   datetime: 20,
@@ -37,6 +42,46 @@ const DEFAULT_WIDTHS: Record<CellFormat, number> = {
 export function columnWidth(column: ColumnSpec): number {
   if (column.width !== undefined) return column.width;
   return Math.min(60, Math.max(DEFAULT_WIDTHS[column.format], column.header.length + 2));
+}
+
+const grouped = (digits: string): string => digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+/**
+ * How many characters a number takes as its format shows it ("-$1,234.56" is 10), so a column
+ * can be made wide enough that no spreadsheet shows `###` in its place. Text and unparseable
+ * values count 0: text never turns into `###`, it runs over or is cut.
+ */
+export function displayLength(value: SheetRow[string], format: CellFormat): number {
+  if (value === null || value === undefined || value === '' || typeof value === 'boolean') return 0;
+  if (format === 'text') return 0;
+  if (format === 'date') return 10;
+  if (format === 'datetime') return 19;
+  const text = typeof value === 'number' ? String(value) : value.trim();
+  if (!DECIMAL_TEXT.test(text)) return 0;
+  const d = new Decimal(text);
+  const shown = (places: number, minPlaces = places) => {
+    const fixed = d.abs().toDecimalPlaces(places, Decimal.ROUND_HALF_UP).toFixed();
+    const [whole, frac = ''] = fixed.split('.');
+    const decimals = Math.max(minPlaces, frac.replace(/0+$/, '').length);
+    return (d.isNegative() ? 1 : 0) + grouped(whole!).length + (decimals > 0 ? decimals + 1 : 0);
+  };
+  switch (format) {
+    case 'integer': return shown(0);
+    case 'decimal': return shown(8, 0);
+    case 'usd': return shown(2) + 1;
+    case 'usd_precise': return shown(6) + 1;
+    case 'usd_rate': return shown(6, 2) + 1;
+    case 'percent': return (d.isNegative() ? 1 : 0) + grouped(d.abs().times(100).toFixed(0)).length + 4;
+  }
+}
+
+/** The width a column needs for its header and for every value shown in it (totals included). */
+export function fittedWidth(column: ColumnSpec, values: Iterable<SheetRow[string]>, formatOf: (value: SheetRow[string], index: number) => CellFormat = () => column.format): number {
+  let widest = 0;
+  let i = 0;
+  for (const value of values) widest = Math.max(widest, displayLength(value, formatOf(value, i++)));
+  // two characters of padding; bold totals and the filter button take about that
+  return Math.min(60, Math.max(columnWidth(column), widest + 3));
 }
 
 // Characters XML 1.0 cannot carry at all; left in, they make the file unreadable.

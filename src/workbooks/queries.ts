@@ -225,13 +225,19 @@ export interface VarianceCellRow {
   invoice_quantity: string;
   ledger_quantity: string;
   quantity_variance: string;
-  card_unit_price: string | null;
+  /** the card price the cell was priced at, USD per 1M tokens (per request for token category 'request') */
+  card_price: string | null;
   invoice_amount: string;
   ledger_amount: string;
   volume_effect: string;
   price_effect: string;
   variance_amount: string;
   variance_share: string | null;
+  /** the part of the variance the run attributed to a named cause (run_variance_cell_cause) */
+  explained: string;
+  /** variance − explained: what no cause explains */
+  unexplained: string;
+  /** the status the run stored, from the whole variance before causes */
   status: string;
   invoice_line_ids: string;
 }
@@ -243,16 +249,23 @@ export async function* varianceCellPages(db: Db, runId: string): AsyncIterable<V
   let after: [string, string, string, string, string] | null = null;
   for (;;) {
     const k: [string, string, string, string, string] = after ?? ['', '', '', '', '0001-01-01'];
+    // run_variance_cell stores card_unit_price per token (per request for 'request'): shown per 1M tokens
     const page: { rows: (VarianceCellRow & { day_key: string })[] } = await sql<VarianceCellRow & { day_key: string }>`
-      select day::text as day, day::text as day_key, provider, model, token_category, service_tier,
-             invoice_quantity::text, ledger_quantity::text, quantity_variance::text, card_unit_price::text,
-             invoice_amount::text, ledger_amount::text, volume_effect::text, price_effect::text, variance_amount::text,
-             case when invoice_amount <> 0 then (variance_amount / abs(invoice_amount))::text end as variance_share,
-             status, array_to_string(invoice_line_ids, ' ') as invoice_line_ids
-      from run_variance_cell
-      where run_id = ${runId}::bigint
-        and (${after === null}::boolean or (provider, model, token_category, service_tier, day) > (${k[0]}, ${k[1]}, ${k[2]}, ${k[3]}, ${k[4]}::date))
-      order by provider, model, token_category, service_tier, day
+      select c.day::text as day, c.day::text as day_key, c.provider, c.model, c.token_category, c.service_tier,
+             c.invoice_quantity::text, c.ledger_quantity::text, c.quantity_variance::text,
+             (c.card_unit_price * case when c.token_category = 'request' then 1 else 1000000 end)::text as card_price,
+             c.invoice_amount::text, c.ledger_amount::text, c.volume_effect::text, c.price_effect::text, c.variance_amount::text,
+             case when c.invoice_amount <> 0 then (c.variance_amount / abs(c.invoice_amount))::text end as variance_share,
+             coalesce(x.explained, 0)::text as explained, (c.variance_amount - coalesce(x.explained, 0))::text as unexplained,
+             c.status, array_to_string(c.invoice_line_ids, ' ') as invoice_line_ids
+      from run_variance_cell c
+      left join lateral (
+        select sum(a.amount) filter (where a.cause <> 'unexplained') as explained from run_variance_cell_cause a
+        where a.run_id = c.run_id and a.provider = c.provider and a.model = c.model and a.token_category = c.token_category
+          and a.service_tier = c.service_tier and a.day = c.day) x on true
+      where c.run_id = ${runId}::bigint
+        and (${after === null}::boolean or (c.provider, c.model, c.token_category, c.service_tier, c.day) > (${k[0]}, ${k[1]}, ${k[2]}, ${k[3]}, ${k[4]}::date))
+      order by c.provider, c.model, c.token_category, c.service_tier, c.day
       limit ${PAGE}`.execute(db);
     const rows = page.rows;
     for (const { day_key: _key, ...row } of rows) yield row;
@@ -277,14 +290,40 @@ export interface ProviderEnds {
   priced: string;
 }
 
+/**
+ * Per provider and cause: amount, records, and the cells it touched, counted once each (from the
+ * per-cell attribution; a cause found in several groups of one cell is still one cell). Runs
+ * without per-cell attribution fall back to the causes' own counts.
+ */
 export async function selectCauseTotals(db: Db, runId: string): Promise<CauseTotal[]> {
   const { rows } = await sql<CauseTotal>`
-    select provider, cause, sum(amount)::text as amount, sum(cells_affected)::text as cells_affected,
-           sum(record_count)::text as record_count, string_agg(distinct rule, '; ' order by rule) as rules
-    from run_variance_cause where run_id = ${runId}::bigint
-    group by provider, cause
-    order by provider, (cause = 'unexplained'), abs(sum(amount)) desc, cause`.execute(db);
+    with cells as (
+      select provider, cause, count(distinct (model, token_category, service_tier, day)) as cells
+      from run_variance_cell_cause where run_id = ${runId}::bigint and amount <> 0
+      group by provider, cause),
+    causes as (
+      select provider, cause, sum(amount) as amount, sum(cells_affected) as cells_affected,
+             sum(record_count) as record_count, string_agg(distinct rule, '; ' order by rule) as rules
+      from run_variance_cause where run_id = ${runId}::bigint
+      group by provider, cause)
+    select k.provider, k.cause, k.amount::text as amount,
+           (case when exists (select 1 from run_variance_cell_cause where run_id = ${runId}::bigint) then coalesce(c.cells, 0) else k.cells_affected end)::text as cells_affected,
+           k.record_count::text as record_count, k.rules
+    from causes k left join cells c on c.provider = k.provider and c.cause = k.cause
+    order by k.provider, (k.cause = 'unexplained'), abs(k.amount) desc, k.cause`.execute(db);
   return rows;
+}
+
+/**
+ * Variance cells with any amount attributed (to a cause or left unexplained), each counted once:
+ * the total of "Cells affected", where summing per cause would count a cell once per cause.
+ * Null when the run has no per-cell attribution.
+ */
+export async function selectCellsWithCauses(db: Db, runId: string): Promise<string | null> {
+  const { rows } = await sql<{ cells: string; any: boolean }>`
+    select count(distinct (provider, model, token_category, service_tier, day)) filter (where amount <> 0)::text as cells, count(*) > 0 as any
+    from run_variance_cell_cause where run_id = ${runId}::bigint`.execute(db);
+  return rows[0]?.any ? rows[0].cells : null;
 }
 
 export interface CauseDetailRow {

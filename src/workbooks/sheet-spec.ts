@@ -1,7 +1,7 @@
 // What a sheet holds, apart from how it is written: domains describe sheets with these
 // (pure data), and the workbook writer turns them into XLSX.
 
-export type CellFormat = 'text' | 'integer' | 'decimal' | 'usd' | 'usd_precise' | 'percent' | 'date' | 'datetime';
+export type CellFormat = 'text' | 'integer' | 'decimal' | 'usd' | 'usd_precise' | 'usd_rate' | 'percent' | 'date' | 'datetime';
 
 export interface ColumnSpec {
   header: string;
@@ -10,6 +10,11 @@ export interface ColumnSpec {
   width?: number;
   /** sum this column in a totals row */
   total?: boolean;
+  /**
+   * The row field that names this cell's format (a CellFormat), for key/value sheets whose rows
+   * hold different kinds of figures in one column; `format` when the row names none.
+   */
+  formatFrom?: string;
 }
 
 /** Values are text for money and counts (decimal strings), never JS-number arithmetic results. */
@@ -30,8 +35,13 @@ export interface SheetSpec {
    * Defaults to what fits under Excel's 1,048,576-row limit.
    */
   maxRows?: number;
+  /**
+   * Totals row values that are not a sum of the column (decimal strings by column key): e.g.
+   * distinct cells, where a cell counted under two causes must count once.
+   */
+  totalOverrides?: Record<string, string>;
 }
 
-// Formats, as the writer reads values: 'usd' / 'usd_precise' / 'decimal' / 'integer' take decimal
+// Formats, as the writer reads values: 'usd' / 'usd_precise' / 'usd_rate' / 'decimal' / 'integer' take decimal
 // strings; 'percent' takes a fraction as a decimal string ('0.025' shows as 2.50%); 'date' takes
 // 'YYYY-MM-DD'; 'datetime' a Date or ISO string; 'text' anything, always written as text (never a formula).

@@ -13,9 +13,12 @@ import {
   byServiceWorkflowSheet,
   byTeamSheet,
   causeDetailSheet,
+  closeSheet,
+  countCellWork,
   disputesSheet,
   policyAndMethodSheet,
   runInputFileIds,
+  runToleranceRules,
   summarySheet,
   untaggedSheet,
   varianceCausesSheet,
@@ -34,6 +37,7 @@ import {
   utcDay,
 } from './dispute-sheets.ts';
 import { recordedFileIds } from '../ingest/files-that-count.ts';
+import { selectPeriod } from '../run/queries.ts';
 import * as q from './queries.ts';
 import type { SheetSpec } from './sheet-spec.ts';
 import { writeWorkbook } from './xlsx-writer.ts';
@@ -147,20 +151,24 @@ export async function writeAllocationWorkbook(storeOrDb: Store | Db, options: Wo
   const period = parsePeriod(run.period);
   const invoiceFiles = recordedFileIds(run.inputs, 'invoice');
   const providers = await q.selectProviderFigures(db, run.id, period, invoiceFiles);
+  const rules = runToleranceRules(run);
+  const work = await countCellWork(q.varianceCellPages(db, run.id), rules);
+  const cards = await q.selectCardVersionsUsed(db, run.id);
   const sheets: SheetSpec[] = [
-    summarySheet(run, providers),
+    closeSheet({ run, providers, work, cards, period: await selectPeriod(db, period), rules }),
+    summarySheet(run, providers, work),
     byTeamSheet(run, await q.selectTeamFigures(db, run.id)),
     byCostCenterSheet(run, await q.selectCostCenterFigures(db, run.id)),
     byServiceWorkflowSheet(run, await q.selectServiceWorkflowFigures(db, run.id)),
     byModelSheet(run, await q.selectModelFigures(db, run.id)),
-    varianceCellsSheet(run, q.varianceCellPages(db, run.id)),
-    varianceCausesSheet(run, providers, await q.selectCauseTotals(db, run.id)),
+    varianceCellsSheet(run, q.varianceCellPages(db, run.id), rules),
+    varianceCausesSheet(run, providers, await q.selectCauseTotals(db, run.id), await q.selectCellsWithCauses(db, run.id)),
     causeDetailSheet(run, await q.selectCauseDetail(db, run.id)),
     untaggedSheet(run, await q.selectUntaggedAndUnallocated(db, run.id, period, invoiceFiles)),
     await foreignSheet('Month over month', () => monthOverMonthSheet(db, run.id)),
     await foreignSheet('Evidence', () => evidenceSheet(db, run.id)),
     await foreignSheet('Showback', () => showbackSheet(db, run.id)),
-    policyAndMethodSheet(run, await q.selectCardVersionsUsed(db, run.id), asRecorded(run.inputs, await q.selectInputFiles(db, runInputFileIds(run.inputs) ?? []))),
+    policyAndMethodSheet(run, cards, asRecorded(run.inputs, await q.selectInputFiles(db, runInputFileIds(run.inputs) ?? []))),
     // past due as of the run, not of the download: the same run gives the same bytes
     disputesSheet(run, await q.selectDisputes(db, period), utcDay(runDate(run))),
   ];

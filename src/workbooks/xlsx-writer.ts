@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { Decimal } from '../money.ts';
-import { addToTotal, columnWidth, NUMBER_FORMATS, rowsPerSheet, safeSheetName, toCellValue } from './cell-values.ts';
-import type { SheetRow, SheetSpec } from './sheet-spec.ts';
+import { addToTotal, columnWidth, fittedWidth, NUMBER_FORMATS, rowsPerSheet, safeSheetName, toCellValue } from './cell-values.ts';
+import type { CellFormat, ColumnSpec, SheetRow, SheetSpec } from './sheet-spec.ts';
 
 export interface WorkbookMeta {
   /** Fixed creation date (the run's finish time), so the same run writes the same bytes. */
@@ -152,15 +152,65 @@ export function removePartialLeftovers(dir: string): string[] {
   return removed;
 }
 
+const FORMATS = new Set<string>(Object.keys(NUMBER_FORMATS));
+
+/** The format of one cell: the row's own (formatFrom) when it names a known one, else the column's. */
+function formatOf(column: ColumnSpec, row: SheetRow): CellFormat {
+  if (!column.formatFrom) return column.format;
+  const wanted = row[column.formatFrom];
+  return typeof wanted === 'string' && FORMATS.has(wanted) ? (wanted as CellFormat) : column.format;
+}
+
+/**
+ * Column widths: for a sheet whose rows are a list, wide enough for every value and total as its
+ * format shows it (no `###` anywhere); for a streamed sheet, the format's default width.
+ */
+function sheetWidths(spec: SheetSpec): number[] {
+  const rows = spec.rows;
+  if (!Array.isArray(rows)) return spec.columns.map((c) => columnWidth(c));
+  return spec.columns.map((c) => {
+    const values: SheetRow[string][] = rows.map((r) => r[c.key]);
+    const formats: CellFormat[] = rows.map((r) => formatOf(c, r));
+    if (c.total) {
+      values.push(spec.totalOverrides?.[c.key] ?? rows.reduce((t, r) => addToTotal(t, r[c.key]), new Decimal(0)).toFixed());
+      formats.push(c.format);
+    }
+    return fittedWidth(c, values, (_v, i) => formats[i]!);
+  });
+}
+
+/**
+ * Print setup of every sheet: landscape, as many pages down as it takes but one page wide, the
+ * header row repeated on each page.
+ */
+function pageSetup(headerRow: number, hasHeader: boolean): Partial<ExcelJS.PageSetup> {
+  return {
+    orientation: 'landscape',
+    fitToPage: true,
+    fitToWidth: 1,
+    fitToHeight: 0,
+    ...(hasHeader ? { printTitlesRow: `${headerRow}:${headerRow}` } : {}),
+  };
+}
+
 async function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpec, taken: Set<string>, options: WriteOptions): Promise<WrittenSheet> {
   const notes = spec.notes ?? [];
   const columns = spec.columns;
+  const widths = sheetWidths(spec);
   // title, notes, a blank line, then the header
   const headerRow = notes.length + 3;
   // a continued part has one more note line above its header
   const perSheet = rowsPerSheet(spec.maxRows ?? options.maxRowsPerSheet, headerRow + 1, 3);
-  const cellStyles = columns.map((c) => ({ numFmt: NUMBER_FORMATS[c.format] }));
-  const highlightStyles = columns.map((c) => ({ numFmt: NUMBER_FORMATS[c.format], fill: HIGHLIGHT_FILL }));
+  const styles = new Map<string, Partial<ExcelJS.Style>>();
+  const styleOf = (format: CellFormat, highlighted: boolean): Partial<ExcelJS.Style> => {
+    const key = `${format}|${highlighted}`;
+    let style = styles.get(key);
+    if (!style) {
+      style = highlighted ? { numFmt: NUMBER_FORMATS[format], fill: HIGHLIGHT_FILL } : { numFmt: NUMBER_FORMATS[format] };
+      styles.set(key, style);
+    }
+    return style;
+  };
   const totals = columns.map(() => new Decimal(0));
   const hasTotals = columns.some((c) => c.total);
   const parts: string[] = [];
@@ -174,8 +224,9 @@ async function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: Sh
     const sheet = workbook.addWorksheet(name, {
       views: [{ state: 'frozen', ySplit: columns.length > 0 ? top : 0, xSplit: 0, showGridLines: true }],
       properties: { defaultRowHeight: 15 },
+      pageSetup: pageSetup(top, columns.length > 0),
     });
-    sheet.columns = columns.map((c) => ({ width: columnWidth(c) }));
+    sheet.columns = columns.map((_c, i) => ({ width: widths[i]! }));
     const title = sheet.getRow(1);
     title.getCell(1).value = name;
     title.getCell(1).font = TITLE_FONT;
@@ -212,7 +263,7 @@ async function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: Sh
         if (c.total) {
           // The total of the stored decimal strings, written as a value: it equals the database
           // figure exactly, where a SUM over float cells could drift in the last cent.
-          cell.value = toCellValue(totals[i]!.toFixed(), c.format);
+          cell.value = toCellValue(spec.totalOverrides?.[c.key] ?? totals[i]!.toFixed(), c.format);
           cell.style = { numFmt: NUMBER_FORMATS[c.format], font: BOLD, border: { top: THIN } };
         } else if (i === labelIndex) {
           cell.value = parts.length > 1 ? `${spec.totalLabel ?? 'Total'} (all parts)` : (spec.totalLabel ?? 'Total');
@@ -248,8 +299,9 @@ async function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: Sh
     columns.forEach((c, i) => {
       const value = row[c.key];
       const cell = excelRow.getCell(i + 1);
-      cell.value = toCellValue(value, c.format);
-      cell.style = highlighted ? highlightStyles[i]! : cellStyles[i]!;
+      const format = formatOf(c, row);
+      cell.value = toCellValue(value, format);
+      cell.style = styleOf(format, highlighted);
       if (c.total) totals[i] = addToTotal(totals[i]!, value);
     });
     excelRow.commit();

@@ -102,7 +102,7 @@ describeEachBackend('evidence audit', (store) => {
     assert.equal(byTeam.research!.verdict, 'not_ready');
     assert.equal(byTeam.research!.attributable_share, '0.5000'); // 3.50 tagged of 3.50 + 3.50 untagged on its unowned key
     assert.deepEqual(byTeam.research!.keys_without_owner, ['key-orphan']);
-    assert.match(byTeam.research!.reasons.join('; '), /attributable 50.00% is below 95.00%.*key-orphan/);
+    assert.match(byTeam.research!.reasons.join('; '), /owner evidenced for 50.00% \(below 95.00%\).*key-orphan/);
   });
 
   test('an owners key map passed in replaces the imported one for this audit only', async () => {

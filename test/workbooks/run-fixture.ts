@@ -13,6 +13,8 @@ import { insertInvoiceLines, insertLedgerRecords, insertRateCard, invoiceLine, l
 //   r-retry     support  1,000 / 0 (attempt 2)      0.0025   (status error)
 //   r-untagged  (none)   400,000 / 0                1.00     (staging, key k-staging)
 //   r-sales     sales    2,000,000 / 0              5.00
+//
+// Card prices as the run stores them in run_variance_cell: per token (2.50 per 1M = 0.0000025).
 
 export const HYPERLINK_TAG = '=HYPERLINK("http://x","y")';
 export const CMD_SERVICE = "+cmd|' /C calc'!A0";
@@ -84,9 +86,20 @@ export async function insertWorkbookMonth(store: Store): Promise<MonthFixture> {
   await store.db
     .insertInto('run_variance_cell')
     .values([
-      { ...cell, token_category: 'input', invoice_quantity: '3401000', invoice_amount: '8.51', ledger_quantity: '3402000', ledger_amount: '8.505', card_unit_price: '2.50', volume_effect: '-0.0025', price_effect: '0.0075', variance_amount: '0.005', variance_pct: '0.06', quantity_variance: '-1000', status: 'ok' },
-      { ...cell, token_category: 'output', invoice_quantity: '100000', invoice_amount: '1.00', ledger_quantity: '100100', ledger_amount: '1.001', card_unit_price: '10.00', volume_effect: '-0.001', price_effect: '0', variance_amount: '-0.001', variance_pct: '-0.1', quantity_variance: '-100', status: 'review' },
+      { ...cell, token_category: 'input', invoice_quantity: '3401000', invoice_amount: '8.51', ledger_quantity: '3402000', ledger_amount: '8.505', card_unit_price: '0.0000025', volume_effect: '-0.0025', price_effect: '0.0075', variance_amount: '0.005', variance_pct: '0.06', quantity_variance: '-1000', status: 'ok' },
+      { ...cell, token_category: 'output', invoice_quantity: '100000', invoice_amount: '1.00', ledger_quantity: '100100', ledger_amount: '1.001', card_unit_price: '0.00001', volume_effect: '-0.001', price_effect: '0', variance_amount: '-0.001', variance_pct: '-0.1', quantity_variance: '-100', status: 'review' },
       { ...cell, token_category: 'request', invoice_quantity: '0', invoice_amount: '0', ledger_quantity: '5', ledger_amount: '0', card_unit_price: null, volume_effect: '0', price_effect: '0', variance_amount: '0', variance_pct: null, quantity_variance: '-5', status: 'ok' },
+    ])
+    .execute();
+
+  // Per cell, as the explain stage stores it: the input cell's 0.005 is the stale card, the output
+  // cell's -0.001 is unexplained (the cell stored 'review' for its whole variance; its unexplained
+  // -0.001 is within the default tolerance of 2% and $1.00).
+  await store.db
+    .insertInto('run_variance_cell_cause')
+    .values([
+      { ...cell, token_category: 'input', cause: 'stale_price_card', effect: 'price', amount: '0.005', quantity: null },
+      { ...cell, token_category: 'output', cause: 'unexplained', effect: 'volume', amount: '-0.001', quantity: null },
     ])
     .execute();
 

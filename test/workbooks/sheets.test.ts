@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { flattenPolicy, runInputFileIds, varianceCausesSheet } from '../../src/workbooks/allocation-sheets.ts';
-import { cellText, looksLikeFormula, rowsPerSheet, safeSheetName, toCellValue } from '../../src/workbooks/cell-values.ts';
+import { cellWorkStatus, countCellWork, flattenPolicy, reconciliationStatus, runInputFileIds, runToleranceRules, summarySheet, varianceCausesSheet } from '../../src/workbooks/allocation-sheets.ts';
+import { cellText, displayLength, looksLikeFormula, rowsPerSheet, safeSheetName, toCellValue } from '../../src/workbooks/cell-values.ts';
 import { disputeDeadline, topRequestsSheet } from '../../src/workbooks/dispute-sheets.ts';
 import type { WorkbookRun } from '../../src/workbooks/queries.ts';
 import type { SheetRow } from '../../src/workbooks/sheet-spec.ts';
@@ -72,4 +72,37 @@ test('policy flattening and run input file ids', () => {
   ]);
   assert.deepEqual(runInputFileIds({ files: [{ id: '3', kind: 'ledger' }, { id: 4, kind: 'invoice' }] }, 'invoice'), ['4']);
   assert.equal(runInputFileIds({}), null);
+});
+
+test('a cell’s status follows the unexplained part of its variance (the one tolerance rule, default 2% and $1.00)', async () => {
+  const rules = runToleranceRules(run);
+  const cell = { provider: 'anthropic', invoice_amount: '100.00' };
+  // $50 of variance on a $100 cell is a breach (over twice $1 and twice 2%) when nothing explains it...
+  assert.equal(cellWorkStatus({ ...cell, unexplained: '50' }, rules), 'breach');
+  assert.equal(cellWorkStatus({ ...cell, unexplained: '2.50' }, rules), 'review');
+  // ...and needs no work when causes explain all of it
+  assert.equal(cellWorkStatus({ ...cell, unexplained: '0' }, rules), 'ok');
+  // the run's recorded tolerance is the one used
+  const strict = runToleranceRules({ inputs: { settings: { tolerance: { default: { percent: '0.1', amount: '0.01' }, providers: {} } } } });
+  assert.equal(cellWorkStatus({ ...cell, unexplained: '0.50' }, strict), 'breach');
+
+  const fully = { day: '2026-05-01', provider: 'anthropic', model: 'm', token_category: 'input', service_tier: 'standard', invoice_quantity: '1', ledger_quantity: '1', quantity_variance: '0', card_price: '3', invoice_amount: '100.00', ledger_amount: '50', volume_effect: '0', price_effect: '50', variance_amount: '50', variance_share: '0.5', explained: '50', unexplained: '0', status: 'breach', invoice_line_ids: '' };
+  const work = await countCellWork([fully], rules);
+  assert.deepEqual(work.get('anthropic'), { cells: 1, review: 0, breach: 0 });
+  assert.equal(reconciliationStatus(work.get('anthropic')), 'within tolerance');
+  const providers = [{ provider: 'anthropic', invoiced: '100.00', priced: '50', allocated: '100.00', explained: '50', unexplained: '0', cells_review: '0', cells_breach: '1' }];
+  const summary = summarySheet(run, providers, work);
+  const row = (summary.rows as SheetRow[])[0]!;
+  assert.deepEqual([row.cells_over, row.cells_work, row.reconciliation], ['1', '0', 'within tolerance']);
+  assert.equal(summary.highlight!(row), false, 'a fully explained provider is not flagged');
+});
+
+test('widths fit every number as its format shows it', () => {
+  assert.equal(displayLength('-1234.5', 'usd'), '-$1,234.50'.length);
+  assert.equal(displayLength('12345678.1234567', 'usd_precise'), '$12,345,678.123457'.length);
+  assert.equal(displayLength('2.5', 'usd_rate'), '$2.50'.length);
+  assert.equal(displayLength('0.075', 'usd_rate'), '$0.075'.length);
+  assert.equal(displayLength('1234567890', 'integer'), '1,234,567,890'.length);
+  assert.equal(displayLength('0.416', 'percent'), '41.60%'.length);
+  assert.equal(displayLength('some text', 'text'), 0);
 });

@@ -61,7 +61,7 @@ describeEachBackend('workbooks', (store, backend) => {
     assert.equal(path.basename(result.path), 'allocation-2026-05.xlsx');
     const workbook = await readBack(result.path);
     assert.deepEqual(workbook.worksheets.map((s) => s.name), [
-      'Summary', 'By team', 'By cost center', 'By service and workflow', 'By model', 'Variance cells', 'Variance causes',
+      'Close', 'Summary', 'By team', 'By cost center', 'By service and workflow', 'By model', 'Variance cells', 'Variance causes',
       'Cause detail', 'Untagged and unallocated', 'Month over month', 'Evidence', 'Showback', 'Policy and method', 'Disputes',
     ]);
 
@@ -73,7 +73,11 @@ describeEachBackend('workbooks', (store, backend) => {
     assert.equal(summary[0]!['Allocated'], 9.26);
     assert.equal(summary[0]!['Unallocated'], 0);
     assert.equal(summary[0]!['Explained'], -0.245);
-    assert.equal(summary[0]!['Reconciliation'], 'review');
+    // The cell stored 'review' for its whole variance, but all of it is explained but -0.001,
+    // which is within tolerance: the provider's reconciliation follows the unexplained part.
+    assert.equal(summary[0]!['Cells over tolerance'], 1);
+    assert.equal(summary[0]!['Cells needing work'], 0);
+    assert.equal(summary[0]!['Reconciliation'], 'within tolerance');
     assert.equal(summary[0]!['Run'], fixture.runId);
 
     const { rows: dbTotal } = await sql<{ total: string }>`select sum(amount)::text as total from run_allocation where run_id = ${fixture.runId}::bigint`.execute(store().db);
@@ -99,10 +103,15 @@ describeEachBackend('workbooks', (store, backend) => {
     const cellTable = table(cells, 'Day');
     assert.equal(cellTable.rows.length, 3);
     assert.equal(cellTable.after('Total')!['Invoice amount'], 9.51);
+    // quantities are tokens or requests: never added up together
+    assert.equal(cellTable.after('Total')!['Invoice quantity'], null);
     const outputRow = cellTable.rows.findIndex((r) => r['Token category'] === 'output');
     let header = 0;
     for (let n = 1; n <= cells.rowCount; n++) if (cells.getRow(n).getCell(1).value === 'Day') header = n;
-    assert.equal((cells.getRow(header + 1 + outputRow).getCell(1).fill as ExcelJS.FillPattern).fgColor?.argb, 'FFFFE699', 'over tolerance is highlighted');
+    // the output cell stored 'review' for its whole variance; its unexplained part is within tolerance
+    const output = cellTable.rows[outputRow]!;
+    assert.deepEqual([output['Explained'], output['Unexplained'], output['Status'], output['Status before causes']], [0, -0.001, 'within tolerance', 'review']);
+    assert.notEqual((cells.getRow(header + 1 + outputRow).getCell(1).fill as ExcelJS.FillPattern | undefined)?.fgColor?.argb, 'FFFFE699', 'a cell that needs no work is not highlighted');
 
     const causes = table(workbook.getWorksheet('Variance causes')!, 'Provider');
     assert.deepEqual(causes.rows.map((r) => [r['Step'], r['Cause'] ?? null, r['Running total']]), [
@@ -115,6 +124,10 @@ describeEachBackend('workbooks', (store, backend) => {
     ]);
     assert.equal(causes.rows[5]!['Rule'], 'ties out');
     assert.equal(causes.after('Total variance')!['Amount'], -0.246);
+    // two cells took an amount (stale card on input, unexplained on output); each counts once
+    assert.deepEqual(causes.rows.map((r) => r['Cells affected'] ?? null), [null, 0, 0, 1, 1, null]);
+    assert.equal(causes.after('Total variance')!['Cells affected'], 2);
+    assert.equal(causes.after('Total variance')!['Records'], null, 'records are per cause, not totalled');
 
     const untagged = table(workbook.getWorksheet('Untagged and unallocated')!, 'Kind').rows;
     const spend = untagged.find((r) => r['Kind'] === 'untagged spend')!;
