@@ -53,7 +53,7 @@ const READS_OUTSIDE_OWNER: Record<string, { tables: string[]; why: string }> = {
     why: 'a run hashes every input and result table (inputs_hash, results_hash) and diffs two runs\' results: it reads them whole, as a snapshot, and decides no rule about any of them',
   },
   'src/workbooks/queries.ts': {
-    tables: ['dispute', 'gateway_key_owner', 'ingested_file', 'invoice_line', 'ledger_record', 'model_alias', 'period', 'rate_card_version', 'run', 'run_allocation', 'run_cost_cube', 'run_price_card', 'run_team_summary', 'run_variance_cause', 'run_variance_cell'],
+    tables: ['dispute', 'gateway_key_owner', 'ingested_file', 'invoice_line', 'ledger_record', 'model_alias', 'period', 'rate_card_version', 'run', 'run_allocation', 'run_cost_cube', 'run_price_card', 'run_team_summary', 'run_variance_cause', 'run_variance_cell', 'run_variance_cell_cause'],
     why: 'the sheets read every stage\'s results directly; to move behind each stage\'s query functions (#19 debt)',
   },
   'src/allocate/queries.ts': {
