@@ -54,12 +54,18 @@ function followed(policy: AllocationPolicy) {
   };
 }
 
+/**
+ * SQL: a run_cost_cube row (unqualified columns) is a retry in the allocation's sense: a retry
+ * attempt or a failed one (policy `retries` decides who pays them). A partial stream is usage.
+ */
+export const RETRY_ROW_SQL = sql`(is_retry or status = 'error')`;
+
 const basisCube = (runId: string, policy: AllocationPolicy) => {
   const follow = followed(policy);
   return sql`
     cube_raw as (
       select provider, model, token_category, service_tier, day, team, cost_center, service, workflow,
-             requested_model, (is_retry or status = 'error') as retry, status = 'error' as failed, status = 'partial' as partial,
+             requested_model, ${RETRY_ROW_SQL} as retry, status = 'error' as failed, status = 'partial' as partial,
              (unpriced_reason is null) as priced, null::text as cause,
              sum(cost) as cost, sum(quantity) as quantity, sum(records) as records
       from run_cost_cube where run_id = ${runId}::bigint

@@ -214,11 +214,17 @@ export function teamInvoiceLinesSheet(c: DisputeContext, rows: InvoiceLineEviden
 }
 
 export function teamRetriesSheet(c: DisputeContext, rows: TeamRetryRow[]): SheetSpec {
+  const others = rows.some((r) => r.team !== c.team);
   return {
     name: 'Retries and partials',
-    notes: [...teamNotes(c), 'Retry attempts (attempt > 1 or linked to an earlier request), failed and partial (interrupted stream) requests charged to the team, as priced. The policy decides whether retries stay with the team (sheet Policy applied).'],
+    notes: [
+      ...teamNotes(c),
+      'Retry attempts (attempt > 1 or linked to an earlier request), failed and partial (interrupted stream) requests charged to the team, as priced. The policy decides whether retries stay with the team (sheet Policy applied).',
+      ...(others ? [`Rows of other teams (column Team): their retries and failed attempts, which the policy (retries: platform) charges to ${c.team}.`] : []),
+    ],
     columns: [
       { header: 'Day', key: 'day', format: 'date' },
+      text('Team', 'team'),
       text('Service', 'service'),
       text('Workflow', 'workflow', 22),
       text('Provider', 'provider'),

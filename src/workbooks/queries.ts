@@ -9,6 +9,7 @@ import { categoryCostSql, pricingRegionSql, slotOfRecord } from '../pricing/pric
 import { SERVICE_TIERS } from '../pricing/rules.ts';
 import { periodModelNames } from '../ingest/ledger-rollup.ts';
 import { fileCounts, runFileIds } from '../ingest/files-that-count.ts';
+import { RETRY_ROW_SQL } from '../allocate/queries.ts';
 
 // The stored results of a run, rolled up for the workbooks. Every query reads one run's tables;
 // large lists are read in keyset pages so a month never sits in memory at once.
@@ -551,6 +552,8 @@ export async function selectTeamRules(db: Db, runId: string, team: string): Prom
 
 export interface TeamRetryRow {
   day: string;
+  /** whose attempts: the team's own, or (the platform bucket under policy retries: platform) another team's */
+  team: string;
   service: string | null;
   workflow: string | null;
   provider: string;
@@ -561,15 +564,20 @@ export interface TeamRetryRow {
   cost: string;
 }
 
-/** The team's retry attempts and failed or partial requests, as priced. */
-export async function selectTeamRetries(db: Db, runId: string, team: string): Promise<TeamRetryRow[]> {
+/**
+ * The team's retry attempts and failed or partial requests, as priced; with `othersCharged` (the
+ * platform bucket when the policy charges retries to it) also every other team's retries and
+ * failed attempts, which the run charged to it.
+ */
+export async function selectTeamRetries(db: Db, runId: string, team: string, othersCharged = false): Promise<TeamRetryRow[]> {
   const { rows } = await sql<TeamRetryRow>`
-    select day::text as day, service, workflow, provider, model, status, is_retry,
+    select day::text as day, team, service, workflow, provider, model, status, is_retry,
            coalesce(sum(records) filter (where token_category = 'request'), 0)::text as records, sum(cost)::text as cost
     from run_cost_cube
-    where run_id = ${runId}::bigint and team = ${team} and (is_retry or status <> 'ok')
-    group by day, service, workflow, provider, model, status, is_retry
-    order by day, service nulls last, workflow nulls last, provider, model, status, is_retry`.execute(db);
+    where run_id = ${runId}::bigint and (is_retry or status <> 'ok')
+      and (team = ${team} or (${othersCharged}::boolean and team is not null and ${RETRY_ROW_SQL}))
+    group by day, team, service, workflow, provider, model, status, is_retry
+    order by day, team <> ${team}, team, service nulls last, workflow nulls last, provider, model, status, is_retry`.execute(db);
   return rows;
 }
 

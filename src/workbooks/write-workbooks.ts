@@ -206,7 +206,7 @@ export async function writeDisputeWorkbook(
     teamDaysSheet(context, await q.selectTeamDays(db, run.id, team, untagged.providers)),
     topRequestsSheet(context, top.rows, top.total, TOP_REQUESTS_CAP),
     teamInvoiceLinesSheet(context, invoiceLines),
-    teamRetriesSheet(context, await q.selectTeamRetries(db, run.id, team)),
+    teamRetriesSheet(context, await q.selectTeamRetries(db, run.id, team, team === policy.platform_bucket && policy.retries === 'platform')),
     policyAppliedSheet(context, await q.selectTeamRules(db, run.id, team)),
     disputeFormSheet(context, await q.selectDisputes(db, period, team), await selectLastImportedLine(db, run.id, team)),
     disputeMetaSheet(context),

@@ -175,7 +175,7 @@ describeEachBackend('workbooks', (store, backend) => {
     assert.deepEqual(top[0]!['Time (UTC)'], new Date('2026-05-10T12:00:00Z'));
 
     const retries = table(workbook.getWorksheet('Retries and partials')!, 'Day').rows;
-    assert.deepEqual(retries.map((r) => [r['Status'], r['Retry'], r['Records'], r['Priced cost']]), [['error', 'yes', 1, 0.0025]]);
+    assert.deepEqual(retries.map((r) => [r['Team'], r['Status'], r['Retry'], r['Records'], r['Priced cost']]), [['support', 'error', 'yes', 1, 0.0025]]);
 
     const policy = table(workbook.getWorksheet('Policy applied')!, 'Section').rows;
     assert.ok(policy.some((r) => r['Section'] === 'Rule applied' && r['Item'] === 'retry' && r['Amount'] === 0.01));
@@ -209,6 +209,18 @@ describeEachBackend('workbooks', (store, backend) => {
     // the unmapped invoice line (sku mystery-sku, $0.25) it was charged as unmatched_invoice
     const lines = table(workbook.getWorksheet('Invoice lines')!, 'Invoice line id').rows;
     assert.deepEqual(lines.map((r) => [r['Provider model'], r['SKU'], r['Charged as'], r['Why no ledger explains it'], r['Amount']]), [['mystery', 'mystery-sku', 'unmatched_invoice', 'maps to no model or token category', 0.25]]);
+  });
+
+  test('under policy retries: platform, the bucket’s Retries sheet lists the other teams’ retries charged to it', async () => {
+    await sql`update run set policy = jsonb_set(policy, '{retries}', '"platform"') where id = ${fixture.runId}::bigint`.execute(store().db);
+    try {
+      const result = await writeDisputeWorkbook(store(), { period: '2026-05', team: 'platform', outDir: path.join(out, 'retries-platform'), now: NOW });
+      const retries = table((await readBack(result.path)).getWorksheet('Retries and partials')!, 'Day').rows;
+      // r-retry: support's failed second attempt, 1,000 input tokens at $2.50 per 1M
+      assert.deepEqual(retries.map((r) => [r['Team'], r['Status'], r['Retry'], r['Records'], r['Priced cost']]), [['support', 'error', 'yes', 1, 0.0025]]);
+    } finally {
+      await sql`update run set policy = jsonb_set(policy, '{retries}', '"owner"') where id = ${fixture.runId}::bigint`.execute(store().db);
+    }
   });
 
   test('mistakes get a clear error with what to do', async () => {
