@@ -20,22 +20,3 @@ export function disputeState(status: DisputeStatus, dueDate: string | null, toda
 export function businessDaysLeft(today: string, dueDate: string): number {
   return businessDaysBetween(today, dueDate);
 }
-
-/**
- * Why a team disputes a charge, as the dispute workbook offers it (a dropdown) and its import
- * reads it back: the code, and what it means.
- */
-export const DISPUTE_REASON_CODES = {
-  not_ours: 'the records are not ours (another team’s tag or key)',
-  belongs_elsewhere: 'untagged spend, invoice lines or fees that belong to another team',
-  wrong_price: 'priced or billed at the wrong rate',
-  duplicate: 'billed or logged twice',
-  retry_or_outage: 'failed attempts or retries caused by a provider outage',
-  other: 'anything else (say what in the explanation)',
-} as const;
-
-export type DisputeReasonCode = keyof typeof DISPUTE_REASON_CODES;
-
-export function isDisputeReasonCode(text: string): text is DisputeReasonCode {
-  return Object.hasOwn(DISPUTE_REASON_CODES, text);
-}

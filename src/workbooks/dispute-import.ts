@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import ExcelJS from 'exceljs';
 import type { Kysely } from 'kysely';
 import { parseDisputeAmount, openDispute } from '../allocate/dispute-actions.ts';
-import { DISPUTE_REASON_CODES, isDisputeReasonCode } from '../allocate/disputes.ts';
+import { DISPUTE_REASON_CODES, isDisputeReasonCode } from '../vocabulary.ts';
 import { UserError } from '../command-context.ts';
 import type { Database } from '../db/schema.ts';
 import { money } from '../money.ts';

@@ -1,7 +1,7 @@
 import { addBusinessDays, format } from 'date-fns';
 import { money } from '../money.ts';
 import { flattenPolicy, runNotes } from './allocation-sheets.ts';
-import { DISPUTE_REASON_CODES } from '../allocate/disputes.ts';
+import { DISPUTE_REASON_CODES } from '../vocabulary.ts';
 import type { InvoiceLineEvidence } from '../allocate/queries.ts';
 import type { ColumnSpec, SheetRow, SheetSpec } from './sheet-spec.ts';
 import type { DisputeRow, TeamChargeRow, TeamDayRow, TeamFigures, TeamRetryRow, TeamRuleRow, TopRequestRow, WorkbookRun } from './queries.ts';
