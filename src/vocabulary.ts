@@ -54,6 +54,26 @@ export const PER_TOKEN = '0.000001';
 export const DISPUTE_WINDOW_BUSINESS_DAYS = 5;
 
 /**
+ * Why a team disputes a charge, as the dispute workbook offers it (a dropdown) and its import
+ * reads it back: the code, and what it means. Stored inside the dispute's free-text reason
+ * (`[code] explanation`), so no CHECK constraint holds them.
+ */
+export const DISPUTE_REASON_CODES = {
+  not_ours: 'the records are not ours (another team’s tag or key)',
+  belongs_elsewhere: 'untagged spend, invoice lines or fees that belong to another team',
+  wrong_price: 'priced or billed at the wrong rate',
+  duplicate: 'billed or logged twice',
+  retry_or_outage: 'failed attempts or retries caused by a provider outage',
+  other: 'anything else (say what in the explanation)',
+} as const;
+
+export type DisputeReasonCode = keyof typeof DISPUTE_REASON_CODES;
+
+export function isDisputeReasonCode(text: string): text is DisputeReasonCode {
+  return Object.hasOwn(DISPUTE_REASON_CODES, text);
+}
+
+/**
  * A word list as an SQL list literal, `('a', 'b')`, for `sql.raw` or a migration-free check. The
  * words are this module's constants (never user input), so quoting them here is safe.
  */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { UserError, printResult, type CommandContext, type RegisterCommands } from '../command-context.ts';
 import { isPeriod, type Period } from '../period.ts';
+import { importDisputeWorkbook } from '../workbooks/dispute-import.ts';
 import { decideDispute, disputeView, openDispute } from './dispute-actions.ts';
 import { utcDay } from '../period.ts';
 import { keysWithUnknownTeam, parseOwnersFiles } from './owners.ts';
@@ -162,6 +163,28 @@ function registerDisputeCommands(program: Parameters<RegisterCommands>[0], conte
       const { dispute: row, issuedAt } = await openDispute(store.db, { period, team, reason, ref: options.ref?.trim() || null, amount, now });
       const view = { ...disputeView(row, utcDay(now)), due_from: issuedAt ? `workbook issued ${issuedAt.toISOString()}` : 'opened (no workbook issued yet)' };
       printResult(Boolean(options.json), view, () => `dispute #${view.id} opened for ${team} in ${period}; due ${view.due_date} (5 business days after the ${issuedAt ? 'workbook was issued' : 'dispute was opened'})`);
+    });
+
+  dispute
+    .command('import')
+    .description('open the disputes a team filled in on its dispute workbook (sheet Dispute); the run, period and team come from the workbook; a line already imported is not opened again')
+    .argument('<file>', 'the filled-in dispute-YYYY-MM-TEAM.xlsx')
+    .option('--json', 'print { file, period, run_id, team, opened, already_imported, errors: [{ sheet, row, line, column, reason, fix }] } as JSON')
+    .action(async (file: string, options: { json?: boolean }) => {
+      const store = await context.store();
+      const result = await importDisputeWorkbook(store.db, path.resolve(file), new Date());
+      context.log.info('disputes imported', { run_id: result.run_id, team: result.team, opened: result.opened.length, already_imported: result.already_imported.length, refused: result.errors.length });
+      // some lines refused: the good ones went in, but the exit status says the file needs another look
+      if (result.errors.length > 0) process.exitCode = 1;
+      printResult(Boolean(options.json), result, () =>
+        [
+          `${result.team}, ${result.period} (run ${result.run_id}): ${result.opened.length} dispute(s) opened, ${result.already_imported.length} already imported, ${result.errors.length} line(s) refused`,
+          ...result.opened.map((d) => `  opened #${d.id} from ${d.line} (row ${d.row}): ${d.amount ?? '-'}, due ${d.due_date ?? '-'}`),
+          ...result.already_imported.map((d) => `  ${d.line} (row ${d.row}) was imported before as #${d.id}: nothing new`),
+          ...result.errors.map((e) => `  refused: sheet ${e.sheet}, row ${e.row} (${e.line}), column ${e.column}: ${e.reason}; ${e.fix}`),
+          ...(result.errors.length > 0 ? ['fix the refused lines in the file and import it again: lines already imported are not opened twice'] : []),
+        ].join('\n'),
+      );
     });
 
   dispute

@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.ts';
 import type { Period } from '../period.ts';
 import { disputeDueDate, disputeState } from './disputes.ts';
 import { utcDay } from '../period.ts';
-import { insertDispute, resolveDispute, selectDispute, selectKnownTeams, selectWorkbookIssuedAt, type DisputeRow } from './queries.ts';
+import { insertDispute, resolveDispute, selectDispute, selectKnownTeams, selectWorkbookIssuedAt, type DisputeImportKey, type DisputeRow } from './queries.ts';
 
 type Db = Kysely<Database>;
 
@@ -19,20 +19,20 @@ export function parseDisputeAmount(text: string | undefined | null, hint = 'e.g.
 }
 
 /**
- * Opens a dispute (the CLI's `recon dispute open` and the web page): the team must be known for
- * the period; it is due five business days after the team's workbook was issued, or after today
- * when none was.
+ * Opens a dispute (the CLI's `recon dispute open`, `recon dispute import` and the web page): the
+ * team must be known for the period; it is due five business days after the team's workbook was
+ * issued, or after today when none was. An imported line is opened once (`created` false after).
  */
 export async function openDispute(
   db: Db,
-  input: { period: Period; team: string; reason: string; ref: string | null; amount: string | null; now: Date },
-): Promise<{ dispute: DisputeRow; issuedAt: Date | undefined }> {
+  input: { period: Period; team: string; reason: string; ref: string | null; amount: string | null; now: Date; imported?: DisputeImportKey },
+): Promise<{ dispute: DisputeRow; issuedAt: Date | undefined; created: boolean }> {
   const known = await selectKnownTeams(db, input.period);
   if (known.length > 0 && !known.includes(input.team)) {
     throw new UserError(`team "${input.team}" is neither in the owners file nor charged in ${input.period}`, `check the spelling; known teams: ${known.slice(0, 12).join(', ')}`);
   }
   const issuedAt = await selectWorkbookIssuedAt(db, input.period, input.team);
-  const dispute = await insertDispute(db, {
+  const { created, ...dispute } = await insertDispute(db, {
     period: input.period,
     team: input.team,
     reason: input.reason,
@@ -40,8 +40,9 @@ export async function openDispute(
     amount: input.amount,
     openedAt: input.now,
     dueDate: disputeDueDate(utcDay(issuedAt ?? input.now)),
+    imported: input.imported,
   });
-  return { dispute, issuedAt };
+  return { dispute, issuedAt, created };
 }
 
 /**

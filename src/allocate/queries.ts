@@ -12,14 +12,17 @@ type Db = Kysely<Database>;
 // each model resolved to its canonical name on the line's day exactly as the variance stage does
 // (src/pricing/model-names.ts): an invoice that names `gpt-4.1` meets the ledger's
 // `gpt-4.1-2025-04-14` in the same cell, instead of falling to the bucket as unmatched.
-const periodLines = (period: Period) => {
+// `fileIds`: the invoice files a stored run recorded (its workbook reads what it read); null: the
+// files that count now (a new run).
+const periodLines = (period: Period, fileIds: readonly string[] | null = null) => {
   const { first, last } = periodDays(period);
+  const counts = fileIds === null ? fileCounts('f') : sql`il.ingested_file_id = any(${[...fileIds]}::bigint[])`;
   return sql`
     select il.id, il.ingested_file_id, il.source_line, il.provider, il.invoice_id, il.charge_date, il.provider_model,
            case when il.model is null then null else ${canonicalModelOnDaySql(sql`il.provider`, sql`il.model`, sql`il.charge_date`)} end as model,
            il.token_category, il.service_tier, il.region, il.quantity, il.amount, il.currency, il.line_type, il.sku, il.mapping_rule, il.account_ref
     from invoice_line il join ingested_file f on f.id = il.ingested_file_id
-    where ${fileCounts('f')} and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date`;
+    where ${counts} and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date`;
 };
 
 /**
@@ -59,12 +62,18 @@ function followed(policy: AllocationPolicy) {
   return { shifts: sql`(${list})`, partialToOwners, unbilledFree };
 }
 
+/**
+ * SQL: a run_cost_cube row (unqualified columns) is a retry in the allocation's sense: a retry
+ * attempt or a failed one (policy `retries` decides who pays them). A partial stream is usage.
+ */
+export const RETRY_ROW_SQL = sql`(is_retry or status = 'error')`;
+
 const basisCube = (runId: string, policy: AllocationPolicy) => {
   const follow = followed(policy);
   return sql`
     cube_raw as (
       select provider, model, token_category, service_tier, day, team, cost_center, service, workflow,
-             requested_model, (is_retry or status = 'error') as retry, status = 'error' as failed, status = 'partial' as partial,
+             requested_model, ${RETRY_ROW_SQL} as retry, status = 'error' as failed, status = 'partial' as partial,
              (unpriced_reason is null) as priced, null::text as cause,
              sum(cost) as cost, sum(quantity) as quantity, sum(records) as records
       from run_cost_cube where run_id = ${runId}::bigint
@@ -293,23 +302,87 @@ export interface UnmatchedRow {
   reason: 'no_ledger_records' | 'unmapped_invoice_line';
 }
 
+/**
+ * The usage invoice lines no ledger record explains, one row per line: lines in a cell the basis
+ * has no records in (after the causes moved them), and lines mapped to no model or category. The
+ * one rule for what the allocation charges as unmatched_invoice, and for the lines a team's
+ * dispute workbook shows as the evidence of that charge.
+ */
+const unmatchedLines = (runId: string, period: Period, policy: AllocationPolicy, fileIds: readonly string[] | null = null) => sql`
+    lines as (${periodLines(period, fileIds)}),
+    ${basisCube(runId, policy)},
+    unmatched_lines as (
+      select l.*, 'no_ledger_records' as reason
+      from lines l
+      left join cell w on w.provider = l.provider and w.model = l.model and w.token_category = l.token_category
+                      and w.service_tier = l.service_tier and w.day = l.charge_date
+      where l.line_type = 'usage' and l.model is not null and l.token_category is not null
+        and (w.provider is null or not (w.cost > 0 or w.quantity > 0))
+      union all
+      select l.*, 'unmapped_invoice_line' from lines l where l.line_type = 'usage' and (l.model is null or l.token_category is null)
+    )`;
+
 /** Usage invoice amounts no ledger record explains: cells with no records, and unmapped lines. */
 export async function selectUnmatchedInvoiceAmounts(db: Db, runId: string, period: Period, policy: AllocationPolicy): Promise<UnmatchedRow[]> {
   const { rows } = await sql<UnmatchedRow>`
-    with lines as (${periodLines(period)}),
-    ${basisCube(runId, policy)}
-    select l.provider, l.invoice_id, l.model, sum(l.amount)::text as amount, 'no_ledger_records' as reason
-    from lines l
-    left join cell w on w.provider = l.provider and w.model = l.model and w.token_category = l.token_category
-                    and w.service_tier = l.service_tier and w.day = l.charge_date
-    where l.line_type = 'usage' and l.model is not null and l.token_category is not null
-      and (w.provider is null or not (w.cost > 0 or w.quantity > 0))
-    group by 1, 2, 3
-    union all
-    select provider, invoice_id, coalesce(model, provider_model, sku), sum(amount)::text, 'unmapped_invoice_line'
-    from lines where line_type = 'usage' and (model is null or token_category is null)
-    group by 1, 2, 3
+    with ${unmatchedLines(runId, period, policy)}
+    select provider, invoice_id, case when reason = 'no_ledger_records' then model else coalesce(model, provider_model, sku) end as model,
+           sum(amount)::text as amount, reason
+    from unmatched_lines
+    group by 1, 2, 3, 5
     order by 1, 2, 3, 5`.execute(db);
+  return rows;
+}
+
+export interface InvoiceLineEvidence {
+  id: string;
+  provider: string;
+  invoice_id: string;
+  charge_date: string;
+  source_line: string | null;
+  line_type: string;
+  provider_model: string | null;
+  model: string | null;
+  sku: string | null;
+  token_category: string | null;
+  service_tier: string | null;
+  quantity: string | null;
+  amount: string;
+  /** the allocation component the line's amount went into */
+  component: string;
+  /** no_ledger_records | unmapped_invoice_line for usage lines; null for fees, tax, discounts, credits */
+  reason: string | null;
+}
+
+/**
+ * The invoice lines behind a team's unmatched_invoice, fee, tax, discount and credit charges of a
+ * stored run: the lines of each invoice on which the run charged the team that component (usage
+ * lines only when no ledger record explains them, by the rule above). The run's own invoice files
+ * and policy, so the list is what the run allocated.
+ */
+export async function selectTeamInvoiceLines(
+  db: Db,
+  input: { runId: string; period: Period; team: string; policy: AllocationPolicy; invoiceFileIds: readonly string[] | null },
+): Promise<InvoiceLineEvidence[]> {
+  const { runId, period, team, policy, invoiceFileIds } = input;
+  const { rows: charged } = await sql<{ component: string }>`
+    select distinct component from run_allocation
+    where run_id = ${runId}::bigint and team = ${team} and component in ('unmatched_invoice', 'fee', 'tax', 'discount', 'credit')`.execute(db);
+  if (charged.length === 0) return [];
+  const usage = charged.some((c) => c.component === 'unmatched_invoice');
+  const fields = sql`id::text, provider, invoice_id, charge_date::text as charge_date, source_line::text as source_line, line_type, provider_model, model, sku,
+           token_category, service_tier, quantity::text as quantity, amount::text as amount`;
+  const { rows } = await sql<InvoiceLineEvidence>`
+    with ${usage ? unmatchedLines(runId, period, policy, invoiceFileIds) : sql`lines as (${periodLines(period, invoiceFileIds)})`},
+    charged as (
+      select distinct provider, invoice_id, component from run_allocation
+      where run_id = ${runId}::bigint and team = ${team} and component in ('unmatched_invoice', 'fee', 'tax', 'discount', 'credit')),
+    evidence as (
+      ${usage ? sql`select ${fields}, 'unmatched_invoice' as component, reason from unmatched_lines union all` : sql``}
+      select ${fields}, line_type as component, null::text as reason from lines where line_type <> 'usage')
+    select e.* from evidence e
+    join charged c on c.provider = e.provider and c.invoice_id = e.invoice_id and c.component = e.component
+    order by e.provider, e.invoice_id, e.component, e.amount::numeric desc, e.id::bigint`.execute(db);
   return rows;
 }
 
@@ -535,12 +608,40 @@ export async function selectKnownTeams(db: Db, period: string): Promise<string[]
   return rows.map((r) => r.team);
 }
 
-export async function insertDispute(db: Db, input: { period: string; team: string; reason: string; ref: string | null; amount: string | null; openedAt: Date; dueDate: string }): Promise<DisputeRow> {
+/** Where an imported dispute came from: the run of the team's dispute workbook and the form line. */
+export interface DisputeImportKey {
+  runId: string;
+  line: number;
+}
+
+/**
+ * Inserts a dispute. An imported one (`imported`) is inserted once per workbook run, team and
+ * form line: when that line was imported before, nothing is inserted and the earlier dispute is
+ * returned with `created: false`.
+ */
+export async function insertDispute(
+  db: Db,
+  input: { period: string; team: string; reason: string; ref: string | null; amount: string | null; openedAt: Date; dueDate: string; imported?: DisputeImportKey | undefined },
+): Promise<DisputeRow & { created: boolean }> {
+  const key = input.imported;
   const { rows } = await sql<DisputeRow>`
-    insert into dispute (period, team, reason, ref, amount, opened_at, due_date)
-    values (${input.period}, ${input.team}, ${input.reason}, ${input.ref}, ${input.amount}::numeric, ${input.openedAt}, ${input.dueDate}::date)
+    insert into dispute (period, team, reason, ref, amount, opened_at, due_date, import_run_id, import_line)
+    values (${input.period}, ${input.team}, ${input.reason}, ${input.ref}, ${input.amount}::numeric, ${input.openedAt}, ${input.dueDate}::date,
+            ${key?.runId ?? null}::bigint, ${key?.line ?? null}::integer)
+    on conflict (import_run_id, team, import_line) where import_run_id is not null do nothing
     returning ${disputeColumns}`.execute(db);
-  return rows[0]!;
+  if (rows[0]) return { ...rows[0], created: true };
+  const { rows: earlier } = await sql<DisputeRow>`
+    select ${disputeColumns} from dispute
+    where import_run_id = ${key!.runId}::bigint and team = ${input.team} and import_line = ${key!.line}`.execute(db);
+  return { ...earlier[0]!, created: false };
+}
+
+/** The highest form line imported from the team's dispute workbook of a run (0: none). */
+export async function selectLastImportedLine(db: Db, runId: string, team: string): Promise<number> {
+  const { rows } = await sql<{ line: number | null }>`
+    select max(import_line) as line from dispute where import_run_id = ${runId}::bigint and team = ${team}`.execute(db);
+  return Number(rows[0]?.line ?? 0);
 }
 
 export async function selectDisputes(db: Db, filter: { period?: string; team?: string }): Promise<DisputeRow[]> {

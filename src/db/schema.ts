@@ -316,6 +316,9 @@ export interface DisputeTable {
   resolution_note: Text | null;
   applied_in_run: string | null;
   receiving_team: Text | null;
+  /** the run of the dispute workbook the dispute was imported from, and its form line (0610) */
+  import_run_id: string | null;
+  import_line: number | null;
 }
 
 export interface WorkbookIssueTable {

@@ -1,6 +1,8 @@
 import { addBusinessDays, format } from 'date-fns';
 import { money } from '../money.ts';
 import { flattenPolicy, runNotes } from './allocation-sheets.ts';
+import { DISPUTE_REASON_CODES } from '../vocabulary.ts';
+import type { InvoiceLineEvidence } from '../allocate/queries.ts';
 import type { ColumnSpec, SheetRow, SheetSpec } from './sheet-spec.ts';
 import type { DisputeRow, TeamChargeRow, TeamDayRow, TeamFigures, TeamRetryRow, TeamRuleRow, TopRequestRow, WorkbookRun } from './queries.ts';
 
@@ -86,11 +88,19 @@ function pct(fraction: string): string {
   return `${money(fraction).times(100).toDecimalPlaces(2).toFixed(2)}%`;
 }
 
+/** The code of a charge line: its place in the team's Charges sheet (selectTeamCharges order), C1, C2, ... */
+export function chargeLineCode(index: number): string {
+  return `C${index + 1}`;
+}
+
+export const CHARGES_SHEET = 'Charges';
+
 export function teamChargesSheet(c: DisputeContext, rows: TeamChargeRow[]): SheetSpec {
   return {
-    name: 'Charges',
-    notes: [...teamNotes(c), 'The charge by provider invoice, service, workflow, model and component, with the rule that set it.'],
+    name: CHARGES_SHEET,
+    notes: [...teamNotes(c), 'The charge by provider invoice, service, workflow, model and component, with the rule that set it. A dispute names its charge line (column Line) on sheet Dispute.'],
     columns: [
+      text('Line', 'line', 7),
       text('Provider', 'provider'),
       text('Invoice', 'invoice_id'),
       text('Service', 'service'),
@@ -101,16 +111,24 @@ export function teamChargesSheet(c: DisputeContext, rows: TeamChargeRow[]): Shee
       usd('Amount', 'amount'),
       text('Rule', 'rule', 40),
     ],
-    rows: rows as unknown as SheetRow[],
+    rows: rows.map((r, i) => ({ line: chargeLineCode(i), ...r })) as unknown as SheetRow[],
   };
 }
+
+const RECORDS_OF: Record<TeamDayRow['records_of'], string> = { own: 'own', untagged: 'untagged' };
+const UNTAGGED_NOTE = 'Records of = untagged: records with no team tag and no gateway key owner, which the policy keeps in this team (the platform bucket).';
 
 export function teamDaysSheet(c: DisputeContext, rows: TeamDayRow[]): SheetSpec {
   return {
     name: 'By day',
-    notes: [...teamNotes(c), 'The team’s priced ledger cost per day, service, workflow and model (before the invoice is allocated).'],
+    notes: [
+      ...teamNotes(c),
+      'The team’s priced ledger cost per day, service, workflow and model (before the invoice is allocated).',
+      ...(rows.some((r) => r.records_of === 'untagged') ? [UNTAGGED_NOTE] : []),
+    ],
     columns: [
       { header: 'Day', key: 'day', format: 'date' },
+      text('Records of', 'records_of', 11),
       text('Service', 'service'),
       text('Workflow', 'workflow', 22),
       text('Provider', 'provider'),
@@ -118,7 +136,7 @@ export function teamDaysSheet(c: DisputeContext, rows: TeamDayRow[]): SheetSpec 
       int('Records', 'records'),
       usdPrecise('Priced cost', 'cost'),
     ],
-    rows: rows as unknown as SheetRow[],
+    rows: rows.map((r) => ({ ...r, records_of: RECORDS_OF[r.records_of] })) as unknown as SheetRow[],
   };
 }
 
@@ -132,9 +150,11 @@ export function topRequestsSheet(c: DisputeContext, rows: TopRequestRow[], total
         ? `The ${rows.length.toLocaleString('en-US')} most expensive of the team's ${BigInt(total).toLocaleString('en-US')} requests (capped at ${cap.toLocaleString('en-US')}); the full list is in the gateway ledger (ledger_record) for the period.`
         : `All ${rows.length.toLocaleString('en-US')} requests of the team, most expensive first.`,
       'Tokens by category: input = uncached input (input − cache reads − cache writes). Cost = the request priced at the card version shown.',
+      ...(rows.some((r) => r.records_of === 'untagged') ? [UNTAGGED_NOTE] : []),
     ],
     columns: [
       text('Request id', 'request_id', 24),
+      text('Records of', 'records_of', 11),
       text('Provider response id', 'provider_response_id', 24),
       { header: 'Time (UTC)', key: 'ts', format: 'datetime' },
       text('Provider', 'provider'),
@@ -157,12 +177,54 @@ export function topRequestsSheet(c: DisputeContext, rows: TopRequestRow[], total
   };
 }
 
+const REASON_TEXT: Record<string, string> = {
+  no_ledger_records: 'no ledger records in its cell (model, category, tier, day)',
+  unmapped_invoice_line: 'maps to no model or token category',
+};
+
+/** The invoice lines behind the team's unmatched-invoice, fee, tax, discount and credit charges. */
+export function teamInvoiceLinesSheet(c: DisputeContext, rows: InvoiceLineEvidence[]): SheetSpec {
+  return {
+    name: 'Invoice lines',
+    notes: [
+      ...teamNotes(c),
+      rows.length > 0
+        ? 'The invoice lines behind the team’s charges that no ledger record of its own explains: usage lines no ledger record explains (charged as unmatched_invoice) and fee, tax, discount and credit lines, on each invoice where the run charged the team that component. Amount = the whole line; the team’s part of it is on sheet Charges (component).'
+        : 'The run charged the team no unmatched invoice lines, fees, tax, discounts or credits.',
+    ],
+    columns: [
+      text('Invoice line id', 'id', 14),
+      text('Provider', 'provider'),
+      text('Invoice', 'invoice_id'),
+      { header: 'Day', key: 'charge_date', format: 'date' },
+      text('Line type', 'line_type', 10),
+      text('Charged as', 'component', 18),
+      text('Why no ledger explains it', 'why', 40),
+      text('Provider model', 'provider_model', 22),
+      text('Model', 'model', 24),
+      text('SKU', 'sku', 18),
+      text('Category', 'token_category', 14),
+      text('Tier', 'service_tier', 10),
+      { header: 'Quantity', key: 'quantity', format: 'decimal' },
+      usd('Amount', 'amount'),
+      int('Source line', 'source_line', false),
+    ],
+    rows: rows.map((r) => ({ ...r, why: r.reason === null ? null : (REASON_TEXT[r.reason] ?? r.reason) })) as unknown as SheetRow[],
+  };
+}
+
 export function teamRetriesSheet(c: DisputeContext, rows: TeamRetryRow[]): SheetSpec {
+  const others = rows.some((r) => r.team !== c.team);
   return {
     name: 'Retries and partials',
-    notes: [...teamNotes(c), 'Retry attempts (attempt > 1 or linked to an earlier request), failed and partial (interrupted stream) requests charged to the team, as priced. The policy decides whether retries stay with the team (sheet Policy applied).'],
+    notes: [
+      ...teamNotes(c),
+      'Retry attempts (attempt > 1 or linked to an earlier request), failed and partial (interrupted stream) requests charged to the team, as priced. The policy decides whether retries stay with the team (sheet Policy applied).',
+      ...(others ? [`Rows of other teams (column Team): their retries and failed attempts, which the policy (retries: platform) charges to ${c.team}.`] : []),
+    ],
     columns: [
       { header: 'Day', key: 'day', format: 'date' },
+      text('Team', 'team'),
       text('Service', 'service'),
       text('Workflow', 'workflow', 22),
       text('Provider', 'provider'),
@@ -190,36 +252,114 @@ export function policyAppliedSheet(c: DisputeContext, rules: TeamRuleRow[]): She
 /** Blank lines the team fills in, after the disputes already on file. */
 export const DISPUTE_FORM_LINES = 20;
 
-export function disputeFormSheet(c: DisputeContext, disputes: DisputeRow[]): SheetSpec {
+export const DISPUTE_SHEET = 'Dispute';
+/** The hidden sheet a filled-in dispute workbook is read back by (`recon dispute import`). */
+export const DISPUTE_META_SHEET = 'recon';
+/** What the hidden sheet says the workbook is; a later layout gets a new version. */
+export const DISPUTE_WORKBOOK_KIND = 'recon dispute workbook';
+export const DISPUTE_WORKBOOK_VERSION = '1';
+
+/** Headers of the Dispute sheet: the import finds its columns by them. */
+export const DISPUTE_COLUMNS = {
+  line: 'Line',
+  status: 'Status',
+  charge_line: 'Charge line',
+  ref: 'Reference (request id / invoice line)',
+  reason_code: 'Reason code',
+  amount: 'Amount disputed',
+  explanation: 'Explanation',
+  evidence: 'Evidence',
+  contact: 'Contact',
+  due: 'Due',
+  resolution: 'Resolution',
+} as const;
+
+/** The form line a team fills in: "new N" (N from 1). */
+export function newLineLabel(n: number): string {
+  return `new ${n}`;
+}
+
+export const TO_FILE = 'to file';
+
+/**
+ * The Dispute sheet: disputes on file, then DISPUTE_FORM_LINES blank lines numbered after
+ * `lastImportedLine` (the highest line already imported from this run's workbook of the team, so a
+ * line filled in a reissued workbook never meets one imported before).
+ */
+export function disputeFormSheet(c: DisputeContext, disputes: DisputeRow[], lastImportedLine = 0): SheetSpec {
   const filed: SheetRow[] = disputes.map((d) => ({
-    line: d.id,
+    line: `#${d.id}`,
     status: d.status,
     ref: d.ref,
     amount: d.amount,
-    reason: d.reason,
+    explanation: d.reason,
     due: d.due_date,
     resolution: d.resolution_note,
   }));
-  const blank: SheetRow[] = Array.from({ length: DISPUTE_FORM_LINES }, (_, i) => ({ line: `new ${i + 1}`, status: 'to file' }));
+  const blank: SheetRow[] = Array.from({ length: DISPUTE_FORM_LINES }, (_, i) => ({ line: newLineLabel(lastImportedLine + i + 1), status: TO_FILE }));
+  const codes = Object.entries(DISPUTE_REASON_CODES);
   return {
-    name: 'Dispute',
+    name: DISPUTE_SHEET,
     notes: [
       ...teamNotes(c),
-      `To dispute a charge, fill in a "to file" line by ${c.deadline}: the request id or invoice line (Reference), the amount and why; evidence (sheet and row, ticket, link) helps.`,
-      `Finance files it with: recon dispute open --period ${c.run.period} --team ${c.team} --reason "…" --ref <reference> --amount <amount>.`,
+      `How to dispute a charge, by ${c.deadline}: on a "${TO_FILE}" line,`,
+      `  1. Charge line: pick the line of sheet Charges (column Line, e.g. C1) you dispute.`,
+      `  2. Reference (optional): the request id (sheets Top requests, By day) or invoice line id (sheet Invoice lines) the dispute is about.`,
+      `  3. Reason code: pick one — ${codes.map(([code, meaning]) => `${code}: ${meaning}`).join('; ')}.`,
+      `  4. Amount disputed: in USD, more than 0 and at most the charge line's Amount. Explanation: why. Evidence and Contact help.`,
+      `  5. Save the file and send it back. Leave Line and Status as they are, and fill one line per dispute. Total disputed adds up as you type.`,
+      `Finance reads it back with: recon dispute import <this file> (a line already imported is not opened twice).`,
     ],
     columns: [
-      text('Line', 'line', 10),
-      text('Status', 'status', 10),
-      text('Reference (request id / invoice line)', 'ref', 30),
-      usd('Amount disputed', 'amount'),
-      text('Reason', 'reason', 44),
-      text('Evidence', 'evidence', 34),
-      text('Contact', 'contact', 20),
-      { header: 'Due', key: 'due', format: 'date' },
-      text('Resolution', 'resolution', 34),
+      text(DISPUTE_COLUMNS.line, 'line', 9),
+      text(DISPUTE_COLUMNS.status, 'status', 10),
+      {
+        ...text(DISPUTE_COLUMNS.charge_line, 'charge_line', 12),
+        validation: { type: 'list', column: { sheet: CHARGES_SHEET, key: 'line' }, prompt: 'The Line of sheet Charges you dispute', error: 'Pick a Line of sheet Charges (C1, C2, ...).' },
+      },
+      text(DISPUTE_COLUMNS.ref, 'ref', 30),
+      {
+        ...text(DISPUTE_COLUMNS.reason_code, 'reason_code', 18),
+        validation: { type: 'list', values: codes.map(([code]) => code), error: `Pick a reason code: ${codes.map(([code]) => code).join(', ')}.` },
+      },
+      {
+        ...usd(DISPUTE_COLUMNS.amount, 'amount'),
+        validation: {
+          type: 'decimal',
+          min: '0',
+          max: { byKey: 'charge_line', lookup: { column: { sheet: CHARGES_SHEET, key: 'line' }, value: { sheet: CHARGES_SHEET, key: 'amount' } } },
+          prompt: 'USD, at most the charge line’s Amount',
+          error: 'The amount must be more than 0 and at most the Amount of the charge line picked (sheet Charges); pick the charge line first.',
+        },
+      },
+      text(DISPUTE_COLUMNS.explanation, 'explanation', 44),
+      text(DISPUTE_COLUMNS.evidence, 'evidence', 34),
+      text(DISPUTE_COLUMNS.contact, 'contact', 20),
+      { header: DISPUTE_COLUMNS.due, key: 'due', format: 'date' },
+      text(DISPUTE_COLUMNS.resolution, 'resolution', 34),
     ],
     rows: [...filed, ...blank],
     totalLabel: 'Total disputed',
+    liveTotals: true,
+  };
+}
+
+/** The hidden sheet that says which run, period and team the workbook is for. */
+export function disputeMetaSheet(c: DisputeContext): SheetSpec {
+  const rows: SheetRow[] = [
+    { key: 'kind', value: DISPUTE_WORKBOOK_KIND },
+    { key: 'version', value: DISPUTE_WORKBOOK_VERSION },
+    { key: 'period', value: c.run.period },
+    { key: 'run_id', value: c.run.id },
+    { key: 'team', value: c.team },
+    { key: 'issued_at', value: c.issuedAt.toISOString() },
+    { key: 'deadline', value: c.deadline },
+  ];
+  return {
+    name: DISPUTE_META_SHEET,
+    notes: ['What recon dispute import reads this workbook by. Do not edit.'],
+    columns: [text('Key', 'key', 12), text('Value', 'value', 40)],
+    rows,
+    hidden: true,
   };
 }

@@ -9,6 +9,7 @@ import { categoryCostSql, pricingRegionSql, slotOfRecord } from '../pricing/pric
 import { SERVICE_TIERS } from '../pricing/rules.ts';
 import { periodModelNames } from '../ingest/ledger-rollup.ts';
 import { fileCounts, runFileIds } from '../ingest/files-that-count.ts';
+import { RETRY_ROW_SQL } from '../allocate/queries.ts';
 
 // The stored results of a run, rolled up for the workbooks. Every query reads one run's tables;
 // large lists are read in keyset pages so a month never sits in memory at once.
@@ -507,8 +508,12 @@ export async function selectRunTeams(db: Db, runId: string): Promise<string[]> {
   return rows.map((r) => r.team);
 }
 
+/** Whose records a row of a team's evidence is: the team's own, or untagged records the policy charged to it. */
+export type RecordsOf = 'own' | 'untagged';
+
 export interface TeamDayRow {
   day: string;
+  records_of: RecordsOf;
   service: string | null;
   workflow: string | null;
   provider: string;
@@ -517,14 +522,32 @@ export interface TeamDayRow {
   cost: string;
 }
 
-/** The team's priced ledger by day, service, workflow and model (the allocation has no day). */
-export async function selectTeamDays(db: Db, runId: string, team: string): Promise<TeamDayRow[]> {
+/**
+ * The untagged records (no team tag, no key owner) a run charged to `team`, by provider: those of
+ * each provider whose untagged spend the run kept in the team as the policy's platform bucket
+ * (component untagged). Spread shares (untagged: proportional / even) list no records: the team
+ * carries a share of the whole pool, not these records. Empty for every other team.
+ */
+export async function selectUntaggedProvidersOf(db: Db, runId: string, team: string, platformBucket: string): Promise<string[]> {
+  if (team !== platformBucket) return [];
+  const { rows } = await sql<{ provider: string }>`
+    select distinct provider from run_allocation
+    where run_id = ${runId}::bigint and team = ${team} and component = 'untagged' order by 1`.execute(db);
+  return rows.map((r) => r.provider);
+}
+
+/**
+ * The team's priced ledger by day, service, workflow and model (the allocation has no day), and
+ * the untagged records of `untaggedProviders` that the run charged to it (selectUntaggedProvidersOf).
+ */
+export async function selectTeamDays(db: Db, runId: string, team: string, untaggedProviders: readonly string[] = []): Promise<TeamDayRow[]> {
   const { rows } = await sql<TeamDayRow>`
-    select day::text as day, service, workflow, provider, model,
+    select day::text as day, case when team is null then 'untagged' else 'own' end as records_of, service, workflow, provider, model,
            coalesce(sum(records) filter (where token_category = 'request'), 0)::text as records, sum(cost)::text as cost
-    from run_cost_cube where run_id = ${runId}::bigint and team = ${team}
-    group by day, service, workflow, provider, model
-    order by day, service nulls last, workflow nulls last, provider, model`.execute(db);
+    from run_cost_cube
+    where run_id = ${runId}::bigint and (team = ${team} or (team is null and provider = any(${[...untaggedProviders]}::text[])))
+    group by day, team is null, service, workflow, provider, model
+    order by day, team is null, service nulls last, workflow nulls last, provider, model`.execute(db);
   return rows;
 }
 
@@ -568,6 +591,8 @@ export async function selectTeamRules(db: Db, runId: string, team: string): Prom
 
 export interface TeamRetryRow {
   day: string;
+  /** whose attempts: the team's own, or (the platform bucket under policy retries: platform) another team's */
+  team: string;
   service: string | null;
   workflow: string | null;
   provider: string;
@@ -578,15 +603,20 @@ export interface TeamRetryRow {
   cost: string;
 }
 
-/** The team's retry attempts and failed or partial requests, as priced. */
-export async function selectTeamRetries(db: Db, runId: string, team: string): Promise<TeamRetryRow[]> {
+/**
+ * The team's retry attempts and failed or partial requests, as priced; with `othersCharged` (the
+ * platform bucket when the policy charges retries to it) also every other team's retries and
+ * failed attempts, which the run charged to it.
+ */
+export async function selectTeamRetries(db: Db, runId: string, team: string, othersCharged = false): Promise<TeamRetryRow[]> {
   const { rows } = await sql<TeamRetryRow>`
-    select day::text as day, service, workflow, provider, model, status, is_retry,
+    select day::text as day, team, service, workflow, provider, model, status, is_retry,
            coalesce(sum(records) filter (where token_category = 'request'), 0)::text as records, sum(cost)::text as cost
     from run_cost_cube
-    where run_id = ${runId}::bigint and team = ${team} and (is_retry or status <> 'ok')
-    group by day, service, workflow, provider, model, status, is_retry
-    order by day, service nulls last, workflow nulls last, provider, model, status, is_retry`.execute(db);
+    where run_id = ${runId}::bigint and (is_retry or status <> 'ok')
+      and (team = ${team} or (${othersCharged}::boolean and team is not null and ${RETRY_ROW_SQL}))
+    group by day, team, service, workflow, provider, model, status, is_retry
+    order by day, team <> ${team}, team, service nulls last, workflow nulls last, provider, model, status, is_retry`.execute(db);
   return rows;
 }
 
@@ -608,6 +638,13 @@ export interface TopRequestRow {
   reasoning_tokens: string;
   card_version: string | null;
   cost: string;
+  records_of: RecordsOf;
+}
+
+/** Untagged records listed as a team's (the platform bucket's) requests: selectUntaggedProvidersOf. */
+export interface UntaggedTo {
+  team: string;
+  providers: readonly string[];
 }
 
 /**
@@ -625,8 +662,8 @@ export interface TopRequestRow {
  * non-zero bound). A record whose bound is 0 costs exactly 0 (prices are never negative), so only
  * the earliest `limit` of those can make the list.
  */
-export async function selectTopRequests(db: Db, runId: string, period: Period, team: string, limit: number): Promise<{ rows: TopRequestRow[]; total: string }> {
-  const found = await selectTopRequestsOfTeams(db, runId, period, [team], limit);
+export async function selectTopRequests(db: Db, runId: string, period: Period, team: string, limit: number, untagged?: UntaggedTo): Promise<{ rows: TopRequestRow[]; total: string }> {
+  const found = await selectTopRequestsOfTeams(db, runId, period, [team], limit, untagged);
   return found.get(team) ?? { rows: [], total: '0' };
 }
 
@@ -637,6 +674,7 @@ export async function selectTopRequestsOfTeams(
   period: Period,
   teams: readonly string[],
   limit: number,
+  untagged?: UntaggedTo,
 ): Promise<Map<string, { rows: TopRequestRow[]; total: string }>> {
   const result = new Map<string, { rows: TopRequestRow[]; total: string }>();
   if (teams.length === 0) return result;
@@ -645,7 +683,7 @@ export async function selectTopRequestsOfTeams(
   let pending = [...new Set(teams)];
   while (pending.length > 0) {
     const ledgerFileIds = await runFileIds(db, runId, 'ledger');
-    const found = await withHashJoins(db, (trx) => selectTopRequestCandidates(trx, bounds, ledgerFileIds, period, pending, limit, size));
+    const found = await withHashJoins(db, (trx) => selectTopRequestCandidates(trx, bounds, ledgerFileIds, period, pending, limit, size, untagged));
     const incomplete: string[] = [];
     for (const team of pending) {
       const candidates = found.get(team) ?? { candidates: [], total: '0', outsideBound: null };
@@ -746,6 +784,8 @@ interface CandidateRecord {
   cache_write_1h_input_tokens: string;
   output_tokens: string;
   reasoning_output_tokens: string;
+  /** no team tag and no key owner: listed for the team the run charged untagged spend to */
+  untagged: boolean;
 }
 
 const CANDIDATE_COLUMNS = [
@@ -782,6 +822,7 @@ async function selectTopRequestCandidates(
   teams: string[],
   limit: number,
   size: number,
+  untagged?: UntaggedTo,
 ): Promise<Map<string, TopRequestCandidates>> {
   const { start, end } = periodBounds(period);
   const column = (name: keyof CostBound) => bounds.map((b) => b[name]);
@@ -799,8 +840,15 @@ async function selectTopRequestCandidates(
   // of a bound above 0 (1, 2, ...), else minus the hour of the record (≤ 0).
   const step = sql`coalesce(nullif(width_bucket(${bound('::float8', '_f')}, ${BOUND_STEPS}::float8[]), 0)::bigint, -floor(extract(epoch from l.ts) / 3600)::bigint)`;
   // Parameters, not CTEs, so every worker of the parallel scan joins the bounds itself.
+  // the record's owner: its team tag, else its key's team, else (untagged) the team the run charged
+  // the provider's untagged spend to, if that team is asked for
+  const toBucket = untagged && teams.includes(untagged.team) && untagged.providers.length > 0
+    ? sql`, case when l.provider = any(${[...untagged.providers]}::text[]) then ${untagged.team}::text end`
+    : sql``;
+  const owner = sql`coalesce(l.team, g.team${toBucket})`;
   const records = sql`
-    select coalesce(l.team, g.team) as team, l.request_id, l.ts, ${bound('', '')} as bound, ${step} as step,
+    select ${owner} as team, l.request_id, l.ts, ${bound('', '')} as bound, ${step} as step,
+           (l.team is null and g.team is null) as untagged,
            ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(`l.${c}`)))}
     from ledger_record l
     left join gateway_key_owner g on g.gateway_key_id = l.gateway_key_id
@@ -813,7 +861,7 @@ async function selectTopRequestCandidates(
       -- counts the histogram in the workers (a partial aggregate) instead of in the leader;
       -- the run's own files, so the sheet of a run never changes when a file is replaced
       and l.ingested_file_id = any(${ledgerFileIds}::bigint[])
-      and coalesce(l.team, g.team) = any(${teams}::text[])`;
+      and ${owner} = any(${teams}::text[])`;
   const { rows: histogram } = await sql<{ team: string; step: string; records: string }>`
     select r.team, r.step::text as step, count(*)::text as records from (${records}) r group by 1, 2`.execute(db);
   const found = new Map<string, TopRequestCandidates>();
@@ -831,8 +879,8 @@ async function selectTopRequestCandidates(
   }
   if (kept.length === 0) return found;
   const { rows } = await sql<CandidateRecord & { team: string; kind: 'top' | 'zero'; value: string | null }>`
-    select team, kind, request_id, ts::text as ts, value, ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(c)))} from (
-      select r.team, case when r.bound > 0 then 'top' else 'zero' end as kind, r.request_id, r.ts,
+    select team, kind, request_id, ts::text as ts, value, untagged, ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(c)))} from (
+      select r.team, case when r.bound > 0 then 'top' else 'zero' end as kind, r.request_id, r.ts, r.untagged,
              case when r.bound > 0 then r.bound::text end as value, ${sql.join(CANDIDATE_COLUMNS.map((c) => sql.ref(`r.${c}`)))},
              row_number() over (partition by r.team, r.bound > 0 order by case when r.bound > 0 then r.bound end desc, r.ts, r.request_id) as rank
       from (${records}) r
@@ -892,9 +940,9 @@ async function priceTopRequests(db: Db, runId: string, candidates: CandidateReco
         ${column('response_model')}::text[], ${column('service')}::text[], ${column('workflow')}::text[], ${column('status')}::text[],
         ${column('attempt')}::integer[], ${column('service_tier')}::text[], ${column('region')}::text[], ${column('input_tokens')}::bigint[],
         ${column('cache_read_input_tokens')}::bigint[], ${column('cache_write_5m_input_tokens')}::bigint[], ${column('cache_write_1h_input_tokens')}::bigint[],
-        ${column('output_tokens')}::bigint[], ${column('reasoning_output_tokens')}::bigint[])
+        ${column('output_tokens')}::bigint[], ${column('reasoning_output_tokens')}::bigint[], ${column('untagged')}::boolean[])
       as l (request_id, ts, provider_response_id, provider, response_model, service, workflow, status, attempt, service_tier, region,
-            input_tokens, cache_read_input_tokens, cache_write_5m_input_tokens, cache_write_1h_input_tokens, output_tokens, reasoning_output_tokens)),
+            input_tokens, cache_read_input_tokens, cache_write_5m_input_tokens, cache_write_1h_input_tokens, output_tokens, reasoning_output_tokens, untagged)),
     recs as (
       select l.*, ${canonicalModelSql(sql`l.provider`, sql`l.response_model`, sql`l.ts`)} as model,
              l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens as uncached
@@ -913,7 +961,7 @@ async function priceTopRequests(db: Db, runId: string, candidates: CandidateReco
            r.uncached::text as input_tokens, r.cache_read_input_tokens::text as cached_input_tokens,
            r.cache_write_5m_input_tokens::text as cache_write_5m_tokens, r.cache_write_1h_input_tokens::text as cache_write_1h_tokens,
            r.output_tokens::text, r.reasoning_output_tokens::text as reasoning_tokens, v.card_version,
-           r.cost::text as cost
+           r.cost::text as cost, case when r.untagged then 'untagged' else 'own' end as records_of
     from priced r
     left join rate_card_version v on v.id = coalesce(r.input_version_id, r.output_version_id, r.request_version_id)
     order by r.cost desc, r.ts, r.request_id

@@ -15,7 +15,30 @@ export interface ColumnSpec {
    * hold different kinds of figures in one column; `format` when the row names none.
    */
   formatFrom?: string;
+  /** a check (and dropdown) on the column's data cells */
+  validation?: ColumnValidation;
 }
+
+/** A column of an earlier sheet of the same workbook, by its key: its data cells. */
+export interface ColumnRef {
+  sheet: string;
+  key: string;
+}
+
+/** Data validation of a column's data cells, as Excel and LibreOffice apply it to what is typed in. */
+export type ColumnValidation = (
+  | { type: 'list'; values: readonly string[] }
+  | { type: 'list'; column: ColumnRef }
+  | {
+      type: 'decimal';
+      min: string;
+      /**
+       * the upper bound: in the row of `lookup.column` whose cell equals this row's `byKey`
+       * cell, the value of `lookup.value` (0 when there is none)
+       */
+      max: { byKey: string; lookup: { column: ColumnRef; value: ColumnRef } };
+    }
+) & { prompt?: string; error: string };
 
 /** Values are text for money and counts (decimal strings), never JS-number arithmetic results. */
 export type SheetRow = Record<string, string | number | boolean | null | undefined>;
@@ -30,6 +53,10 @@ export interface SheetSpec {
   highlight?: (row: SheetRow) => boolean;
   /** label of the totals row (first text column); default 'Total' */
   totalLabel?: string;
+  /** totals as live SUM formulas (with the exact total as their cached result), for sheets people fill in */
+  liveTotals?: boolean;
+  /** a sheet for programs, not people (e.g. what a filled-in workbook is read back by) */
+  hidden?: boolean;
   /**
    * Most data rows on one sheet before the rest continues on '<name> (2)', '<name> (3)'...
    * Defaults to what fits under Excel's 1,048,576-row limit.

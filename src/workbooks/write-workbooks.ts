@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { monthOverMonthSheet } from '../allocate/month-over-month.ts';
+import { defaultPolicy, policySchema, type AllocationPolicy } from '../allocate/policy.ts';
+import { selectLastImportedLine, selectTeamInvoiceLines } from '../allocate/queries.ts';
 import { evidenceSheet, showbackSheet } from '../audit/sheets.ts';
 import { UserError } from '../command-context.ts';
 import type { Store } from '../db/connection.ts';
@@ -26,6 +28,8 @@ import {
 } from './allocation-sheets.ts';
 import {
   disputeDeadline,
+  disputeMetaSheet,
+  teamInvoiceLinesSheet,
   disputeFormSheet,
   policyAppliedSheet,
   teamChargesSheet,
@@ -200,15 +204,20 @@ export async function writeDisputeWorkbook(
   const issuedAt = first?.issued_at ?? options.now ?? new Date();
   const context = { run, team, issuedAt, deadline: disputeDeadline(issuedAt) };
   const figures = (await q.selectTeamFigures(db, run.id, team))[0];
-  const top = options.topRequests ?? (await q.selectTopRequests(db, run.id, period, team, TOP_REQUESTS_CAP));
+  const policy = runPolicy(run);
+  const untagged = { team, providers: await q.selectUntaggedProvidersOf(db, run.id, team, policy.platform_bucket) };
+  const top = options.topRequests ?? (await q.selectTopRequests(db, run.id, period, team, TOP_REQUESTS_CAP, untagged));
+  const invoiceLines = await selectTeamInvoiceLines(db, { runId: run.id, period, team, policy, invoiceFileIds: recordedFileIds(run.inputs, 'invoice') });
   const sheets: SheetSpec[] = [
     teamSummarySheet(context, figures),
     teamChargesSheet(context, await q.selectTeamCharges(db, run.id, team)),
-    teamDaysSheet(context, await q.selectTeamDays(db, run.id, team)),
+    teamDaysSheet(context, await q.selectTeamDays(db, run.id, team, untagged.providers)),
     topRequestsSheet(context, top.rows, top.total, TOP_REQUESTS_CAP),
-    teamRetriesSheet(context, await q.selectTeamRetries(db, run.id, team)),
+    teamInvoiceLinesSheet(context, invoiceLines),
+    teamRetriesSheet(context, await q.selectTeamRetries(db, run.id, team, team === policy.platform_bucket && policy.retries === 'platform')),
     policyAppliedSheet(context, await q.selectTeamRules(db, run.id, team)),
-    disputeFormSheet(context, await q.selectDisputes(db, period, team)),
+    disputeFormSheet(context, await q.selectDisputes(db, period, team), await selectLastImportedLine(db, run.id, team)),
+    disputeMetaSheet(context),
   ];
   const file = path.resolve(options.outDir, disputeFileName(run.period, team));
   const written = await writeWorkbook(file, sheets, { created: runDate(run), title: `recon dispute workbook ${run.period} ${team} (run ${run.id})` }, { maxRowsPerSheet: options.maxRowsPerSheet });
@@ -217,6 +226,15 @@ export async function writeDisputeWorkbook(
 }
 
 type TopRequests = { rows: q.TopRequestRow[]; total: string };
+
+/**
+ * The allocation policy a run recorded, with defaults for what it left out; a record no policy
+ * reads any more (an older shape) falls back to the default policy.
+ */
+export function runPolicy(run: q.WorkbookRun): AllocationPolicy {
+  const parsed = policySchema.safeParse(run.policy ?? {});
+  return parsed.success ? parsed.data : defaultPolicy;
+}
 
 // Teams whose top requests are found together: one pair of scans of the month per batch, and at
 // most this many teams' candidates in memory at once.
@@ -237,7 +255,9 @@ export async function writeDisputeWorkbooks(
   const written = [];
   for (let i = 0; i < options.teams.length; i += TEAMS_PER_SCAN) {
     const batch = options.teams.slice(i, i + TEAMS_PER_SCAN);
-    const top = await q.selectTopRequestsOfTeams(db, run.id, parsePeriod(run.period), batch.filter((team) => charged.has(team)), TOP_REQUESTS_CAP);
+    const bucket = runPolicy(run).platform_bucket;
+    const untagged = batch.includes(bucket) ? { team: bucket, providers: await q.selectUntaggedProvidersOf(db, run.id, bucket, bucket) } : undefined;
+    const top = await q.selectTopRequestsOfTeams(db, run.id, parsePeriod(run.period), batch.filter((team) => charged.has(team)), TOP_REQUESTS_CAP, untagged);
     for (const team of batch) {
       written.push(await writeDisputeWorkbook(db, { ...options, period: run.period, runId: run.id, team, topRequests: top.get(team) }));
     }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { Decimal } from '../money.ts';
 import { addToTotal, columnWidth, fittedWidth, NUMBER_FORMATS, rowsPerSheet, safeSheetName, toCellValue } from './cell-values.ts';
-import type { CellFormat, ColumnSpec, SheetRow, SheetSpec } from './sheet-spec.ts';
+import type { CellFormat, ColumnRef, ColumnSpec, ColumnValidation, SheetRow, SheetSpec } from './sheet-spec.ts';
 
 export interface WorkbookMeta {
   /** Fixed creation date (the run's finish time), so the same run writes the same bytes. */
@@ -88,9 +88,10 @@ export async function writeWorkbook(filePath: string, sheets: SheetSpec[], meta:
   if (meta.subject) workbook.subject = meta.subject;
 
   const taken = new Set<string>();
+  const ranges: DataRanges = new Map();
   const written: WrittenSheet[] = [];
   try {
-    for (const spec of sheets) written.push(await writeSheet(workbook, spec, taken, options));
+    for (const spec of sheets) written.push(await writeSheet(workbook, spec, taken, options, ranges));
     await workbook.commit();
   } catch (error) {
     fs.rmSync(partial, { force: true });
@@ -193,7 +194,42 @@ function pageSetup(headerRow: number, hasHeader: boolean): Partial<ExcelJS.PageS
   };
 }
 
-async function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpec, taken: Set<string>, options: WriteOptions): Promise<WrittenSheet> {
+/** Where the data cells of each column of the sheets written so far are: spec name → column key → range. */
+type DataRanges = Map<string, Map<string, { sheet: string; column: number; first: number; last: number }>>;
+
+/** The column letters of a 1-based column number (1 → A, 27 → AA). */
+function columnLetters(n: number): string {
+  let letters = '';
+  for (let rest = n; rest > 0; rest = Math.floor((rest - 1) / 26)) letters = String.fromCharCode(65 + ((rest - 1) % 26)) + letters;
+  return letters;
+}
+
+/** An absolute reference to the data cells of an earlier sheet's column, or undefined (no such sheet or column, or no rows). */
+function rangeOf(ranges: DataRanges, ref: ColumnRef): string | undefined {
+  const at = ranges.get(ref.sheet)?.get(ref.key);
+  if (!at || at.last < at.first) return undefined;
+  const col = columnLetters(at.column);
+  return `'${at.sheet.replace(/'/g, "''")}'!$${col}$${at.first}:$${col}$${at.last}`;
+}
+
+/** exceljs's data validation for a column's cells from `first` down, or undefined when what it refers to is missing. */
+function dataValidation(v: ColumnValidation, columns: SheetSpec['columns'], first: number, ranges: DataRanges): ExcelJS.DataValidation | undefined {
+  const messages = { showErrorMessage: true, errorStyle: 'stop' as const, errorTitle: 'Not accepted', error: v.error, ...(v.prompt ? { showInputMessage: true, prompt: v.prompt } : {}) };
+  if (v.type === 'list') {
+    if ('values' in v) return { type: 'list', allowBlank: true, formulae: [`"${v.values.join(',')}"`], ...messages };
+    const range = rangeOf(ranges, v.column);
+    return range ? { type: 'list', allowBlank: true, formulae: [range], ...messages } : undefined;
+  }
+  const keyAt = columns.findIndex((c) => c.key === v.max.byKey);
+  const keys = rangeOf(ranges, v.max.lookup.column);
+  const values = rangeOf(ranges, v.max.lookup.value);
+  if (keyAt < 0 || !keys || !values) return undefined;
+  // relative to the first cell of the range, as Excel reads a validation formula
+  const max = `IFERROR(INDEX(${values},MATCH(${columnLetters(keyAt + 1)}${first},${keys},0)),0)`;
+  return { type: 'decimal', operator: 'between', allowBlank: true, formulae: [Number(v.min), max], ...messages };
+}
+
+async function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpec, taken: Set<string>, options: WriteOptions, ranges: DataRanges = new Map()): Promise<WrittenSheet> {
   const notes = spec.notes ?? [];
   const columns = spec.columns;
   const widths = sheetWidths(spec);
@@ -225,6 +261,7 @@ async function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: Sh
       views: [{ state: 'frozen', ySplit: columns.length > 0 ? top : 0, xSplit: 0, showGridLines: true }],
       properties: { defaultRowHeight: 15 },
       pageSetup: pageSetup(top, columns.length > 0),
+      ...(spec.hidden ? { state: 'hidden' as const } : {}),
     });
     sheet.columns = columns.map((_c, i) => ({ width: widths[i]! }));
     const title = sheet.getRow(1);
@@ -252,6 +289,15 @@ async function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: Sh
 
   const closePart = (part: ReturnType<typeof openPart>, continuesOn: string | undefined, isLast: boolean) => {
     const lastData = part.next - 1;
+    const single = isLast && parts.length === 1;
+    if (single) ranges.set(spec.name, new Map(columns.map((c, i) => [c.key, { sheet: parts[0]!, column: i + 1, first: part.firstData, last: lastData }])));
+    if (lastData >= part.firstData) {
+      columns.forEach((c, i) => {
+        const validation = c.validation && dataValidation(c.validation, columns, part.firstData, ranges);
+        // the streaming writer has dataValidations as the in-memory one does; its typings leave it out
+        if (validation) (part.sheet as unknown as { dataValidations: { add(address: string, validation: ExcelJS.DataValidation): void } }).dataValidations.add(`${columnLetters(i + 1)}${part.firstData}:${columnLetters(i + 1)}${lastData}`, validation);
+      });
+    }
     if (columns.length > 0) {
       part.sheet.autoFilter = { from: { row: part.header, column: 1 }, to: { row: Math.max(part.header, lastData), column: columns.length } };
     }
@@ -263,7 +309,11 @@ async function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: Sh
         if (c.total) {
           // The total of the stored decimal strings, written as a value: it equals the database
           // figure exactly, where a SUM over float cells could drift in the last cent.
-          cell.value = toCellValue(spec.totalOverrides?.[c.key] ?? totals[i]!.toFixed(), c.format);
+          const value = toCellValue(spec.totalOverrides?.[c.key] ?? totals[i]!.toFixed(), c.format);
+          const letters = columnLetters(i + 1);
+          cell.value = spec.liveTotals && single && lastData >= part.firstData && typeof value === 'number'
+            ? { formula: `SUM(${letters}${part.firstData}:${letters}${lastData})`, result: value }
+            : value;
           cell.style = { numFmt: NUMBER_FORMATS[c.format], font: BOLD, border: { top: THIN } };
         } else if (i === labelIndex) {
           cell.value = parts.length > 1 ? `${spec.totalLabel ?? 'Total'} (all parts)` : (spec.totalLabel ?? 'Total');

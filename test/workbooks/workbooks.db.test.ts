@@ -166,16 +166,21 @@ describeEachBackend('workbooks', (store, backend) => {
     assert.equal(path.basename(result.path), 'dispute-2026-05-support.xlsx');
     assert.equal(result.deadline, '2026-06-10', 'issued Wednesday 3 June: due the next Wednesday');
     const workbook = await readBack(result.path);
-    assert.deepEqual(workbook.worksheets.map((s) => s.name), ['Summary', 'Charges', 'By day', 'Top requests', 'Retries and partials', 'Policy applied', 'Dispute']);
+    assert.deepEqual(workbook.worksheets.map((s) => s.name), ['Summary', 'Charges', 'By day', 'Top requests', 'Invoice lines', 'Retries and partials', 'Policy applied', 'Dispute', 'recon']);
+    assert.equal(workbook.getWorksheet('recon')!.state, 'hidden', 'the sheet the import reads is hidden');
 
     const summary = table(workbook.getWorksheet('Summary')!, 'Component');
     assert.equal(summary.after('Total charged')!['Amount'], 3.31);
 
-    const charges = table(workbook.getWorksheet('Charges')!, 'Provider');
+    const charges = table(workbook.getWorksheet('Charges')!, 'Line');
+    assert.deepEqual(charges.rows.map((r) => [r['Line'], r['Component'], r['Amount']]), [['C1', 'retry', 0.01], ['C2', 'usage', 3.49], ['C3', 'discount', -0.19]]);
     assert.equal(charges.after('Total')!['Amount'], 3.31);
 
     const top = table(workbook.getWorksheet('Top requests')!, 'Request id').rows;
-    assert.deepEqual(top.map((r) => [r['Request id'], r['Cost']]), [['r-big', 3.5], ['r-small', 0.0035], ['r-retry', 0.0025]]);
+    assert.deepEqual(top.map((r) => [r['Request id'], r['Records of'], r['Cost']]), [['r-big', 'own', 3.5], ['r-small', 'own', 0.0035], ['r-retry', 'own', 0.0025]]);
+    // the invoice's discount line is behind the team's discount charge
+    const lines = table(workbook.getWorksheet('Invoice lines')!, 'Invoice line id').rows;
+    assert.deepEqual(lines.map((r) => [r['Line type'], r['Charged as'], r['Amount']]), [['discount', 'discount', -0.5]]);
     assert.equal(top[0]!['Provider response id'], 'chatcmpl-big');
     assert.equal(top[0]!['Input tokens'], 1_000_000);
     assert.equal(top[0]!['Output tokens'], 100_000);
@@ -183,7 +188,7 @@ describeEachBackend('workbooks', (store, backend) => {
     assert.deepEqual(top[0]!['Time (UTC)'], new Date('2026-05-10T12:00:00Z'));
 
     const retries = table(workbook.getWorksheet('Retries and partials')!, 'Day').rows;
-    assert.deepEqual(retries.map((r) => [r['Status'], r['Retry'], r['Records'], r['Priced cost']]), [['error', 'yes', 1, 0.0025]]);
+    assert.deepEqual(retries.map((r) => [r['Team'], r['Status'], r['Retry'], r['Records'], r['Priced cost']]), [['support', 'error', 'yes', 1, 0.0025]]);
 
     const policy = table(workbook.getWorksheet('Policy applied')!, 'Section').rows;
     assert.ok(policy.some((r) => r['Section'] === 'Rule applied' && r['Item'] === 'retry' && r['Amount'] === 0.01));
@@ -207,8 +212,28 @@ describeEachBackend('workbooks', (store, backend) => {
   test('the platform bucket’s dispute workbook lists the untagged request it absorbed', async () => {
     const result = await writeDisputeWorkbook(store(), { period: '2026-05', team: 'platform', outDir: out, now: NOW });
     const workbook = await readBack(result.path);
-    const charges = table(workbook.getWorksheet('Charges')!, 'Provider').rows;
+    const charges = table(workbook.getWorksheet('Charges')!, 'Line').rows;
     assert.ok(charges.some((r) => r['Component'] === 'untagged' && r['Workflow'] === HYPERLINK_TAG && r['Amount'] === 0.98));
+    // r-untagged: 400,000 input tokens at $2.50 per 1M = $1.00, no team tag, no key owner
+    const top = table(workbook.getWorksheet('Top requests')!, 'Request id').rows;
+    assert.deepEqual(top.map((r) => [r['Request id'], r['Records of'], r['Workflow'], r['Input tokens'], r['Cost']]), [['r-untagged', 'untagged', HYPERLINK_TAG, 400_000, 1]]);
+    const days = table(workbook.getWorksheet('By day')!, 'Day').rows;
+    assert.deepEqual(days.map((r) => [r['Records of'], r['Workflow'], r['Records'], r['Priced cost']]), [['untagged', HYPERLINK_TAG, 1, 1]]);
+    // the unmapped invoice line (sku mystery-sku, $0.25) it was charged as unmatched_invoice
+    const lines = table(workbook.getWorksheet('Invoice lines')!, 'Invoice line id').rows;
+    assert.deepEqual(lines.map((r) => [r['Provider model'], r['SKU'], r['Charged as'], r['Why no ledger explains it'], r['Amount']]), [['mystery', 'mystery-sku', 'unmatched_invoice', 'maps to no model or token category', 0.25]]);
+  });
+
+  test('under policy retries: platform, the bucket’s Retries sheet lists the other teams’ retries charged to it', async () => {
+    await sql`update run set policy = jsonb_set(policy, '{retries}', '"platform"') where id = ${fixture.runId}::bigint`.execute(store().db);
+    try {
+      const result = await writeDisputeWorkbook(store(), { period: '2026-05', team: 'platform', outDir: path.join(out, 'retries-platform'), now: NOW });
+      const retries = table((await readBack(result.path)).getWorksheet('Retries and partials')!, 'Day').rows;
+      // r-retry: support's failed second attempt, 1,000 input tokens at $2.50 per 1M
+      assert.deepEqual(retries.map((r) => [r['Team'], r['Status'], r['Retry'], r['Records'], r['Priced cost']]), [['support', 'error', 'yes', 1, 0.0025]]);
+    } finally {
+      await sql`update run set policy = jsonb_set(policy, '{retries}', '"owner"') where id = ${fixture.runId}::bigint`.execute(store().db);
+    }
   });
 
   test('mistakes get a clear error with what to do', async () => {
