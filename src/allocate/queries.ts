@@ -4,6 +4,7 @@ import { periodDays, type Period } from '../period.ts';
 import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
 import type { AllocationPolicy } from './policy.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
+import { invoiceLinesOfRun } from '../fx/queries.ts';
 
 type Db = Kysely<Database>;
 
@@ -11,13 +12,14 @@ type Db = Kysely<Database>;
 // each model resolved to its canonical name on the line's day exactly as the variance stage does
 // (src/pricing/model-names.ts): an invoice that names `gpt-4.1` meets the ledger's
 // `gpt-4.1-2025-04-14` in the same cell, instead of falling to the bucket as unmatched.
-const periodLines = (period: Period) => {
+// `amount` is the line's amount in the run's reporting currency (src/fx), `currency` that currency.
+const periodLines = (runId: string, period: Period) => {
   const { first, last } = periodDays(period);
   return sql`
     select il.id, il.ingested_file_id, il.source_line, il.provider, il.invoice_id, il.charge_date, il.provider_model,
            case when il.model is null then null else ${canonicalModelOnDaySql(sql`il.provider`, sql`il.model`, sql`il.charge_date`)} end as model,
-           il.token_category, il.service_tier, il.region, il.quantity, il.amount, il.currency, il.line_type, il.sku, il.mapping_rule, il.account_ref
-    from invoice_line il join ingested_file f on f.id = il.ingested_file_id
+           il.token_category, il.service_tier, il.region, il.quantity, il.reporting_amount as amount, il.reporting_currency as currency, il.line_type, il.sku, il.mapping_rule, il.account_ref
+    from ${invoiceLinesOfRun(runId)} il join ingested_file f on f.id = il.ingested_file_id
     where ${fileCounts('f')} and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date`;
 };
 
@@ -232,7 +234,7 @@ export async function selectUsageShares(db: Db, runId: string, period: Period, p
 
 async function selectUsageSharesHashed(db: Db, runId: string, period: Period, policy: AllocationPolicy): Promise<UsageShareRow[]> {
   const { rows } = await sql<UsageShareRow>`
-    with lines as (${periodLines(period)}),
+    with lines as (${periodLines(runId, period)}),
     inv as (
       select provider, invoice_id, model, token_category, service_tier, charge_date as day, sum(amount) as amount
       from lines where line_type = 'usage' and model is not null and token_category is not null
@@ -293,7 +295,7 @@ export interface UnmatchedRow {
 /** Usage invoice amounts no ledger record explains: cells with no records, and unmapped lines. */
 export async function selectUnmatchedInvoiceAmounts(db: Db, runId: string, period: Period, policy: AllocationPolicy): Promise<UnmatchedRow[]> {
   const { rows } = await sql<UnmatchedRow>`
-    with lines as (${periodLines(period)}),
+    with lines as (${periodLines(runId, period)}),
     ${basisCube(runId, policy)}
     select l.provider, l.invoice_id, l.model, sum(l.amount)::text as amount, 'no_ledger_records' as reason
     from lines l
@@ -310,17 +312,17 @@ export async function selectUnmatchedInvoiceAmounts(db: Db, runId: string, perio
   return rows;
 }
 
-export async function selectInvoiceAdjustments(db: Db, period: Period): Promise<{ provider: string; invoice_id: string; line_type: 'discount' | 'credit' | 'tax' | 'fee'; amount: string }[]> {
+export async function selectInvoiceAdjustments(db: Db, runId: string, period: Period): Promise<{ provider: string; invoice_id: string; line_type: 'discount' | 'credit' | 'tax' | 'fee'; amount: string }[]> {
   const { rows } = await sql<{ provider: string; invoice_id: string; line_type: 'discount' | 'credit' | 'tax' | 'fee'; amount: string }>`
-    with lines as (${periodLines(period)})
+    with lines as (${periodLines(runId, period)})
     select provider, invoice_id, line_type, sum(amount)::text as amount
     from lines where line_type <> 'usage' group by 1, 2, 3 order by 1, 2, 3`.execute(db);
   return rows;
 }
 
-export async function selectInvoiceTotals(db: Db, period: Period): Promise<{ provider: string; invoice_id: string; amount: string }[]> {
+export async function selectInvoiceTotals(db: Db, runId: string, period: Period): Promise<{ provider: string; invoice_id: string; amount: string }[]> {
   const { rows } = await sql<{ provider: string; invoice_id: string; amount: string }>`
-    with lines as (${periodLines(period)})
+    with lines as (${periodLines(runId, period)})
     select provider, invoice_id, sum(amount)::text as amount from lines group by 1, 2 order by 1, 2`.execute(db);
   return rows;
 }

@@ -11,7 +11,7 @@ export async function explainVariance(db: Kysely<Database>, input: { runId: stri
   const { runId, period } = input;
   const ledgerFileIds = await runFileIds(db, runId, 'ledger');
   const cells = await selectCellInputs(db, runId);
-  const providerLines = await selectProviderLines(db, period);
+  const providerLines = await selectProviderLines(db, runId, period);
   const hourly = await selectHourlyVolume(db, { period, ledgerFileIds });
   // Hash joins, not merge joins or sorts: the month is never sorted to meet the alias table or to
   // be grouped. A Gather costing as much as it does under each day range (parallel_setup_cost)

@@ -5,6 +5,7 @@ import { periodDays } from '../period.ts';
 import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
 import type { ToleranceRule } from './tolerance.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
+import { invoiceLinesOfRun } from '../fx/queries.ts';
 
 type Db = Kysely<Database>;
 
@@ -30,8 +31,8 @@ export async function insertVarianceCells(db: Db, input: { runId: string; period
     with rules (provider, pct, amt) as (${rules}),
     inv as (
       select i.provider, ${invoiceModel} as model, i.token_category, i.service_tier, i.charge_date as day,
-             coalesce(sum(i.quantity), 0) as q, sum(i.amount) as a, array_agg(i.id order by i.id) as ids
-      from invoice_line i
+             coalesce(sum(i.quantity), 0) as q, sum(i.reporting_amount) as a, array_agg(i.id order by i.id) as ids
+      from ${invoiceLinesOfRun(input.runId)} i
       join ingested_file f on f.id = i.ingested_file_id and ${fileCounts('f')}
       where i.line_type = 'usage' and i.model is not null and i.token_category is not null
         and i.charge_date between ${first}::date and ${last}::date

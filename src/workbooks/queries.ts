@@ -9,6 +9,7 @@ import { categoryCostSql, pricingRegionSql, slotOfRecord } from '../pricing/pric
 import { SERVICE_TIERS } from '../pricing/rules.ts';
 import { periodModelNames } from '../ingest/ledger-rollup.ts';
 import { fileCounts, runFileIds } from '../ingest/files-that-count.ts';
+import { invoiceLinesOfRun } from '../fx/queries.ts';
 
 // The stored results of a run, rolled up for the workbooks. Every query reads one run's tables;
 // large lists are read in keyset pages so a month never sits in memory at once.
@@ -68,8 +69,8 @@ export async function selectProviderFigures(db: Db, runId: string, period: Perio
   const ids = invoiceFileIds ?? [];
   const { rows } = await sql<ProviderFigures>`
     with inv as (
-      select i.provider, sum(i.amount) as amount
-      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      select i.provider, sum(i.reporting_amount) as amount
+      from ${invoiceLinesOfRun(runId)} i join ingested_file f on f.id = i.ingested_file_id
       where i.charge_date between ${first}::date and ${last}::date
         and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)
       group by i.provider),
@@ -357,16 +358,16 @@ export async function selectUntaggedAndUnallocated(db: Db, runId: string, period
       from run_allocation where run_id = ${runId}::bigint and component in ('untagged', 'unmatched_invoice')
       group by provider, team),
     unmapped as (
-      select i.provider, i.provider_model, i.sku, sum(i.amount) as amount, count(*) as lines,
+      select i.provider, i.provider_model, i.sku, sum(i.reporting_amount) as amount, count(*) as lines,
              array_to_string((array_agg(i.id order by i.id))[1:10], ' ') as line_ids
-      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      from ${invoiceLinesOfRun(runId)} i join ingested_file f on f.id = i.ingested_file_id
       where i.charge_date between ${first}::date and ${last}::date and i.line_type = 'usage'
         and (i.model is null or i.token_category is null)
         and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)
       group by i.provider, i.provider_model, i.sku),
     inv as (
-      select i.provider, i.invoice_id, sum(i.amount) as amount
-      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      select i.provider, i.invoice_id, sum(i.reporting_amount) as amount
+      from ${invoiceLinesOfRun(runId)} i join ingested_file f on f.id = i.ingested_file_id
       where i.charge_date between ${first}::date and ${last}::date
         and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)
       group by i.provider, i.invoice_id),
