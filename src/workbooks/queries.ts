@@ -329,6 +329,46 @@ export interface UntaggedRow {
   evidence: string | null;
 }
 
+
+export interface InvoiceLineRow {
+  id: string;
+  provider: string;
+  invoice_id: string;
+  charge_date: string;
+  model: string | null;
+  token_category: string | null;
+  line_type: string;
+  sku: string | null;
+  reporting_amount: string;
+  reporting_currency: string;
+  billed_amount: string;
+  billed_currency: string;
+  fx_rate: string | null;
+  fx_rate_date: string | null;
+  fx_rate_source: string | null;
+  fx_rate_id: string | null;
+}
+
+/**
+ * The period's invoice lines of a run (its recorded invoice files, else every loaded file) with
+ * their reporting amount and the rate used (src/fx), in line id order; none when every line is
+ * billed in the reporting currency.
+ */
+export async function selectInvoiceLinesOfRun(db: Db, runId: string, period: Period, invoiceFileIds: string[] | null): Promise<InvoiceLineRow[]> {
+  const { first, last } = periodDays(period);
+  const ids = invoiceFileIds ?? [];
+  const inRun = sql`i.charge_date between ${first}::date and ${last}::date
+      and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)`;
+  const { rows } = await sql<InvoiceLineRow>`
+    select i.id::text as id, i.provider, i.invoice_id, i.charge_date::text as charge_date, i.model, i.token_category, i.line_type, i.sku,
+           i.reporting_amount::text as reporting_amount, i.reporting_currency, i.amount::text as billed_amount, i.currency as billed_currency,
+           i.fx_rate::text as fx_rate, i.fx_rate_date, i.fx_rate_source, i.fx_rate_id::text as fx_rate_id
+    from ${invoiceLinesOfRun(runId)} i join ingested_file f on f.id = i.ingested_file_id
+    where ${inRun}
+      and exists (select 1 from ${invoiceLinesOfRun(runId)} i join ingested_file f on f.id = i.ingested_file_id where ${inRun} and i.currency <> i.reporting_currency)
+    order by i.id`.execute(db);
+  return rows;
+}
 /**
  * What no team owns: untagged priced spend (with sample request ids as evidence), where the policy
  * put it, invoice lines that matched no model, and any invoice amount the run left unallocated.

@@ -18,6 +18,7 @@ import {
   runInputFileIds,
   summarySheet,
   untaggedSheet,
+  invoiceLinesSheet,
   varianceCausesSheet,
   varianceCellsSheet,
 } from './allocation-sheets.ts';
@@ -157,6 +158,8 @@ export async function writeAllocationWorkbook(storeOrDb: Store | Db, options: Wo
     varianceCausesSheet(run, providers, await q.selectCauseTotals(db, run.id)),
     causeDetailSheet(run, await q.selectCauseDetail(db, run.id)),
     untaggedSheet(run, await q.selectUntaggedAndUnallocated(db, run.id, period, invoiceFiles)),
+    // only for a month with a line billed in another currency than the reporting one (src/fx)
+    ...[invoiceLinesSheet(run, await q.selectInvoiceLinesOfRun(db, run.id, period, invoiceFiles))].filter((s): s is SheetSpec => s !== null),
     await foreignSheet('Month over month', () => monthOverMonthSheet(db, run.id)),
     await foreignSheet('Evidence', () => evidenceSheet(db, run.id)),
     await foreignSheet('Showback', () => showbackSheet(db, run.id)),
