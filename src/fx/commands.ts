@@ -22,6 +22,7 @@ export const registerFxCommands: RegisterCommands = (program, context) => {
         [
           `${file}: read ${result.rows_read}, stored ${result.rows_stored}, unchanged ${result.rows_unchanged}, rejected ${result.rows_rejected}`,
           ...result.rejects.map((r) => `  line ${r.line} ${r.field}: ${r.reason}${r.value ? ` (got "${r.value}")` : ''}`),
+          ...(result.rows_rejected > 0 ? [`  the rejected rows are kept: recon rejects --file ${file}`] : []),
         ].join('\n'),
       );
     });
