@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { UserError } from '../../src/command-context.ts';
 import { importFxRates } from '../../src/fx/import-rates.ts';
 import { invoiceLinesInReporting, selectMissingRates } from '../../src/fx/queries.ts';
 import { fxRunInputs } from '../../src/fx/run-rates.ts';
+import { ingestFile } from '../../src/ingest/loader.ts';
 import { parsePeriod } from '../../src/period.ts';
 import { insertInvoiceLines, invoiceLine } from '../support/builders.ts';
 import { describeEachBackend } from '../support/db.ts';
@@ -77,5 +80,23 @@ describeEachBackend('an invoice line in the reporting currency', (store) => {
 
   test('a run of an April with only USD lines records nothing about currencies', async () => {
     assert.deepEqual(await fxRunInputs(store().db, parsePeriod('2026-04'), 'USD'), {});
+  });
+});
+
+describeEachBackend('a Google Cloud billing export in EUR without a table rate', (store) => {
+  test('each line keeps its EUR amount and converts at its own currency_conversion_rate (0.92 EUR per USD), named as such', async () => {
+    const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/providers/gcp-billing-export-2026-05.csv');
+    await ingestFile(store(), { kind: 'invoice', path: file });
+    const { rows } = await sql<Record<string, string | null>>`
+      select amount::text as billed, currency, usd_conversion_rate::text as own, reporting_amount::text as reporting, fx_rate_source
+      from ${invoiceLinesInReporting(sql`'USD'`)} i order by id`.execute(store().db);
+    // 2.5 / 0.92, −0.5 / 0.92, 10 / 0.92, 0.0375 / 0.92, each to 12 decimal places (half up)
+    assert.deepEqual(rows.map((r) => [r.billed, r.currency, r.own, r.reporting, r.fx_rate_source]), [
+      ['2.5', 'EUR', '0.92', '2.717391304348', 'provider currency_conversion_rate'],
+      ['-0.5', 'EUR', '0.92', '-0.543478260870', 'provider currency_conversion_rate'],
+      ['10', 'EUR', '0.92', '10.869565217391', 'provider currency_conversion_rate'],
+      ['0.0375', 'EUR', '0.92', '0.040760869565', 'provider currency_conversion_rate'],
+    ]);
+    assert.deepEqual(await selectMissingRates(store().db, parsePeriod('2026-05'), 'USD'), []);
   });
 });
