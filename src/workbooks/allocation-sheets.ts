@@ -42,7 +42,8 @@ export function runNotes(run: WorkbookRun): string[] {
   ];
 }
 
-export function summarySheet(run: WorkbookRun, providers: ProviderFigures[]): SheetSpec {
+/** `converted`: the billed currencies other than the reporting one, when the month has any (src/fx). */
+export function summarySheet(run: WorkbookRun, providers: ProviderFigures[], converted?: { reporting: string; billed: string[] }): SheetSpec {
   const rows = providers.map((p) => {
     const variance = money(p.invoiced).minus(money(p.priced));
     const worst = p.cells_breach !== '0' ? 'breach' : p.cells_review !== '0' ? 'review' : 'ok';
@@ -70,6 +71,9 @@ export function summarySheet(run: WorkbookRun, providers: ProviderFigures[]): Sh
       'Invoiced = the provider invoice lines of the period; priced ledger = gateway records priced at the rate card; variance = invoiced − priced ledger.',
       'Explained share = the part of the variance attributed to a named cause (see Variance causes). Allocated = charged to teams; unallocated should be $0.00.',
       `Inputs hash ${run.inputs_hash ?? '(none)'}; results hash ${run.results_hash ?? '(none)'}${run.reopen_reason ? `; reopened: ${run.reopen_reason}` : ''}.`,
+      ...(converted && converted.billed.length > 0
+        ? [`Amounts are in ${converted.reporting}: invoice lines billed in ${converted.billed.join(', ')} are converted at the exchange rate of their charge date (sheet Invoice lines).`]
+        : []),
     ],
     columns: [
       text('Provider', 'provider'),

@@ -148,8 +148,10 @@ export async function writeAllocationWorkbook(storeOrDb: Store | Db, options: Wo
   const period = parsePeriod(run.period);
   const invoiceFiles = recordedFileIds(run.inputs, 'invoice');
   const providers = await q.selectProviderFigures(db, run.id, period, invoiceFiles);
+  const invoiceLines = await q.selectInvoiceLinesOfRun(db, run.id, period, invoiceFiles);
+  const converted = { reporting: invoiceLines[0]?.reporting_currency ?? '', billed: [...new Set(invoiceLines.filter((l) => l.billed_currency !== l.reporting_currency).map((l) => l.billed_currency))].sort() };
   const sheets: SheetSpec[] = [
-    summarySheet(run, providers),
+    summarySheet(run, providers, converted),
     byTeamSheet(run, await q.selectTeamFigures(db, run.id)),
     byCostCenterSheet(run, await q.selectCostCenterFigures(db, run.id)),
     byServiceWorkflowSheet(run, await q.selectServiceWorkflowFigures(db, run.id)),
@@ -159,7 +161,7 @@ export async function writeAllocationWorkbook(storeOrDb: Store | Db, options: Wo
     causeDetailSheet(run, await q.selectCauseDetail(db, run.id)),
     untaggedSheet(run, await q.selectUntaggedAndUnallocated(db, run.id, period, invoiceFiles)),
     // only for a month with a line billed in another currency than the reporting one (src/fx)
-    ...[invoiceLinesSheet(run, await q.selectInvoiceLinesOfRun(db, run.id, period, invoiceFiles))].filter((s): s is SheetSpec => s !== null),
+    ...[invoiceLinesSheet(run, invoiceLines)].filter((s): s is SheetSpec => s !== null),
     await foreignSheet('Month over month', () => monthOverMonthSheet(db, run.id)),
     await foreignSheet('Evidence', () => evidenceSheet(db, run.id)),
     await foreignSheet('Showback', () => showbackSheet(db, run.id)),

@@ -137,6 +137,9 @@ for (const backend of testBackends()) {
       const written = await runCliJson<{ files: { kind: string; path: string }[] }>(target, ['workbook', '--period', PERIOD, '--out', out]);
       const workbook = new ExcelJS.Workbook();
       await workbook.xlsx.readFile(written.files.find((f) => f.kind === 'allocation')!.path);
+      const notes: string[] = [];
+      workbook.getWorksheet('Summary')!.eachRow((row) => notes.push(String(row.getCell(1).value ?? '')));
+      assert.ok(notes.includes('Amounts are in USD: invoice lines billed in EUR are converted at the exchange rate of their charge date (sheet Invoice lines).'), notes.join('\n'));
       const sheet = workbook.getWorksheet('Invoice lines');
       assert.ok(sheet, 'the allocation workbook has an Invoice lines sheet');
       const rows: string[][] = [];
