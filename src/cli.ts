@@ -23,6 +23,7 @@ export const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load:
   { commands: ['demo'], load: async () => (await import('./demo/commands.ts')).registerDemoCommands },
   { commands: ['export'], load: async () => (await import('./export/commands.ts')).registerExportCommands },
   { commands: ['trace'], load: async () => (await import('./trace/commands.ts')).registerTraceCommands },
+  { commands: ['fx'], load: async () => (await import('./fx/commands.ts')).registerFxCommands },
 ];
 
 function newProgram(context: ReturnType<typeof createCommandContext>): Command {

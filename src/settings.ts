@@ -37,6 +37,12 @@ export const settingsSchema = z.object({
       monthWindow: z.number().int().min(0).max(120).default(1),
     })
     .default({ monthWindow: 1 }),
+  fx: z
+    .object({
+      /** the currency variance, allocation and workbooks are in; other invoice currencies are converted (docs/currencies.md) */
+      reportingCurrency: z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as "USD"').default('USD'),
+    })
+    .default({ reportingCurrency: 'USD' }),
   http: z
     .object({
       /** bearer tokens; `rerun: true` also allows POST /periods/P/runs */

@@ -28,10 +28,10 @@ export async function allocateInvoice(
 ): Promise<AllocationResult> {
   const { runId, period, policy } = input;
   // One connection inside the run's transaction: load one after another.
-  const invoices = await selectInvoiceTotals(db, period);
+  const invoices = await selectInvoiceTotals(db, runId, period);
   const usage = await selectUsageShares(db, runId, period, policy);
   const unmatched = await selectUnmatchedInvoiceAmounts(db, runId, period, policy);
-  const adjustments = await selectInvoiceAdjustments(db, period);
+  const adjustments = await selectInvoiceAdjustments(db, runId, period);
   const owners = await selectTeamOwners(db);
   const keysWithoutOwner = await selectKeysWithoutOwner(db, runId);
   const disputes = await selectAcceptedDisputes(db, period);

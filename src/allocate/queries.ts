@@ -5,6 +5,7 @@ import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
 import type { AllocationPolicy } from './policy.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
 import { HASH_JOIN_SETTINGS, withPlannerSettings } from '../db/planner-settings.ts';
+import { invoiceLinesOfRun } from '../fx/queries.ts';
 
 type Db = Kysely<Database>;
 
@@ -12,16 +13,17 @@ type Db = Kysely<Database>;
 // each model resolved to its canonical name on the line's day exactly as the variance stage does
 // (src/pricing/model-names.ts): an invoice that names `gpt-4.1` meets the ledger's
 // `gpt-4.1-2025-04-14` in the same cell, instead of falling to the bucket as unmatched.
+// `amount` is the line's amount in the run's reporting currency (src/fx), `currency` that currency.
 // `fileIds`: the invoice files a stored run recorded (its workbook reads what it read); null: the
 // files that count now (a new run).
-const periodLines = (period: Period, fileIds: readonly string[] | null = null) => {
+const periodLines = (runId: string, period: Period, fileIds: readonly string[] | null = null) => {
   const { first, last } = periodDays(period);
   const counts = fileIds === null ? fileCounts('f') : sql`il.ingested_file_id = any(${[...fileIds]}::bigint[])`;
   return sql`
     select il.id, il.ingested_file_id, il.source_line, il.provider, il.invoice_id, il.charge_date, il.provider_model,
            case when il.model is null then null else ${canonicalModelOnDaySql(sql`il.provider`, sql`il.model`, sql`il.charge_date`)} end as model,
-           il.token_category, il.service_tier, il.region, il.quantity, il.amount, il.currency, il.line_type, il.sku, il.mapping_rule, il.account_ref
-    from invoice_line il join ingested_file f on f.id = il.ingested_file_id
+           il.token_category, il.service_tier, il.region, il.quantity, il.reporting_amount as amount, il.reporting_currency as currency, il.line_type, il.sku, il.mapping_rule, il.account_ref
+    from ${invoiceLinesOfRun(runId)} il join ingested_file f on f.id = il.ingested_file_id
     where ${counts} and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date`;
 };
 
@@ -244,7 +246,7 @@ export async function selectUsageShares(db: Db, runId: string, period: Period, p
 
 async function selectUsageSharesHashed(db: Db, runId: string, period: Period, policy: AllocationPolicy): Promise<UsageShareRow[]> {
   const { rows } = await sql<UsageShareRow>`
-    with lines as (${periodLines(period)}),
+    with lines as (${periodLines(runId, period)}),
     inv as (
       select provider, invoice_id, model, token_category, service_tier, charge_date as day, sum(amount) as amount
       from lines where line_type = 'usage' and model is not null and token_category is not null
@@ -309,7 +311,7 @@ export interface UnmatchedRow {
  * dispute workbook shows as the evidence of that charge.
  */
 const unmatchedLines = (runId: string, period: Period, policy: AllocationPolicy, fileIds: readonly string[] | null = null) => sql`
-    lines as (${periodLines(period, fileIds)}),
+    lines as (${periodLines(runId, period, fileIds)}),
     ${basisCube(runId, policy)},
     unmatched_lines as (
       select l.*, 'no_ledger_records' as reason
@@ -373,7 +375,7 @@ export async function selectTeamInvoiceLines(
   const fields = sql`id::text, provider, invoice_id, charge_date::text as charge_date, source_line::text as source_line, line_type, provider_model, model, sku,
            token_category, service_tier, quantity::text as quantity, amount::text as amount`;
   const { rows } = await sql<InvoiceLineEvidence>`
-    with ${usage ? unmatchedLines(runId, period, policy, invoiceFileIds) : sql`lines as (${periodLines(period, invoiceFileIds)})`},
+    with ${usage ? unmatchedLines(runId, period, policy, invoiceFileIds) : sql`lines as (${periodLines(runId, period, invoiceFileIds)})`},
     charged as (
       select distinct provider, invoice_id, component from run_allocation
       where run_id = ${runId}::bigint and team = ${team} and component in ('unmatched_invoice', 'fee', 'tax', 'discount', 'credit')),
@@ -386,17 +388,17 @@ export async function selectTeamInvoiceLines(
   return rows;
 }
 
-export async function selectInvoiceAdjustments(db: Db, period: Period): Promise<{ provider: string; invoice_id: string; line_type: 'discount' | 'credit' | 'tax' | 'fee'; amount: string }[]> {
+export async function selectInvoiceAdjustments(db: Db, runId: string, period: Period): Promise<{ provider: string; invoice_id: string; line_type: 'discount' | 'credit' | 'tax' | 'fee'; amount: string }[]> {
   const { rows } = await sql<{ provider: string; invoice_id: string; line_type: 'discount' | 'credit' | 'tax' | 'fee'; amount: string }>`
-    with lines as (${periodLines(period)})
+    with lines as (${periodLines(runId, period)})
     select provider, invoice_id, line_type, sum(amount)::text as amount
     from lines where line_type <> 'usage' group by 1, 2, 3 order by 1, 2, 3`.execute(db);
   return rows;
 }
 
-export async function selectInvoiceTotals(db: Db, period: Period): Promise<{ provider: string; invoice_id: string; amount: string }[]> {
+export async function selectInvoiceTotals(db: Db, runId: string, period: Period): Promise<{ provider: string; invoice_id: string; amount: string }[]> {
   const { rows } = await sql<{ provider: string; invoice_id: string; amount: string }>`
-    with lines as (${periodLines(period)})
+    with lines as (${periodLines(runId, period)})
     select provider, invoice_id, sum(amount)::text as amount from lines group by 1, 2 order by 1, 2`.execute(db);
   return rows;
 }

@@ -104,6 +104,22 @@ export interface InvoiceLineTable {
   mapping_rule: Text | null;
   account_ref: Text | null;
   retired_by: RetiredBy;
+  /** Google Cloud's currency_conversion_rate (units of `currency` per USD), migration 0201 */
+  usd_conversion_rate: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Exchange rates (migration 0201, owned by src/fx). */
+export interface FxRateTable {
+  id: Generated<string>;
+  currency: Text;
+  reporting_currency: Text;
+  basis: 'day' | 'month';
+  effective_date: Text;
+  rate: Numeric;
+  source: Text;
+  file_path: Text;
+  source_line: Int8 | null;
+  imported_at: Generated<Date>;
 }
 
 export interface ProviderUsageTable {
@@ -495,6 +511,7 @@ export interface Database {
   ledger_record: LedgerRecordTable;
   invoice_line: InvoiceLineTable;
   provider_usage: ProviderUsageTable;
+  fx_rate: FxRateTable;
   rate_card_version: RateCardVersionTable;
   rate_card_line: RateCardLineTable;
   model_alias: ModelAliasTable;

@@ -11,7 +11,7 @@ export async function explainVariance(db: Kysely<Database>, input: { runId: stri
   const { runId, period } = input;
   const ledgerFileIds = await runFileIds(db, runId, 'ledger');
   const cells = await selectCellInputs(db, runId);
-  const providerLines = await selectProviderLines(db, period);
+  const providerLines = await selectProviderLines(db, runId, period);
   const hourly = await selectHourlyVolume(db, { period, ledgerFileIds });
   const samples = await withPlannerSettings(db, SAMPLE_RANKING_SETTINGS, () =>
     selectSampleIds(db, { runId, period, ledgerFileIds }),

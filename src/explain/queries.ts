@@ -8,6 +8,7 @@ import { canonicalModelSql } from '../pricing/model-names.ts';
 import { compareText, type CauseRow, type CellAttribution, type CellInput, type HourlyVolume, type ProviderLines, type SampleIds } from './attribute.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
 import { aliasesInEffect } from '../pricing/card-bounds.ts';
+import { invoiceLinesOfRun } from '../fx/queries.ts';
 
 type Db = Kysely<Database>;
 
@@ -135,15 +136,15 @@ export async function selectCellInputs(db: Db, runId: string): Promise<CellInput
 }
 
 /** Invoice lines of the period that are not variance cells, rolled up per provider and kind. */
-export async function selectProviderLines(db: Db, period: Period): Promise<ProviderLines[]> {
+export async function selectProviderLines(db: Db, runId: string, period: Period): Promise<ProviderLines[]> {
   const { first, last } = periodDays(period);
   const { rows } = await sql<{ provider: string; kind: ProviderLines['kind']; amount: string; quantity: string; ids: string[]; lines: string; labels: string[] | null }>`
     select i.provider,
            case when i.line_type = 'usage' then 'unmapped' else i.line_type end as kind,
-           sum(i.amount)::text as amount, coalesce(sum(i.quantity), 0)::text as quantity,
+           sum(i.reporting_amount)::text as amount, coalesce(sum(i.quantity), 0)::text as quantity,
            array_agg(i.id::text order by i.id) as ids, count(*)::text as lines,
            (array_agg(distinct coalesce(i.sku, i.provider_model, i.invoice_id)) filter (where coalesce(i.sku, i.provider_model, i.invoice_id) is not null))[1:5] as labels
-    from invoice_line i
+    from ${invoiceLinesOfRun(runId)} i
     join ingested_file f on f.id = i.ingested_file_id and ${fileCounts('f')}
     where i.charge_date between ${first}::date and ${last}::date
       and (i.line_type <> 'usage' or i.model is null or i.token_category is null)

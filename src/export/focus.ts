@@ -10,7 +10,7 @@ import type { AllocationRowText } from '../allocate/queries.ts';
  * specification/datasets/cost_and_usage/columns); README "FOCUS export" has the mapping.
  */
 
-/** One invoice line as stored (amount and quantity as exact text). */
+/** One invoice line (amount and quantity as exact text; amount and currency in the run's reporting currency, src/fx). */
 export interface OriginLine {
   id: string;
   provider: string;

@@ -78,6 +78,8 @@ export interface CanonicalInvoiceLine {
   /** which mapping rule matched, null = unmapped (kept, shown as an unmapped invoice line) */
   mapping_rule: string | null;
   account_ref: string | null;
+  /** the export's own rate: units of `currency` per US dollar (Google Cloud's currency_conversion_rate); src/fx may convert with it */
+  usd_conversion_rate?: string | null;
 }
 
 /** Tokens by category from a usage report (no money). */

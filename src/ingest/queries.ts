@@ -314,6 +314,7 @@ export function insertInvoiceLines(db: Kysely<Database>, fileId: string, lines: 
       sku: row.sku,
       mapping_rule: row.mapping_rule,
       account_ref: row.account_ref,
+      usd_conversion_rate: row.usd_conversion_rate ?? null,
     })),
   );
 }

@@ -9,6 +9,7 @@ import { PER_TOKEN } from '../vocabulary.ts';
 import { baseCardPriceOnDay } from '../pricing/card-bounds.ts';
 
 const perToken = sql.raw(PER_TOKEN);
+import { invoiceLinesOfRun } from '../fx/queries.ts';
 
 type Db = Kysely<Database>;
 
@@ -34,8 +35,8 @@ export async function insertVarianceCells(db: Db, input: { runId: string; period
     with rules (provider, pct, amt) as (${rules}),
     inv as (
       select i.provider, ${invoiceModel} as model, i.token_category, i.service_tier, i.charge_date as day,
-             coalesce(sum(i.quantity), 0) as q, sum(i.amount) as a, array_agg(i.id order by i.id) as ids
-      from invoice_line i
+             coalesce(sum(i.quantity), 0) as q, sum(i.reporting_amount) as a, array_agg(i.id order by i.id) as ids
+      from ${invoiceLinesOfRun(input.runId)} i
       join ingested_file f on f.id = i.ingested_file_id and ${fileCounts('f')}
       where i.line_type = 'usage' and i.model is not null and i.token_category is not null
         and i.charge_date between ${first}::date and ${last}::date

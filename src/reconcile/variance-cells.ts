@@ -5,7 +5,7 @@ import type { Settings } from '../settings.ts';
 import { insertVarianceCells } from './queries.ts';
 import { toleranceRules } from './tolerance.ts';
 
-/** Fills run_variance_cell for `runId` from invoice_line and run_cost_cube. */
+/** Fills run_variance_cell for `runId` from the invoice lines (in the reporting currency, src/fx) and run_cost_cube. */
 export async function computeVarianceCells(db: Kysely<Database>, input: { runId: string; period: Period; settings: Settings }): Promise<void> {
   await insertVarianceCells(db, { runId: input.runId, period: input.period, tolerances: toleranceRules(input.settings) });
 }

@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.ts';
 import type { Period } from '../period.ts';
 import { periodBounds, periodDays } from '../period.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
+import { invoiceLinesOfRun } from '../fx/queries.ts';
 
 type Db = Kysely<Database>;
 
@@ -346,8 +347,8 @@ export async function selectSummaryFigures(db: Db, runId: string, period: Period
   const ids = fileIds.length > 0 ? fileIds : ['0'];
   const { rows } = await sql<Omit<SummaryFigures, 'allocations' | 'teams'>>`
     with inv as (
-      select coalesce(sum(i.amount), 0)::text as total, count(*)::text as lines
-      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      select coalesce(sum(i.reporting_amount), 0)::text as total, count(*)::text as lines
+      from ${invoiceLinesOfRun(runId)} i join ingested_file f on f.id = i.ingested_file_id
       where ${fileCounts('f')} and i.charge_date between ${first}::date and ${last}::date
     )
     select

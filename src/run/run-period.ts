@@ -31,12 +31,15 @@ import {
   type RawRunInputs,
 } from './queries.ts';
 import { buildRunSummary, type RunSummary } from './summary.ts';
+import { DEFAULT_REPORTING_CURRENCY, fxRunInputs, type FxRunInputs } from '../fx/run-rates.ts';
 
 export interface RunInputs extends RawRunInputs {
   period: string;
   policy: { version: string; hash: string };
-  /** settings that change results: the variance tolerances */
-  settings: { tolerance: Settings['tolerance'] };
+  /** settings that change results: the variance tolerances (and the reporting currency when it is not USD) */
+  settings: { tolerance: Settings['tolerance']; reporting_currency?: string };
+  /** the exchange rates the period's invoice lines are converted with (src/fx), when any */
+  fx_rates?: FxRunInputs['fx_rates'];
 }
 
 export interface RunOutcome extends RunSummary {
@@ -118,11 +121,14 @@ export async function runPeriod(store: Store, options: RunPeriodOptions): Promis
       // rows every stage reads, even while another process ingests or replaces a file.
       const outcome = await conn.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
         const raw = await selectRunInputs(trx, period);
+        // a month with an invoice line no rate converts fails here, naming the currency and month
+        const fx = await fxRunInputs(trx, period, options.settings.fx?.reportingCurrency ?? DEFAULT_REPORTING_CURRENCY);
         const inputs: RunInputs = {
           period,
           ...raw,
           policy: { version: options.policy.version, hash: hashValue(options.policy) },
-          settings: { tolerance: options.settings.tolerance },
+          settings: { tolerance: options.settings.tolerance, ...(fx.reporting_currency ? { reporting_currency: fx.reporting_currency } : {}) },
+          ...(fx.fx_rates ? { fx_rates: fx.fx_rates } : {}),
         };
         const inputsHash = hashValue(inputs);
         recorded = { inputs, inputsHash };

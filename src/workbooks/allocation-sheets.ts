@@ -9,6 +9,7 @@ import type {
   CostCenterFigures,
   DisputeRow,
   InputFileRow,
+  InvoiceLineRow,
   ModelFigures,
   ProviderFigures,
   ServiceWorkflowFigures,
@@ -190,7 +191,8 @@ export function closeSheet(input: CloseInput): SheetSpec {
   };
 }
 
-export function summarySheet(run: WorkbookRun, providers: ProviderFigures[], work: ReadonlyMap<string, CellWork>): SheetSpec {
+/** `converted`: the billed currencies other than the reporting one, when the month has any (src/fx). */
+export function summarySheet(run: WorkbookRun, providers: ProviderFigures[], work: ReadonlyMap<string, CellWork>, converted?: { reporting: string; billed: string[] }): SheetSpec {
   const rows = providers.map((p) => {
     const variance = money(p.invoiced).minus(money(p.priced));
     const w = work.get(p.provider) ?? NO_WORK;
@@ -220,6 +222,9 @@ export function summarySheet(run: WorkbookRun, providers: ProviderFigures[], wor
       'Explained share = the part of the variance attributed to a named cause (see Variance causes). Allocated = charged to teams; unallocated should be $0.00.',
       'Cells over tolerance = cells whose whole variance is over tolerance; cells needing work = those whose unexplained part still is. Reconciliation follows the unexplained part.',
       `Inputs hash ${run.inputs_hash ?? '(none)'}; results hash ${run.results_hash ?? '(none)'}${run.reopen_reason ? `; reopened: ${run.reopen_reason}` : ''}.`,
+      ...(converted && converted.billed.length > 0
+        ? [`Amounts are in ${converted.reporting}: invoice lines billed in ${converted.billed.join(', ')} are converted at the exchange rate of their charge date (sheet Invoice lines).`]
+        : []),
     ],
     columns: [
       text('Provider', 'provider'),
@@ -470,6 +475,42 @@ export function untaggedSheet(run: WorkbookRun, rows: UntaggedRow[]): SheetSpec 
   };
 }
 
+
+/**
+ * Every invoice line of the run with its billed amount and currency beside its reporting amount
+ * and the exchange rate used (src/fx). Written only when some line is billed in another currency
+ * than the reporting one: a month billed in the reporting currency has nothing to show here.
+ */
+export function invoiceLinesSheet(run: WorkbookRun, lines: InvoiceLineRow[]): SheetSpec | null {
+  if (!lines.some((l) => l.billed_currency !== l.reporting_currency)) return null;
+  const reporting = lines[0]!.reporting_currency;
+  return {
+    name: 'Invoice lines',
+    notes: [
+      ...runNotes(run),
+      `Reporting amount (${reporting}) = billed amount × rate, unrounded; the period's total is rounded to the cent once, where it is allocated.`,
+      'Rate: the day rate of the charge month on or before the charge date, else the month rate (recon fx list); source "provider currency_conversion_rate" = the rate in the provider\'s own export.',
+    ],
+    columns: [
+      text('Invoice line', 'id', 10),
+      { header: 'Charge date', key: 'charge_date', format: 'date' },
+      text('Provider', 'provider'),
+      text('Invoice', 'invoice_id', 20),
+      text('Line type', 'line_type', 10),
+      text('Model', 'model', 28),
+      text('Token category', 'token_category', 15),
+      text('Meter / SKU', 'sku', 28),
+      usdPrecise(`Amount (${reporting})`, 'reporting_amount'),
+      { header: 'Billed amount', key: 'billed_amount', format: 'decimal' },
+      text('Billed currency', 'billed_currency', 8),
+      { header: 'Rate', key: 'fx_rate', format: 'decimal' },
+      { header: 'Rate date', key: 'fx_rate_date', format: 'date' },
+      text('Rate source', 'fx_rate_source', 24),
+      text('Rate id', 'fx_rate_id', 8),
+    ],
+    rows: lines as unknown as SheetRow[],
+  };
+}
 /** Flattens a JSON value to dotted paths and values, in key order, for a readable policy table. */
 export function flattenPolicy(value: unknown, prefix = ''): { path: string; value: string }[] {
   if (value === null || value === undefined) return prefix ? [{ path: prefix, value: '' }] : [];

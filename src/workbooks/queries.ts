@@ -10,6 +10,7 @@ import { SERVICE_TIERS } from '../pricing/rules.ts';
 import { periodModelNames } from '../ingest/ledger-rollup.ts';
 import { fileCounts, runFileIds } from '../ingest/files-that-count.ts';
 import { RETRY_ROW_SQL } from '../allocate/queries.ts';
+import { invoiceLinesOfRun } from '../fx/queries.ts';
 
 // The stored results of a run, rolled up for the workbooks. Every query reads one run's tables;
 // large lists are read in keyset pages so a month never sits in memory at once.
@@ -69,8 +70,8 @@ export async function selectProviderFigures(db: Db, runId: string, period: Perio
   const ids = invoiceFileIds ?? [];
   const { rows } = await sql<ProviderFigures>`
     with inv as (
-      select i.provider, sum(i.amount) as amount
-      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      select i.provider, sum(i.reporting_amount) as amount
+      from ${invoiceLinesOfRun(runId)} i join ingested_file f on f.id = i.ingested_file_id
       where i.charge_date between ${first}::date and ${last}::date
         and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)
       group by i.provider),
@@ -368,6 +369,46 @@ export interface UntaggedRow {
   evidence: string | null;
 }
 
+
+export interface InvoiceLineRow {
+  id: string;
+  provider: string;
+  invoice_id: string;
+  charge_date: string;
+  model: string | null;
+  token_category: string | null;
+  line_type: string;
+  sku: string | null;
+  reporting_amount: string;
+  reporting_currency: string;
+  billed_amount: string;
+  billed_currency: string;
+  fx_rate: string | null;
+  fx_rate_date: string | null;
+  fx_rate_source: string | null;
+  fx_rate_id: string | null;
+}
+
+/**
+ * The period's invoice lines of a run (its recorded invoice files, else every loaded file) with
+ * their reporting amount and the rate used (src/fx), in line id order; none when every line is
+ * billed in the reporting currency.
+ */
+export async function selectInvoiceLinesOfRun(db: Db, runId: string, period: Period, invoiceFileIds: string[] | null): Promise<InvoiceLineRow[]> {
+  const { first, last } = periodDays(period);
+  const ids = invoiceFileIds ?? [];
+  const inRun = sql`i.charge_date between ${first}::date and ${last}::date
+      and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)`;
+  const { rows } = await sql<InvoiceLineRow>`
+    select i.id::text as id, i.provider, i.invoice_id, i.charge_date::text as charge_date, i.model, i.token_category, i.line_type, i.sku,
+           i.reporting_amount::text as reporting_amount, i.reporting_currency, i.amount::text as billed_amount, i.currency as billed_currency,
+           i.fx_rate::text as fx_rate, i.fx_rate_date, i.fx_rate_source, i.fx_rate_id::text as fx_rate_id
+    from ${invoiceLinesOfRun(runId)} i join ingested_file f on f.id = i.ingested_file_id
+    where ${inRun}
+      and exists (select 1 from ${invoiceLinesOfRun(runId)} i join ingested_file f on f.id = i.ingested_file_id where ${inRun} and i.currency <> i.reporting_currency)
+    order by i.id`.execute(db);
+  return rows;
+}
 /**
  * What no team owns: untagged priced spend (with sample request ids as evidence), where the policy
  * put it, invoice lines that matched no model, and any invoice amount the run left unallocated.
@@ -397,16 +438,16 @@ export async function selectUntaggedAndUnallocated(db: Db, runId: string, period
       from run_allocation where run_id = ${runId}::bigint and component in ('untagged', 'unmatched_invoice')
       group by provider, team),
     unmapped as (
-      select i.provider, i.provider_model, i.sku, sum(i.amount) as amount, count(*) as lines,
+      select i.provider, i.provider_model, i.sku, sum(i.reporting_amount) as amount, count(*) as lines,
              array_to_string((array_agg(i.id order by i.id))[1:10], ' ') as line_ids
-      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      from ${invoiceLinesOfRun(runId)} i join ingested_file f on f.id = i.ingested_file_id
       where i.charge_date between ${first}::date and ${last}::date and i.line_type = 'usage'
         and (i.model is null or i.token_category is null)
         and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)
       group by i.provider, i.provider_model, i.sku),
     inv as (
-      select i.provider, i.invoice_id, sum(i.amount) as amount
-      from invoice_line i join ingested_file f on f.id = i.ingested_file_id
+      select i.provider, i.invoice_id, sum(i.reporting_amount) as amount
+      from ${invoiceLinesOfRun(runId)} i join ingested_file f on f.id = i.ingested_file_id
       where i.charge_date between ${first}::date and ${last}::date
         and (case when ${invoiceFileIds === null}::boolean then ${fileCounts('f')} else i.ingested_file_id = any(${ids}::bigint[]) end)
       group by i.provider, i.invoice_id),

@@ -23,6 +23,7 @@ import {
   runToleranceRules,
   summarySheet,
   untaggedSheet,
+  invoiceLinesSheet,
   varianceCausesSheet,
   varianceCellsSheet,
 } from './allocation-sheets.ts';
@@ -158,9 +159,11 @@ export async function writeAllocationWorkbook(storeOrDb: Store | Db, options: Wo
   const rules = runToleranceRules(run);
   const work = await countCellWork(q.varianceCellPages(db, run.id), rules);
   const cards = await q.selectCardVersionsUsed(db, run.id);
+  const invoiceLines = await q.selectInvoiceLinesOfRun(db, run.id, period, invoiceFiles);
+  const converted = { reporting: invoiceLines[0]?.reporting_currency ?? '', billed: [...new Set(invoiceLines.filter((l) => l.billed_currency !== l.reporting_currency).map((l) => l.billed_currency))].sort() };
   const sheets: SheetSpec[] = [
     closeSheet({ run, providers, work, cards, period: await selectPeriod(db, period), rules }),
-    summarySheet(run, providers, work),
+    summarySheet(run, providers, work, converted),
     byTeamSheet(run, await q.selectTeamFigures(db, run.id)),
     byCostCenterSheet(run, await q.selectCostCenterFigures(db, run.id)),
     byServiceWorkflowSheet(run, await q.selectServiceWorkflowFigures(db, run.id)),
@@ -169,6 +172,8 @@ export async function writeAllocationWorkbook(storeOrDb: Store | Db, options: Wo
     varianceCausesSheet(run, providers, await q.selectCauseTotals(db, run.id), await q.selectCellsWithCauses(db, run.id)),
     causeDetailSheet(run, await q.selectCauseDetail(db, run.id)),
     untaggedSheet(run, await q.selectUntaggedAndUnallocated(db, run.id, period, invoiceFiles)),
+    // only for a month with a line billed in another currency than the reporting one (src/fx)
+    ...[invoiceLinesSheet(run, invoiceLines)].filter((s): s is SheetSpec => s !== null),
     await foreignSheet('Month over month', () => monthOverMonthSheet(db, run.id)),
     await foreignSheet('Evidence', () => evidenceSheet(db, run.id)),
     await foreignSheet('Showback', () => showbackSheet(db, run.id)),

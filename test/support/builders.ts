@@ -106,6 +106,10 @@ export interface InvoiceLineInput {
   mapping_rule?: string | null;
   region?: string | null;
   account_ref?: string | null;
+  /** as billed; USD when left out (the column default) */
+  currency?: string;
+  /** Google Cloud's own rate, units of `currency` per USD (src/fx) */
+  usd_conversion_rate?: string | null;
 }
 
 export function invoiceLine(overrides: Partial<InvoiceLineInput> = {}): InvoiceLineInput {

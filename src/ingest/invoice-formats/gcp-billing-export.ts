@@ -119,13 +119,18 @@ export function toGcpLines(r: GcpRow, mapSku: (provider: string, sku: string | n
     quantity = q.value;
   }
   const month = /^(\d{4})(\d{2})$/.exec(r.get('invoicemonth')?.trim() ?? '');
+  const currency = (blankToNull(r.get('currency')) ?? 'USD').toUpperCase();
+  // Google's own rate (units of `currency` per USD); kept for src/fx, which uses it only where no
+  // recon fx rate exists for the day (docs/currencies.md). A missing or zero rate is just absent.
+  const usdRate = currency === 'USD' ? null : parseDecimal(r.get('currencyconversionrate'));
   const base = {
     provider: PROVIDER,
     invoice_id: periodInvoiceId(PROVIDER, month ? `${month[1]}-${month[2]}` : day),
     charge_date: day,
     region: blankToNull(r.get('locationregion')) ?? blankToNull(r.get('locationlocation')),
-    currency: (blankToNull(r.get('currency')) ?? 'USD').toUpperCase(),
+    currency,
     account_ref: blankToNull(r.get('projectid')) ?? blankToNull(r.get('billingaccountid')),
+    usd_conversion_rate: usdRate && usdRate.greaterThan(0) ? decimalText(usdRate) : null,
   };
   const lines: CanonicalInvoiceLine[] = [{
     ...base,
