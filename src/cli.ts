@@ -12,6 +12,7 @@ import { registerAuditCommands } from './audit/commands.ts';
 import { registerServeCommands } from './serve/commands.ts';
 import { registerDemoCommands } from './demo/commands.ts';
 import { registerExportCommands } from './export/commands.ts';
+import { registerCommitmentCommands } from './commitments/commands.ts';
 
 export function buildProgram(context = createCommandContext()): Command {
   const program = new Command('recon')
@@ -43,6 +44,7 @@ export function buildProgram(context = createCommandContext()): Command {
     registerServeCommands,
     registerDemoCommands,
     registerExportCommands,
+    registerCommitmentCommands,
   ]) {
     register(program, context);
   }

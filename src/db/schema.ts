@@ -274,6 +274,8 @@ export interface RunAllocationTable {
   amount: Numeric;
   rule: Text;
   cause: Text | null;
+  /** migration 0560 */
+  commitment_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RunTeamSummaryTable {

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { sql } from 'kysely';
+import { parsePeriod } from '../../src/period.ts';
+import { parseSettings } from '../../src/settings.ts';
+import { loadPolicy } from '../../src/allocate/policy.ts';
+import { createLogger } from '../../src/log.ts';
+import { ingestFile } from '../../src/ingest/loader.ts';
+import { runPeriod } from '../../src/run/run-period.ts';
+import { parseCommitmentFile } from '../../src/commitments/commitment-file.ts';
+import { upsertCommitments, selectCommitmentHours } from '../../src/commitments/queries.ts';
+import { describeEachBackend } from '../support/db.ts';
+import { PTU_INVOICE_TOTAL, writePtuMonth } from './ptu-month.ts';
+
+// The done-when month of issue #20 part 2 (test/commitments/ptu-month.ts), figures by hand:
+// 1488.00 over 744 hours = 2.00 per hour. Working hour (09-16, 248 of them): 80,000 of 100,000
+// tokens = utilisation 0.8, used 1.60 (search 60/80 = 1.20, support 20/80 = 0.40), idle 0.40.
+// Night hour (496): used 0, idle 2.00.
+// Used: search 248 × 1.20 = 297.60, support 248 × 0.40 = 99.20 (396.80).
+// Idle: 248 × 0.40 + 496 × 2.00 = 99.20 + 992.00 = 1091.20.
+// share: search 0.75 × 1091.20 = 818.40, support 0.25 × 1091.20 = 272.80.
+// The support-plan fee (10.00) is no commitment's: kept central (policy tax_and_fees: central).
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-ptu-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const files = writePtuMonth(tmp);
+const log = createLogger({ logFormat: 'json', logLevel: 'error' });
+
+async function charges(db: Parameters<typeof selectCommitmentHours>[0], runId: string) {
+  const { rows } = await sql<{ team: string; component: string; amount: string }>`
+    select team, component, sum(amount)::text as amount from run_allocation where run_id = ${runId}::bigint
+    group by 1, 2 order by 1, 2`.execute(db);
+  return Object.fromEntries(rows.map((r) => [`${r.team}/${r.component}`, r.amount]));
+}
+
+describeEachBackend('a PTU deployment shared by two teams, idle at night (#20.2)', (store) => {
+  test('used and idle by hour, teams by usage share, idle by each policy option, the invoice ties', async () => {
+    await ingestFile(store(), { kind: 'ledger', path: files.ledger });
+    await ingestFile(store(), { kind: 'invoice', path: files.invoice });
+    const parsed = parseCommitmentFile(fs.readFileSync(files.commitments, 'utf8'), files.commitments);
+    assert.ok(!('syntax' in parsed) && parsed.errors.length === 0);
+    await upsertCommitments(store().db, parsed.commitments);
+
+    const run = (idle: 'share' | 'bucket' | 'separate') =>
+      runPeriod(store(), { period: parsePeriod('2026-05'), trigger: 'manual', settings: parseSettings({}), policy: loadPolicy(files.policy(idle)), log });
+
+    const separate = await run('separate');
+    assert.equal(separate.invoice_total, PTU_INVOICE_TOTAL);
+    assert.equal(separate.allocated_total, PTU_INVOICE_TOTAL);
+    assert.equal(separate.unallocated, '0.00');
+
+    // by hour: a working hour and a night hour, by hand
+    const hours = await selectCommitmentHours(store().db, separate.run_id);
+    assert.equal(hours.length, 744);
+    const at = (hour: string) => {
+      const h = hours.find((x) => x.hour === hour)!;
+      return { amount: h.amount, used: h.used, idle: h.idle, tokens: h.tokens, utilisation: h.utilisation };
+    };
+    assert.deepEqual(at('2026-05-10T09:00:00.000Z'), { amount: '2', used: '1.6', idle: '0.4', tokens: '80000', utilisation: '0.8' });
+    assert.deepEqual(at('2026-05-10T16:00:00.000Z'), { amount: '2', used: '1.6', idle: '0.4', tokens: '80000', utilisation: '0.8' });
+    assert.deepEqual(at('2026-05-10T17:00:00.000Z'), { amount: '2', used: '0', idle: '2', tokens: '0', utilisation: '0' });
+    // the westus record and the other deployment do not consume it
+    assert.deepEqual(at('2026-05-05T03:00:00.000Z'), { amount: '2', used: '0', idle: '2', tokens: '0', utilisation: '0' });
+    assert.deepEqual(at('2026-05-06T02:00:00.000Z'), { amount: '2', used: '0', idle: '2', tokens: '0', utilisation: '0' });
+
+    assert.deepEqual(await charges(store().db, separate.run_id), {
+      'idle-capacity/idle_capacity': '1091.20',
+      'platform/fee': '10.00',
+      'search/commitment': '297.60',
+      'support/commitment': '99.20',
+    });
+
+    const bucket = await run('bucket');
+    assert.equal(bucket.allocated_total, PTU_INVOICE_TOTAL);
+    assert.deepEqual(await charges(store().db, bucket.run_id), {
+      'platform/fee': '10.00',
+      'platform/idle_capacity': '1091.20',
+      'search/commitment': '297.60',
+      'support/commitment': '99.20',
+    });
+
+    const share = await run('share');
+    assert.equal(share.allocated_total, PTU_INVOICE_TOTAL);
+    assert.deepEqual(await charges(store().db, share.run_id), {
+      'platform/fee': '10.00',
+      'search/commitment': '297.60',
+      'search/idle_capacity': '818.40',
+      'support/commitment': '99.20',
+      'support/idle_capacity': '272.80',
+    });
+    assert.deepEqual(share.allocations, [
+      { team: 'platform', amount: '10.00' },
+      { team: 'search', amount: '1116.00' },
+      { team: 'support', amount: '372.00' },
+    ]);
+  });
+});
