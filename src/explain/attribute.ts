@@ -19,6 +19,8 @@ export const CAUSES = [
   'invoice_discount',
   'stale_price_card',
   'unmapped_invoice_line',
+  'commitment',
+  'uncommitted_flat_charge',
   'invoice_tax_fee',
   'rounding',
   'unexplained',
@@ -39,6 +41,8 @@ export const RULES: Record<Cause, string> = {
   invoice_discount: 'discount and credit lines on the invoice, or invoice unit prices uniformly below the card across the provider',
   stale_price_card: 'the invoice unit price differs from the card price in effect beyond rounding (the card is out of date or wrong)',
   unmapped_invoice_line: 'invoice usage lines that map to no model or token category',
+  commitment: 'flat lines an imported commitment bills under (provisioned throughput, PTU, committed spend, prepaid credit): amortised over its hours and allocated by its usage (docs/commitments.md), not variance',
+  uncommitted_flat_charge: 'fee lines naming a SKU that no imported commitment bills under: a flat charge no token price or commitment explains (import its commitment with recon commitment import)',
   invoice_tax_fee: 'tax and fee lines on the invoice, which the priced ledger never carries',
   rounding: 'the price effect of a cell is within half a cent per invoice line (providers round each line to the cent)',
   unexplained: 'what remains of each cell after every cause above took its part',
@@ -86,7 +90,8 @@ export interface CellInput extends CellKey {
 /** Invoice lines that are not cells, rolled up per provider and kind. */
 export interface ProviderLines {
   provider: string;
-  kind: 'discount' | 'credit' | 'tax' | 'fee' | 'unmapped';
+  /** commitment: flat lines a commitment bills under; flat: fee lines with a SKU no commitment bills under */
+  kind: 'discount' | 'credit' | 'tax' | 'fee' | 'unmapped' | 'commitment' | 'flat';
   amount: Decimal;
   quantity: Decimal;
   invoice_line_ids: string[];
@@ -561,6 +566,8 @@ function providerLineCauses(lines: ProviderLines[]): CauseRow[] {
     tax: 'invoice_tax_fee',
     fee: 'invoice_tax_fee',
     unmapped: 'unmapped_invoice_line',
+    commitment: 'commitment',
+    flat: 'uncommitted_flat_charge',
   };
   return lines
     .filter((l) => !l.amount.isZero() || l.invoice_line_ids.length > 0)

@@ -52,6 +52,13 @@ describeEachBackend('a PTU deployment shared by two teams, idle at night (#20.2)
     assert.equal(separate.allocated_total, PTU_INVOICE_TOTAL);
     assert.equal(separate.unallocated, '0.00');
 
+    // the flat lines a commitment bills under are its cause, not variance; the support plan is a flat charge of its own
+    const flat = separate.causes.filter((c) => ['commitment', 'uncommitted_flat_charge', 'invoice_tax_fee', 'unexplained'].includes(c.cause));
+    assert.deepEqual(flat, [
+      { cause: 'commitment', amount: '1488.00' },
+      { cause: 'uncommitted_flat_charge', amount: '10.00' },
+    ]);
+
     // by hour: a working hour and a night hour, by hand
     const hours = await selectCommitmentHours(store().db, separate.run_id);
     assert.equal(hours.length, 744);
