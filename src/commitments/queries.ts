@@ -176,3 +176,25 @@ export async function selectCommitmentHours(db: Db, runId: string): Promise<Comm
     order by commitment_id, hour, provider, invoice_id`.execute(db);
   return rows.map((r) => ({ ...r, records: Number(r.records) }));
 }
+
+export interface CommitmentBandRow {
+  commitment_id: string;
+  /** UTC hour of day, 0-23 */
+  band: number;
+  hours: string;
+  amount: string;
+  used: string;
+  idle: string;
+  tokens: string;
+  records: string;
+}
+
+/** A run's commitment hours summed per commitment and UTC hour of day (the Commitments sheet's bands). */
+export async function selectCommitmentHourBands(db: Db, runId: string): Promise<CommitmentBandRow[]> {
+  const { rows } = await sql<CommitmentBandRow & { band: string }>`
+    select commitment_id, extract(hour from hour at time zone 'UTC')::int::text as band, count(distinct hour)::text as hours,
+           sum(amount)::text as amount, sum(used)::text as used, sum(idle)::text as idle, sum(tokens)::text as tokens, sum(records)::text as records
+    from run_commitment_hour where run_id = ${runId}::bigint
+    group by 1, 2 order by 1, 2::int`.execute(db);
+  return rows.map((r) => ({ ...r, band: Number(r.band) }));
+}

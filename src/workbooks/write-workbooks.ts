@@ -21,6 +21,7 @@ import {
   varianceCausesSheet,
   varianceCellsSheet,
 } from './allocation-sheets.ts';
+import { commitmentSheets } from './commitment-sheets.ts';
 import {
   disputeDeadline,
   disputeFormSheet,
@@ -157,6 +158,7 @@ export async function writeAllocationWorkbook(storeOrDb: Store | Db, options: Wo
     varianceCausesSheet(run, providers, await q.selectCauseTotals(db, run.id)),
     causeDetailSheet(run, await q.selectCauseDetail(db, run.id)),
     untaggedSheet(run, await q.selectUntaggedAndUnallocated(db, run.id, period, invoiceFiles)),
+    ...(await commitmentSheets(db, run)),
     await foreignSheet('Month over month', () => monthOverMonthSheet(db, run.id)),
     await foreignSheet('Evidence', () => evidenceSheet(db, run.id)),
     await foreignSheet('Showback', () => showbackSheet(db, run.id)),

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { sql } from 'kysely';
+import ExcelJS from 'exceljs';
+import { writeAllocationWorkbook } from '../../src/workbooks/write-workbooks.ts';
 import { parsePeriod } from '../../src/period.ts';
 import { parseSettings } from '../../src/settings.ts';
 import { loadPolicy } from '../../src/allocate/policy.ts';
@@ -79,6 +81,30 @@ describeEachBackend('a PTU deployment shared by two teams, idle at night (#20.2)
       'search/commitment': '297.60',
       'support/commitment': '99.20',
     });
+
+    // the workbook's Commitments sheet, read back: per UTC hour band over the 31 days
+    // 09:00-10:00: 31 hours × 2.00 = 62.00 billed, 31 × 1.60 = 49.60 used, 12.40 idle, 80%;
+    // 02:00-03:00: 62.00 billed, all idle
+    const written = await writeAllocationWorkbook(store(), { period: '2026-05', runId: separate.run_id, outDir: tmp, now: new Date('2026-06-02T06:00:00Z') });
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(written.path);
+    const sheet = workbook.getWorksheet('Commitments')!;
+    assert.ok(sheet, 'the allocation workbook has a Commitments sheet');
+    const bands = new Map<string, unknown[]>();
+    let header: string[] = [];
+    sheet.eachRow((row) => {
+      const values = (row.values as unknown[]).slice(1);
+      if (values[0] === 'Commitment') header = values.map(String);
+      else if (header.length > 0 && values[0] === 'AZ-PTU-1') bands.set(String(values[header.indexOf('Hour band (UTC)')]), values);
+    });
+    assert.equal(bands.size, 24);
+    const band = (name: string) => {
+      const v = bands.get(name)!;
+      return ['Hours', 'Billed', 'Used', 'Idle', 'Utilisation'].map((h) => Number(v[header.indexOf(h)]));
+    };
+    assert.deepEqual(band('09:00-10:00'), [31, 62, 49.6, 12.4, 0.8]);
+    assert.deepEqual(band('16:00-17:00'), [31, 62, 49.6, 12.4, 0.8]);
+    assert.deepEqual(band('02:00-03:00'), [31, 62, 0, 62, 0]);
 
     const bucket = await run('bucket');
     assert.equal(bucket.allocated_total, PTU_INVOICE_TOTAL);
