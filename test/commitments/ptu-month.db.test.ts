@@ -6,6 +6,10 @@ import { after, test } from 'node:test';
 import { sql } from 'kysely';
 import ExcelJS from 'exceljs';
 import { writeAllocationWorkbook } from '../../src/workbooks/write-workbooks.ts';
+import { Decimal } from 'decimal.js';
+import { exportFocus } from '../../src/export/export-focus.ts';
+import { FOCUS_COLUMNS } from '../../src/export/focus.ts';
+import { allocatedRatioText, validateFocus } from '../export/focus-rules.ts';
 import { parsePeriod } from '../../src/period.ts';
 import { parseSettings } from '../../src/settings.ts';
 import { loadPolicy } from '../../src/allocate/policy.ts';
@@ -124,6 +128,45 @@ describeEachBackend('a PTU deployment shared by two teams, idle at night (#20.2)
       'support/commitment': '99.20',
       'support/idle_capacity': '272.80',
     });
+    // the FOCUS export of the month (the share run): the column rules hold, every origin line adds
+    // back to the cent with ratios summing to 1, ContractApplied names the commitment on its rows
+    const focus = await exportFocus(store(), { period: '2026-05', runId: share.run_id });
+    const rows = focus.rows;
+    assert.deepEqual(validateFocus([...FOCUS_COLUMNS], rows), []);
+    const origins = new Map<string, { billed: Decimal; origin: string; ratios: Decimal }>();
+    for (const r of rows) {
+      const o = origins.get(r.x_OriginChargeId!) ?? { billed: new Decimal(0), origin: r.x_OriginBilledCost!, ratios: new Decimal(0) };
+      o.billed = o.billed.plus(r.BilledCost!);
+      for (const ratio of allocatedRatioText(r.AllocatedMethodDetails!)) o.ratios = o.ratios.plus(ratio);
+      origins.set(r.x_OriginChargeId!, o);
+    }
+    assert.equal(origins.size, 32);
+    for (const [id, o] of origins) {
+      assert.equal(o.billed.toFixed(2), o.origin, `line ${id} adds back`);
+      assert.equal(o.ratios.toFixed(), '1', `line ${id} ratios sum to 1`);
+    }
+    assert.equal(rows.reduce((t, r) => t.plus(r.BilledCost!), new Decimal(0)).toFixed(2), PTU_INVOICE_TOTAL);
+    const byOwner = new Map<string, Decimal>();
+    let applied = new Decimal(0);
+    for (const r of rows) {
+      const key = `${r.AllocatedResourceId}/${r.x_Component}`;
+      byOwner.set(key, (byOwner.get(key) ?? new Decimal(0)).plus(r.BilledCost!));
+      if (r.ContractApplied !== null) {
+        const element = JSON.parse(r.ContractApplied!).Elements[0];
+        assert.equal(element.ContractCommitmentID, 'AZ-PTU-1');
+        assert.equal(String(element.ContractCommitmentAppliedCost), String(Number(r.BilledCost)));
+        applied = applied.plus(r.BilledCost!);
+      }
+    }
+    assert.deepEqual(Object.fromEntries([...byOwner].map(([k, v]) => [k, v.toFixed(2)]).sort()), {
+      'platform/fee': '10.00',
+      'search/commitment': '297.60',
+      'search/idle_capacity': '818.40',
+      'support/commitment': '99.20',
+      'support/idle_capacity': '272.80',
+    });
+    assert.equal(applied.toFixed(2), '1488.00', 'ContractApplied on every row allocated from the commitment, and only there');
+
     assert.deepEqual(share.allocations, [
       { team: 'platform', amount: '10.00' },
       { team: 'search', amount: '1116.00' },
