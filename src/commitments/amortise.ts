@@ -104,7 +104,9 @@ export function amortiseCommitment(input: {
     notes.push(`commitment ${terms.id}: billed ${billed.toFixed(2)} on invoice ${invoiceId} but in effect for no hour of the period; counted as idle`);
     hourList = [input.period.start.toISOString()];
   }
+  // every hour the same share; the last takes what division left so the hours add back exactly
   const perHour = billed.dividedBy(hourList.length);
+  const lastHour = billed.minus(perHour.times(hourList.length - 1));
   const byHour = new Map<string, HourUsage[]>();
   for (const u of input.usage) {
     const list = byHour.get(u.hour) ?? [];
@@ -115,16 +117,17 @@ export function amortiseCommitment(input: {
   const used = new Map<string, { owner: HourUsage; exact: Decimal }>();
   const monthWeight = new Map<string, { owner: HourUsage; weight: Decimal }>();
   const hours: CommitmentHour[] = [];
-  for (const hour of hourList) {
+  hourList.forEach((hour, index) => {
+    const amount = index === hourList.length - 1 ? lastHour : perHour;
     const owners = (byHour.get(hour) ?? []).slice().sort((a, b) => (ownerKey(a) < ownerKey(b) ? -1 : ownerKey(a) > ownerKey(b) ? 1 : 0));
     const tokens = sum(owners.map((o) => o.tokens));
     const records = owners.reduce((n, o) => n + o.records, 0);
     const utilisation = terms.capacityPerHour ? Decimal.min(tokens.dividedBy(terms.capacityPerHour), 1) : records > 0 ? new Decimal(1) : ZERO;
-    const usedPart = perHour.times(utilisation);
-    hours.push({ hour, amount: perHour, used: usedPart, idle: perHour.minus(usedPart), tokens, records, utilisation });
+    const usedPart = amount.times(utilisation);
+    hours.push({ hour, amount, used: usedPart, idle: amount.minus(usedPart), tokens, records, utilisation });
     const byTokens = tokens.greaterThan(0);
     const total = byTokens ? tokens : new Decimal(records);
-    if (total.isZero()) continue;
+    if (total.isZero()) return;
     for (const o of owners) {
       const weight = byTokens ? o.tokens : new Decimal(o.records);
       const key = ownerKey(o);
@@ -135,7 +138,7 @@ export function amortiseCommitment(input: {
       m.weight = m.weight.plus(o.tokens.greaterThan(0) ? o.tokens : ZERO);
       monthWeight.set(key, m);
     }
-  }
+  });
 
   const charges: CommitmentCharge[] = [];
   const ownerCharge = (o: HourUsage, component: CommitmentCharge['component'], exact: Decimal, what: string): CommitmentCharge =>
@@ -146,7 +149,8 @@ export function amortiseCommitment(input: {
     charges.push(ownerCharge(u.owner, 'commitment', u.exact, `used capacity of commitment ${terms.id}: each hour's used part by the owner's share of the tokens run on it that hour`));
   }
 
-  const idle = sum(hours.map((h) => h.idle));
+  // idle: what the used charges leave of the bill, so the charges add back to it exactly
+  const idle = billed.minus(sum(charges.map((c) => c.exact)));
   if (!idle.isZero()) {
     const toOwner = (team: string, why: string): CommitmentCharge => ({ ...base, team, costCenter: costCenters.get(team) ?? null, service: null, workflow: null, component: 'idle_capacity', fromTeam: null, exact: idle, rule: `idle capacity of commitment ${terms.id} ${why}` });
     const mode = policy.commitments.idle;

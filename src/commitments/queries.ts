@@ -198,3 +198,16 @@ export async function selectCommitmentHourBands(db: Db, runId: string): Promise<
     group by 1, 2 order by 1, 2::int`.execute(db);
   return rows.map((r) => ({ ...r, band: Number(r.band) }));
 }
+
+/**
+ * One hash over the commitments in effect during the period (a run's input: reimporting a changed
+ * commitment changes the inputs hash), or null when none is.
+ */
+export async function selectCommitmentsHash(db: Db, period: Period): Promise<string | null> {
+  const { start, end } = periodBounds(period);
+  const { rows } = await sql<{ hash: string | null }>`
+    select case when count(*) = 0 then null
+                else encode(sha256(convert_to(string_agg(content_hash, ',' order by id), 'UTF8')), 'hex') end as hash
+    from commitment where effective_from < ${end.toISOString()}::timestamptz and effective_to > ${start.toISOString()}::timestamptz`.execute(db);
+  return rows[0]?.hash ?? null;
+}
