@@ -95,8 +95,11 @@ const CHARGE_CATEGORY: Readonly<Record<OriginLine['line_type'], string>> = {
 };
 
 const ADJUSTMENTS = new Set(['discount', 'credit', 'tax', 'fee']);
-// A commitment's flat lines are split over the rows allocated from that commitment, nothing else.
-const poolOfLine = (l: OriginLine) => (l.commitment_id ? `commitment:${l.commitment_id}` : l.line_type === 'usage' ? 'usage' : l.line_type);
+// A commitment's flat lines are split over the rows the run allocated from that commitment, nothing
+// else; a line a commitment claims now that the run did not allocate by it (a run from before the
+// import) stays in its line type's pool, as the run allocated it.
+const poolOfLine = (l: OriginLine, committed: ReadonlySet<string>) =>
+  l.commitment_id && committed.has(`${l.provider}\u0000${l.invoice_id}\u0000${l.commitment_id}`) ? `commitment:${l.commitment_id}` : l.line_type === 'usage' ? 'usage' : l.line_type;
 const poolOfCharge = (c: OwnerCharge) => (c.commitment_id ? `commitment:${c.commitment_id}` : ADJUSTMENTS.has(c.component) ? c.component : 'usage');
 
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -165,7 +168,8 @@ export function allocateLines(lines: readonly OriginLine[], charges: readonly Ow
     if (!g) groups.set(key, (g = { lines: [], charges: [] }));
     return g;
   };
-  for (const l of lines) group(`${l.provider}\u0000${l.invoice_id}\u0000${poolOfLine(l)}`).lines.push(l);
+  const committed = new Set(charges.filter((c) => c.commitment_id).map((c) => `${c.provider}\u0000${c.invoice_id}\u0000${c.commitment_id}`));
+  for (const l of lines) group(`${l.provider}\u0000${l.invoice_id}\u0000${poolOfLine(l, committed)}`).lines.push(l);
   for (const c of charges) {
     const inv = `${c.provider}\u0000${c.invoice_id}`;
     invoiceCharges.set(inv, [...(invoiceCharges.get(inv) ?? []), c]);
