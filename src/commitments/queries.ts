@@ -211,3 +211,51 @@ export async function selectCommitmentsHash(db: Db, period: Period): Promise<str
     from commitment where effective_from < ${end.toISOString()}::timestamptz and effective_to > ${start.toISOString()}::timestamptz`.execute(db);
   return rows[0]?.hash ?? null;
 }
+
+export interface CommittedCellRow {
+  provider: string;
+  model: string;
+  service_tier: string;
+  day: string;
+  records: string;
+  input: string;
+  cached_input: string;
+  cache_write_5m: string;
+  cache_write_1h: string;
+  output: string;
+}
+
+/**
+ * The ledger quantity that ran on a commitment billed in the period, per variance cell's provider,
+ * canonical model, tier and day, by token category (as the priced ledger splits it: input is
+ * uncached input; request = records). Only commitments some invoice line of the period bills under.
+ */
+export async function selectCommittedCellQuantities(db: Db, input: { period: Period; ledgerFileIds: readonly string[] }): Promise<CommittedCellRow[]> {
+  // most months bill no commitment: then the month's ledger is not read at all
+  const { rows: billedIds } = await sql<{ id: string }>`select distinct commitment_id as id from (${commitmentLinesSql(input.period)}) m`.execute(db);
+  if (billedIds.length === 0) return [];
+  const { start, end } = periodBounds(input.period);
+  const { rows } = await sql<CommittedCellRow>`
+    with raw as (
+      select r.provider, r.response_model, r.service_tier, (r.ts at time zone 'UTC')::date as day, count(*) as records,
+             sum(r.input_tokens - r.cache_read_input_tokens - r.cache_write_5m_input_tokens - r.cache_write_1h_input_tokens) as input,
+             sum(r.cache_read_input_tokens) as cached_input, sum(r.cache_write_5m_input_tokens) as cache_write_5m,
+             sum(r.cache_write_1h_input_tokens) as cache_write_1h, sum(r.output_tokens) as output
+      from ledger_record r
+      where r.ingested_file_id = any(${[...input.ledgerFileIds]}::bigint[])
+        and r.ts >= ${start.toISOString()}::timestamptz and r.ts < ${end.toISOString()}::timestamptz
+        and exists (
+          select 1 from commitment c
+          where c.id = any(${billedIds.map((b) => b.id)}::text[]) and c.provider = r.provider and r.ts >= c.effective_from and r.ts < c.effective_to
+            and (c.region is null or r.region = c.region)
+            and (case when c.deployment is not null then r.response_model = c.deployment or r.requested_model = c.deployment
+                      else r.response_model = c.model
+                        or ${canonicalModelOnDaySql(sql`r.provider`, sql`r.response_model`, sql`(r.ts at time zone 'UTC')::date`)} = c.model end))
+      group by 1, 2, 3, 4
+    )
+    select provider, ${canonicalModelOnDaySql(sql`provider`, sql`response_model`, sql`day`)} as model, service_tier, day::text as day,
+           sum(records)::text as records, sum(input)::text as input, sum(cached_input)::text as cached_input,
+           sum(cache_write_5m)::text as cache_write_5m, sum(cache_write_1h)::text as cache_write_1h, sum(output)::text as output
+    from raw group by 1, 2, 3, 4 order by 1, 2, 3, 4`.execute(db);
+  return rows;
+}

@@ -12,6 +12,7 @@ export const CAUSES = [
   'cache_pricing',
   'fallback_drift',
   'model_alias',
+  'commitment_usage',
   'retry_billing',
   'streaming_partial',
   'unpriced_model',
@@ -33,6 +34,7 @@ export const RULES: Record<Cause, string> = {
     'quantity missing in one input/cache category is found in a sibling category (5m vs 1h writes, cache reads vs input), or the invoice unit price of a cache category differs from the card',
   fallback_drift: 'the invoice bills model A where the ledger records the same quantity as model B on records whose requested model was A',
   model_alias: 'the invoice bills a model name the priced ledger never uses, offset by the same quantity under another model name (same provider, category, tier, day)',
+  commitment_usage: 'the ledger has more quantity than the invoice, held by records that ran on a commitment some invoice line bills under: billed by its flat lines (cause commitment), not per token',
   retry_billing: 'the ledger has more quantity than the invoice and holds failed attempts (status error) in the cell: logged and priced, not billed',
   streaming_partial:
     "the invoice has more output than the ledger and the cell's day has partial streams (also those that logged no output at all): missing output estimated as each partial record × the average of its own workload's complete records, less what was logged",
@@ -83,6 +85,8 @@ export interface CellInput extends CellKey {
   partial: LedgerSlice & { expected?: Decimal };
   /** priced records with status ok */
   complete: LedgerSlice;
+  /** records that ran on a commitment billed in the period (src/commitments): billed by its flat lines, not per token */
+  committed?: LedgerSlice;
   /** priced records whose requested model differs from the model called */
   fallbacks: { requested_model: string; quantity: Decimal; records: Decimal }[];
 }
@@ -385,6 +389,14 @@ export function attributeVariance(input: AttributeInput): Attribution {
   const cellGroup = (cell: WorkCell, cause: string) => `${cause}|${cell.input.provider}|${cell.input.model}|${cell.input.token_category}|${cell.input.service_tier}`;
   for (const cell of cells) {
     const c = cell.input;
+    if (cell.quantity.isNegative() && c.committed && !c.committed.quantity.isZero()) {
+      takeVolume(cell, c.committed.quantity.neg(), 'commitment_usage', cellGroup(cell, 'commitment_usage'), {
+        records: c.committed.records,
+        samples: [],
+        invoiceLineIds: lines(cell),
+        detail: 'records that ran on provisioned capacity or a commitment: billed by its flat lines, not per token',
+      });
+    }
     if (cell.quantity.isNegative() && !c.failed.quantity.isZero()) {
       takeVolume(cell, c.failed.quantity.neg(), 'retry_billing', cellGroup(cell, 'retry'), {
         records: c.failed.records,

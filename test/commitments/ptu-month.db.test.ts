@@ -15,6 +15,7 @@ import { parseSettings } from '../../src/settings.ts';
 import { loadPolicy } from '../../src/allocate/policy.ts';
 import { createLogger } from '../../src/log.ts';
 import { ingestFile } from '../../src/ingest/loader.ts';
+import { importAliases, importRateCard } from '../../src/pricing/import-card.ts';
 import { runPeriod } from '../../src/run/run-period.ts';
 import { parseCommitmentFile } from '../../src/commitments/commitment-file.ts';
 import { upsertCommitments, selectCommitmentHours } from '../../src/commitments/queries.ts';
@@ -44,6 +45,12 @@ async function charges(db: Parameters<typeof selectCommitmentHours>[0], runId: s
 
 describeEachBackend('a PTU deployment shared by two teams, idle at night (#20.2)', (store) => {
   test('used and idle by hour, teams by usage share, idle by each policy option, the invoice ties', async () => {
+    // the deployment's records priced at the card (alias gpt4o-ptu → gpt-4o-2024-08-06): no usage
+    // line bills them, the commitment does. Per day: search 8 × (50,000 × 2.50 + 10,000 × 10) / 1M
+    // = 1.80, support 8 × (15,000 × 2.50 + 5,000 × 10) / 1M = 0.70; the month 31 × 2.50 = 77.50.
+    // The westus record (0.075 + 0.10 = 0.175) ran on no commitment: it stays unexplained.
+    await importAliases(store().db, { path: files.aliases, bytes: fs.readFileSync(files.aliases) });
+    await importRateCard(store().db, { path: files.card, bytes: fs.readFileSync(files.card), format: 'csv' });
     await ingestFile(store(), { kind: 'ledger', path: files.ledger });
     await ingestFile(store(), { kind: 'invoice', path: files.invoice });
     const parsed = parseCommitmentFile(fs.readFileSync(files.commitments, 'utf8'), files.commitments);
@@ -63,7 +70,14 @@ describeEachBackend('a PTU deployment shared by two teams, idle at night (#20.2)
     assert.deepEqual(flat, [
       { cause: 'commitment', amount: '1488.00' },
       { cause: 'uncommitted_flat_charge', amount: '10.00' },
+      { cause: 'unexplained', amount: '-0.17' },
     ]);
+    // exactly: the westus record's -0.175, nothing else (the summary shows the run's rounding of it)
+    const { rows: unexplained } = await sql<{ amount: string }>`
+      select sum(amount)::text as amount from run_variance_cause where run_id = ${separate.run_id}::bigint and cause = 'unexplained'`.execute(store().db);
+    assert.equal(Number(unexplained[0]!.amount), -0.175);
+    assert.deepEqual(separate.causes.find((c) => c.cause === 'commitment_usage'), { cause: 'commitment_usage', amount: '-77.50' });
+    assert.equal(separate.ledger_total, '77.68');
 
     // by hour: a working hour and a night hour, by hand
     const hours = await selectCommitmentHours(store().db, separate.run_id);

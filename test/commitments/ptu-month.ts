@@ -15,7 +15,7 @@ import path from 'node:path';
  */
 export const PTU_INVOICE_TOTAL = '1498.00';
 
-export function writePtuMonth(dir: string): { ledger: string; invoice: string; commitments: string; policy: (idle: 'share' | 'bucket' | 'separate') => string } {
+export function writePtuMonth(dir: string): { ledger: string; invoice: string; commitments: string; card: string; aliases: string; policy: (idle: 'share' | 'bucket' | 'separate') => string } {
   const ledger = ['request_id,timestamp,provider,response_model,input_tokens,output_tokens,team,service,region'];
   let n = 0;
   for (let day = 1; day <= 31; day += 1) {
@@ -58,6 +58,9 @@ commitments:
     ledger: write('ptu-ledger.csv', ledger.join('\n') + '\n'),
     invoice: write('ptu-invoice.csv', invoice.join('\n') + '\n'),
     commitments: write('commitments.yaml', commitments),
+    // optional: price the deployment's records at the pay-as-you-go card (2.50 / 10.00 per 1M)
+    card: write('ptu-card.csv', 'provider,model,service_tier,token_category,unit_price,effective_from,effective_to,card_version,source\nazure.ai.openai,gpt-4o-2024-08-06,standard,input,2.50,2026-01-01T00:00:00Z,,ptu-card,test\nazure.ai.openai,gpt-4o-2024-08-06,standard,output,10,2026-01-01T00:00:00Z,,ptu-card,test\n'),
+    aliases: write('ptu-aliases.csv', 'provider,alias,model,effective_from,effective_to\nazure.ai.openai,gpt4o-ptu,gpt-4o-2024-08-06,,\n'),
     policy: (idle) => write(`policy-${idle}.yaml`, `version: ptu-${idle}\ntax_and_fees: central\ncommitments:\n  idle: ${idle}\n`),
   };
 }
