@@ -18,7 +18,8 @@ import { ingestFile } from '../../src/ingest/loader.ts';
 import { importAliases, importRateCard } from '../../src/pricing/import-card.ts';
 import { runPeriod } from '../../src/run/run-period.ts';
 import { parseCommitmentFile } from '../../src/commitments/commitment-file.ts';
-import { upsertCommitments, selectCommitmentHours } from '../../src/commitments/queries.ts';
+import { upsertCommitments, selectCommitmentHours, selectCommitmentHourBands } from '../../src/commitments/queries.ts';
+import { commitmentsSection } from '../../src/serve/commitments-section.ts';
 import { describeEachBackend } from '../support/db.ts';
 import { PTU_INVOICE_TOTAL, writePtuMonth } from './ptu-month.ts';
 
@@ -180,6 +181,11 @@ describeEachBackend('a PTU deployment shared by two teams, idle at night (#20.2)
       'support/idle_capacity': '272.80',
     });
     assert.equal(applied.toFixed(2), '1488.00', 'ContractApplied on every row allocated from the commitment, and only there');
+
+    // the period page's section: the month 1488.00 billed, 396.80 used, 1091.20 idle, 396.80 / 1488 = 26.7%;
+    // hour band 09: 49.60 / 62.00 = 80.0%, band 02: 0.0%
+    const section = String(commitmentsSection(await selectCommitmentHourBands(store().db, share.run_id)));
+    for (const text of ['AZ-PTU-1', '$1,488.00', '$396.80', '$1,091.20', '26.7%', '09h 80.0%', '02h 0.0%']) assert.ok(section.includes(text), `${text} in ${section}`);
 
     assert.deepEqual(share.allocations, [
       { team: 'platform', amount: '10.00' },
