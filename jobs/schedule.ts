@@ -2,7 +2,7 @@
 // No clock, no timers: the worker asks these functions what is due.
 
 import type { Period } from '../src/period.ts';
-import { parsePeriod, periodBounds } from '../src/period.ts';
+import { addBusinessDays, parsePeriod, periodDays } from '../src/period.ts';
 
 export type JobKind = 'nightly' | 'month-end-close';
 
@@ -151,13 +151,25 @@ export function nextCronTime(expression: string, after: Date, timezone: string):
       t += (24 * 60 - (w.hour * 60 + w.minute)) * MINUTE;
     } else if (!fields.hour.has(w.hour)) {
       t += (60 - w.minute) * MINUTE;
-    } else if (!fields.minute.has(w.minute)) {
+    } else if (!fields.minute.has(w.minute) || isRepeatedReading(t, w, timezone)) {
       t += MINUTE;
     } else {
       return new Date(t);
     }
   }
   throw new Error(`cron expression "${expression}" never fires`);
+}
+
+/**
+ * When the clocks go back, an hour of wall-clock readings happens twice. A job fires at the first
+ * of the two only — node-cron, which fires the worker's jobs, does the same (test/jobs/schedule.test.ts
+ * ties the two over a year of a DST time zone). Clocks move by 30, 60 or 120 minutes.
+ */
+function isRepeatedReading(t: number, w: WallClock, timezone: string): boolean {
+  return [30, 60, 120].some((shift) => {
+    const earlier = wallClock(new Date(t - shift * MINUTE), timezone);
+    return earlier.day === w.day && earlier.month === w.month && earlier.hour === w.hour && earlier.minute === w.minute;
+  });
 }
 
 /** Every firing in (from, to]. */
@@ -180,17 +192,8 @@ export function nightlyPeriod(scheduledFor: Date): Period {
 
 /** YYYY-MM-DD of the Nth Monday–Friday of the month after `period` (no holiday calendar). */
 export function monthEndCloseDate(period: Period, businessDay: number): string {
-  const { end } = periodBounds(period);
-  const day = new Date(end);
-  let count = 0;
-  for (;;) {
-    const weekday = day.getUTCDay();
-    if (weekday !== 0 && weekday !== 6) {
-      count += 1;
-      if (count === businessDay) return day.toISOString().slice(0, 10);
-    }
-    day.setUTCDate(day.getUTCDate() + 1);
-  }
+  // the Nth business day of the next month is the Nth business day after this month's last day
+  return addBusinessDays(periodDays(period).last, businessDay);
 }
 
 /** The instant of the month-end close of `period`. */

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from './config.ts';
-import { openStore, type Store } from './db/connection.ts';
-import { migrate } from './db/migrate.ts';
+import type { Store } from './db/connection.ts';
 import { createLogger, type Logger } from './log.ts';
 
 /** What a command needs from the shell: settings, a migrated store, a logger. */
@@ -32,6 +31,9 @@ export function createCommandContext(config: Config = loadConfig()): CommandCont
     log,
     store() {
       opened ??= (async () => {
+        // loaded on first use, so commands that never touch the database (help) start without the drivers
+        const { openStore } = await import('./db/connection.ts');
+        const { migrate } = await import('./db/migrate.ts');
         const store = await openStore(config);
         const applied = await migrate(store);
         if (applied.length > 0) log.debug('migrations applied', { applied });

@@ -35,37 +35,43 @@ export function toCents(value: Decimal): string {
 }
 
 /**
- * Splits `total` (a whole-cent amount) over `weights` so the parts sum to `total` exactly:
- * each part is floored to the cent, then the remaining cents go one by one to the parts with
- * the largest remainders, ties broken by `keys` ascending so reruns agree.
- * With all weights zero the split is impossible; the caller decides (it throws).
+ * The one rounding rule of recon (largest remainder): parts of signed exact amounts, in units of
+ * 10^-dp, that sum to `target` exactly. Each part is floored to the unit, then the units left go
+ * one by one to the largest remainders, ties to the smaller key so reruns agree. When `exact`
+ * does not sum to `target` within one unit per part, whole units are still spread in that order.
  */
-export function allocateLargestRemainder(total: Decimal, weights: readonly Decimal[], keys: readonly string[]): Decimal[] {
-  if (weights.length !== keys.length) throw new Error('weights and keys differ in length');
-  if (!total.equals(total.toDecimalPlaces(2))) throw new Error(`total must be whole cents: ${total.toFixed()}`);
-  if (weights.length === 0) {
-    if (!total.isZero()) throw new Error('cannot allocate a non-zero total over no weights');
-    return [];
-  }
-  if (weights.some((w) => w.isNegative())) throw new Error('weights must not be negative');
-  const weightSum = sum(weights);
-  if (weightSum.isZero()) throw new Error('cannot allocate over weights that are all zero');
-  const cents = total.times(100);
-  const sign = cents.isNegative() ? -1 : 1;
-  const absCents = cents.abs();
-  const exact = weights.map((w) => absCents.times(w).dividedBy(weightSum));
-  const floors = exact.map((x) => x.floor());
-  let left = absCents.minus(sum(floors)).toNumber();
+export function largestRemainder(exact: readonly Decimal[], keys: readonly string[], target: Decimal, dp: number): Decimal[] {
+  if (exact.length !== keys.length) throw new Error('amounts and keys differ in length');
+  const scale = new Decimal(10).pow(dp);
+  const targetUnits = target.times(scale);
+  if (!targetUnits.isInteger()) throw new Error(`target ${target.toFixed()} has more than ${dp} decimals`);
+  const floors = exact.map((x) => x.times(scale).floor());
+  let left = targetUnits.minus(sum(floors)).toNumber();
   const order = exact
-    .map((x, i) => ({ i, remainder: x.minus(floors[i]!), key: keys[i]! }))
+    .map((x, i) => ({ i, remainder: x.times(scale).minus(floors[i]!), key: keys[i]! }))
     .sort((a, b) => b.remainder.comparedTo(a.remainder) || (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i));
   const parts = floors.slice();
-  for (const { i } of order) {
-    if (left <= 0) break;
-    parts[i] = parts[i]!.plus(1);
-    left -= 1;
+  let k = 0;
+  while (left !== 0 && order.length > 0) {
+    const { i } = order[k % order.length]!;
+    parts[i] = parts[i]!.plus(left > 0 ? 1 : -1);
+    left += left > 0 ? -1 : 1;
+    k += 1;
   }
-  const result = parts.map((p) => p.times(sign).dividedBy(100));
-  if (!sum(result).equals(total)) throw new Error('largest remainder failed to tie out');
+  return parts.map((p) => p.dividedBy(scale));
+}
+
+/**
+ * Whole-cent parts of signed exact amounts that sum to whole-cent `target` exactly: the
+ * allocation's rounding. Refuses amounts that do not sum to `target` within a cent per part.
+ */
+export function roundToCents(exact: readonly Decimal[], keys: readonly string[], target: Decimal): Decimal[] {
+  if (!target.times(100).isInteger()) throw new Error(`target must be whole cents: ${target.toFixed()}`);
+  const left = target.times(100).minus(sum(exact.map((x) => x.times(100).floor())));
+  if (left.isNegative() || left.greaterThan(exact.length)) {
+    throw new Error(`cannot round ${exact.length} amounts summing to ${sum(exact).toFixed()} to ${target.toFixed(2)}`);
+  }
+  const result = largestRemainder(exact, keys, target, 2);
+  if (!sum(result).equals(target)) throw new Error('rounding failed to tie out');
   return result;
 }

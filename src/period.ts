@@ -1,3 +1,5 @@
+import { addBusinessDays as addBusinessDaysLocal, differenceInBusinessDays, format } from 'date-fns';
+
 /** A calendar month, 'YYYY-MM'. Made only by parsePeriod. */
 export type Period = string & { readonly __period: unique symbol };
 
@@ -44,4 +46,26 @@ export function dayRanges(start: string, end: string, parts: number): [string, s
   const count = Math.max(1, Math.min(parts, days));
   const cuts = Array.from({ length: count + 1 }, (_, i) => (i === count ? to : Math.min(to, from + Math.round((days * i) / count) * dayMs)));
   return cuts.slice(1).map((cut, i) => [new Date(cuts[i]!).toISOString(), new Date(cut).toISOString()]);
+}
+
+/** The UTC calendar day of an instant (or of a timestamp's text), 'YYYY-MM-DD'. */
+export function utcDay(instant: Date | string): string {
+  return new Date(instant).toISOString().slice(0, 10);
+}
+
+/** A 'YYYY-MM-DD' day as the local midnight date-fns counts on, so the machine's time zone never shifts it. */
+function localDate(day: string): Date {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!match) throw new Error(`not a day: ${day}`);
+  return new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+}
+
+/** The day `count` business days (Monday to Friday; public holidays are not known to recon) after `day`. */
+export function addBusinessDays(day: string, count: number): string {
+  return format(addBusinessDaysLocal(localDate(day), count), 'yyyy-MM-dd');
+}
+
+/** Business days (Monday to Friday) from `from` to `to`, both days; negative when `to` is earlier. */
+export function businessDaysBetween(from: string, to: string): number {
+  return differenceInBusinessDays(localDate(to), localDate(from));
 }

@@ -1,4 +1,5 @@
-import { Decimal, ZERO, sum } from '../money.ts';
+import { Decimal, ZERO, roundToCents, sum } from '../money.ts';
+
 import { centralBucket, type AllocationPolicy } from './policy.ts';
 import type { CommitmentCharge } from '../commitments/amortise.ts';
 
@@ -184,35 +185,6 @@ const invoiceKey = (provider: string, invoiceId: string) => `${provider}\u0000${
 
 function piece(base: Pick<Piece, 'provider' | 'invoiceId' | 'team' | 'costCenter' | 'service' | 'workflow' | 'model' | 'component' | 'exact' | 'rule'> & Partial<Piece>): Piece {
   return { basis: ZERO, cause: null, commitmentId: null, fromTeam: null, receiver: false, attributable: ZERO, varianceAbs: ZERO, ownBasis: ZERO, untagged: ZERO, unexplained: ZERO, ...base };
-}
-
-/**
- * Splits whole-cent `target` over signed exact amounts so the parts sum to it exactly: each part
- * is floored to the cent, then the cents left go one by one to the largest remainders, ties by
- * `keys` ascending so reruns agree. (src/money.ts allocateLargestRemainder needs non-negative
- * weights; invoices carry credits, so the signed amounts are rounded here directly.)
- */
-export function roundToCents(exact: readonly Decimal[], keys: readonly string[], target: Decimal): Decimal[] {
-  if (exact.length !== keys.length) throw new Error('amounts and keys differ in length');
-  const targetCents = target.times(100);
-  if (!targetCents.isInteger()) throw new Error(`target must be whole cents: ${target.toFixed()}`);
-  const floors = exact.map((x) => x.times(100).floor());
-  let left = targetCents.minus(sum(floors)).toNumber();
-  if (left < 0 || left > exact.length) {
-    throw new Error(`cannot round ${exact.length} amounts summing to ${sum(exact).toFixed()} to ${target.toFixed(2)}`);
-  }
-  const order = exact
-    .map((x, i) => ({ i, remainder: x.times(100).minus(floors[i]!), key: keys[i]! }))
-    .sort((a, b) => b.remainder.comparedTo(a.remainder) || (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i));
-  const parts = floors.slice();
-  for (const { i } of order) {
-    if (left <= 0) break;
-    parts[i] = parts[i]!.plus(1);
-    left -= 1;
-  }
-  const result = parts.map((p) => p.dividedBy(100));
-  if (!sum(result).equals(target)) throw new Error('rounding failed to tie out');
-  return result;
 }
 
 /** Half-up to the cent: the one rounding of the period's invoice total. */

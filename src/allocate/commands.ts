@@ -5,7 +5,7 @@ import YAML from 'yaml';
 import { UserError, printResult, type CommandContext, type RegisterCommands } from '../command-context.ts';
 import { isPeriod, type Period } from '../period.ts';
 import { decideDispute, disputeView, openDispute } from './dispute-actions.ts';
-import { utcDay } from './disputes.ts';
+import { utcDay } from '../period.ts';
 import { keysWithUnknownTeam, parseOwnersFiles } from './owners.ts';
 import { defaultPolicy, loadPolicy } from './policy.ts';
 import {

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import { UserError } from '../command-context.ts';
 import type { Database } from '../db/schema.ts';
 import type { Period } from '../period.ts';
-import { disputeDueDate, disputeState, utcDay } from './disputes.ts';
+import { disputeDueDate, disputeState } from './disputes.ts';
+import { utcDay } from '../period.ts';
 import { insertDispute, resolveDispute, selectDispute, selectKnownTeams, selectWorkbookIssuedAt, type DisputeRow } from './queries.ts';
 
 type Db = Kysely<Database>;

@@ -1,5 +1,4 @@
-import { Decimal, ZERO, sum } from '../money.ts';
-import { roundToCents } from './allocate.ts';
+import { Decimal, ZERO, roundToCents, sum } from '../money.ts';
 
 /**
  * Month over month, pure: per team and workflow, the change in priced cost split into

@@ -5,6 +5,7 @@ import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
 import type { AllocationPolicy } from './policy.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
 import { commitmentLinesSql } from '../commitments/queries.ts';
+import { HASH_JOIN_SETTINGS, withPlannerSettings } from '../db/planner-settings.ts';
 
 type Db = Kysely<Database>;
 
@@ -228,13 +229,7 @@ export async function selectUsageShares(db: Db, runId: string, period: Period, p
   // 200k-record run on PostgreSQL 15 (bench). Hash joins make it one pass over each input. SET
   // LOCAL lasts for the run's transaction only and is restored right after; outside a
   // transaction it is a no-op.
-  const { rows: saved } = await sql<{ setting: string }>`select current_setting('enable_nestloop') as setting`.execute(db);
-  await sql`select set_config('enable_nestloop', 'off', true)`.execute(db);
-  try {
-    return await selectUsageSharesHashed(db, runId, period, policy);
-  } finally {
-    await sql`select set_config('enable_nestloop', ${saved[0]?.setting ?? 'on'}, true)`.execute(db);
-  }
+  return withPlannerSettings(db, HASH_JOIN_SETTINGS, () => selectUsageSharesHashed(db, runId, period, policy));
 }
 
 async function selectUsageSharesHashed(db: Db, runId: string, period: Period, policy: AllocationPolicy): Promise<UsageShareRow[]> {

@@ -8,6 +8,7 @@ import { countingFileIds } from '../ingest/files-that-count.ts';
 import { CHECKLIST_FIELDS } from './checklist.ts';
 import { categoryCostSql, priceSlots, pricingRegionSql, slotOfRecord } from '../pricing/price-slots.ts';
 import { SERVICE_TIERS } from '../pricing/rules.ts';
+import { cardAndAliasTimeBounds, cardLongContextThresholds } from '../pricing/card-bounds.ts';
 
 /** A gateway key owner row, from the imported key map or from an --owners file. */
 export interface KeyOwner {
@@ -92,14 +93,10 @@ interface ScanBounds {
 async function selectScanBounds(db: Db, from: string, to: string, ledgerFileIds: readonly string[] | undefined): Promise<ScanBounds> {
   const { rows } = await sql<{ segment_bounds: string[]; band_bounds: string[] }>`
     select (select coalesce(array_agg(b::text order by b), '{}')
-            from (select effective_from as b from rate_card_line where retired_by_version_id is null
-                  union select effective_to from rate_card_line where retired_by_version_id is null
-                  union select effective_from from model_alias
-                  union select effective_to from model_alias) x
+            from (${cardAndAliasTimeBounds()}) x
             where b > ${from}::timestamptz and b < ${to}::timestamptz) as segment_bounds,
            (select coalesce(array_agg(t::text order by t), '{}')
-            from (select distinct min_input_tokens as t from rate_card_line
-                  where retired_by_version_id is null and min_input_tokens <> 0) x) as band_bounds`.execute(db);
+            from (${cardLongContextThresholds()}) x) as band_bounds`.execute(db);
   return { segmentBounds: rows[0]!.segment_bounds, bandBounds: rows[0]!.band_bounds, ledgerFileIds: ledgerFileIds ? [...ledgerFileIds] : await countingFileIds(db, 'ledger') };
 }
 

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import type { Store } from './connection.ts';
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql/migrations');
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** sql/migrations at the package root: two folders up from src/db, three from the compiled dist/src/db. */
+export const MIGRATIONS_DIR = [path.resolve(here, '../../sql/migrations'), path.resolve(here, '../../../sql/migrations')].find((dir) => fs.existsSync(dir)) ?? path.resolve(here, '../../sql/migrations');
 
 export interface Migration {
   name: string;

@@ -53,6 +53,17 @@ export const MONTH_GROUPING_SETTINGS: Readonly<Record<string, string>> = {
  * same plans, without JIT, which would spend more time compiling than it saves on tens of
  * thousands of groups (10M-record month: priced in 3.0 s with it, 1.8 s without).
  */
+/** For joins of aggregates the planner cannot size: one hash pass over each input instead of a nested loop per row. */
+export const HASH_JOIN_SETTINGS: Readonly<Record<string, string>> = { enable_nestloop: 'off' };
+
+/**
+ * For ranking a month's records per cause (explain's sample request ids): hash joins, not merge
+ * joins or sorts, so the month is never sorted to meet the alias table or to be grouped; a Gather
+ * costing as much as it does under each day range (parallel_setup_cost) leaves one Gather over a
+ * Parallel Append of the ranges as the cheaper plan.
+ */
+export const SAMPLE_RANKING_SETTINGS: Readonly<Record<string, string>> = { enable_mergejoin: 'off', enable_sort: 'off', parallel_setup_cost: '1000000', jit: 'off' };
+
 export const GROUP_READING_SETTINGS: Readonly<Record<string, string>> = { ...MONTH_GROUPING_SETTINGS, jit: 'off' };
 
 /** How many parallel workers the server starts per query (at least 1: PGlite starts none). */

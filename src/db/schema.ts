@@ -1,4 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { CardCategory, CellStatus, ChargeMode, DisputeStatus, FileKind, JOB_STATUSES, LineType, PERIOD_STATUSES, RUN_STATUSES, ServiceTier, VARIANCE_EFFECTS, WORKBOOK_KINDS } from '../vocabulary.ts';
+
+type Word<T extends readonly string[]> = T[number];
 
 // Row types of the tables in sql/migrations. int8, numeric and date columns are read as text
 // (see connection.ts); timestamps as Date. Write numerics as decimal text, never as numbers.
@@ -14,7 +17,7 @@ type RetiredBy = ColumnType<string | null, string | null | undefined, string | n
 
 export interface IngestedFileTable {
   id: Generated<string>;
-  kind: 'ledger' | 'invoice' | 'usage' | 'ratecard' | 'alias' | 'owners';
+  kind: FileKind;
   format: Text;
   path: Text;
   sha256: Text;
@@ -96,7 +99,7 @@ export interface InvoiceLineTable {
   quantity: Numeric | null;
   amount: Numeric;
   currency: Generated<string>;
-  line_type: 'usage' | 'discount' | 'credit' | 'tax' | 'fee';
+  line_type: LineType;
   sku: Text | null;
   mapping_rule: Text | null;
   account_ref: Text | null;
@@ -132,8 +135,8 @@ export interface RateCardLineTable {
   card_version_id: Int8;
   provider: Text;
   model: Text;
-  service_tier: 'standard' | 'batch' | 'flex' | 'priority';
-  token_category: 'input' | 'cached_input' | 'cache_write_5m' | 'cache_write_1h' | 'output' | 'reasoning_output' | 'request';
+  service_tier: ServiceTier;
+  token_category: CardCategory;
   region: Generated<string>;
   min_input_tokens: Generated<string>;
   unit_price: Numeric;
@@ -170,7 +173,7 @@ export interface GatewayKeyOwnerTable {
 
 export interface PeriodTable {
   period: Text;
-  status: Generated<'open' | 'closed'>;
+  status: Generated<Word<typeof PERIOD_STATUSES>>;
   closed_at: Timestamp | null;
   closed_by_run: string | null;
   reopened_at: Timestamp | null;
@@ -181,7 +184,7 @@ export interface RunTable {
   id: Generated<string>;
   period: Text;
   trigger: Generated<string>;
-  status: Generated<'running' | 'succeeded' | 'failed'>;
+  status: Generated<Word<typeof RUN_STATUSES>>;
   started_at: Generated<Date>;
   finished_at: Timestamp | null;
   error: Text | null;
@@ -238,7 +241,7 @@ export interface RunVarianceCellTable {
   variance_amount: Numeric;
   variance_pct: Numeric | null;
   quantity_variance: Numeric;
-  status: 'ok' | 'review' | 'breach';
+  status: CellStatus;
   invoice_line_ids: ColumnType<string[], string[] | undefined, string[]>;
 }
 
@@ -288,7 +291,7 @@ export interface RunTeamSummaryTable {
   variance_share: Numeric | null;
   untagged_exposure: Numeric;
   unexplained_exposure: Numeric;
-  mode: 'showback' | 'chargeback';
+  mode: ChargeMode;
   mode_reason: Text;
   budget: Numeric | null;
   forecast: Numeric | null;
@@ -306,7 +309,7 @@ export interface DisputeTable {
   reason: Text;
   ref: Text | null;
   amount: Numeric | null;
-  status: Generated<'open' | 'accepted' | 'rejected'>;
+  status: Generated<DisputeStatus>;
   opened_at: Generated<Date>;
   due_date: Text | null;
   resolved_at: Timestamp | null;
@@ -319,7 +322,7 @@ export interface WorkbookIssueTable {
   id: Generated<string>;
   period: Text;
   run_id: Int8;
-  kind: 'allocation' | 'dispute';
+  kind: Word<typeof WORKBOOK_KINDS>;
   team: Text | null;
   path: Text;
   sha256: Text;
@@ -332,7 +335,7 @@ export interface JobRunTable {
   scheduled_for: Timestamp | null;
   started_at: Generated<Date>;
   finished_at: Timestamp | null;
-  status: Generated<'running' | 'succeeded' | 'failed' | 'skipped'>;
+  status: Generated<Word<typeof JOB_STATUSES>>;
   error: Text | null;
   counts: ColumnType<unknown, string | undefined, string>;
   run_id: string | null;
@@ -343,6 +346,178 @@ export interface SchemaMigrationTable {
   name: Text;
   sha256: Text;
   applied_at: Generated<Date>;
+}
+
+/** migration 0560: provisioned capacity and commitments (src/commitments) */
+export interface CommitmentTable {
+  id: Text;
+  provider: Text;
+  kind: 'ptu' | 'provisioned_throughput' | 'committed_spend' | 'prepaid_credit';
+  deployment: Text | null;
+  model: Text | null;
+  region: Text | null;
+  quantity: Numeric;
+  unit: Text;
+  price: Numeric;
+  price_per: 'hour' | 'month' | 'term';
+  capacity_per_hour: Numeric | null;
+  effective_from: Timestamp;
+  effective_to: Timestamp;
+  bills_under: ColumnType<string[], string[], string[]>;
+  content_hash: Text;
+  imported_at: Generated<Date>;
+}
+
+export interface RunCommitmentHourTable {
+  run_id: Int8;
+  commitment_id: Text;
+  provider: Text;
+  invoice_id: Text;
+  hour: Timestamp;
+  amount: Numeric;
+  used: Numeric;
+  idle: Numeric;
+  tokens: Numeric;
+  records: Int8;
+  utilisation: Numeric;
+}
+
+export interface FocusExportTable {
+  id: Generated<string>;
+  period: Text;
+  run_id: Int8;
+  rows: number;
+  exported_at: Generated<Date>;
+}
+
+export interface FocusExportRowTable {
+  export_id: Int8;
+  origin_charge_id: Int8;
+  owner_key: Text;
+  billed_cost: Numeric;
+  ratio: Numeric;
+  row: Json;
+  seq: number;
+}
+
+export interface LedgerFileRollupTable {
+  ingested_file_id: Int8;
+  day: Text;
+  provider: Text;
+  response_model: Text;
+  requested_model: Text | null;
+  service_tier: Text;
+  region: Text | null;
+  team: Text | null;
+  service: Text | null;
+  workflow: Text | null;
+  cost_center: Text | null;
+  environment: Text | null;
+  gateway_key_id: Text | null;
+  status: Text;
+  is_retry: boolean;
+  price_card_version: Text | null;
+  has_estimate: boolean;
+  has_input: boolean;
+  negative_uncached: boolean;
+  has_cached_input: boolean;
+  has_cache_write_5m: boolean;
+  has_cache_write_1h: boolean;
+  has_output: boolean;
+  conversation_only: boolean;
+  bad_token_counts: boolean;
+  unlinked_retry: boolean;
+  no_correlation_id: boolean;
+  time_cut: number;
+  size_cut: number;
+  first_ts: Timestamp;
+  last_ts: Timestamp;
+  min_input_tokens: Int8;
+  max_input_tokens: Int8;
+  max_attempt: number | null;
+  records: Int8;
+  q_uncached: Numeric;
+  q_cached_input: Numeric;
+  q_cache_write_5m: Numeric;
+  q_cache_write_1h: Numeric;
+  q_output: Numeric;
+  q_reasoning: Numeric;
+  gateway_cost: Numeric | null;
+}
+
+export interface LedgerRolledUpFileTable {
+  ingested_file_id: Int8;
+  records: Int8;
+  rolled_up_at: Generated<Date>;
+}
+
+export interface RunGatewayEstimateTable {
+  run_id: Int8;
+  day: Text;
+  provider: Text;
+  model: Text;
+  service_tier: Text;
+  gateway_card_version: Text | null;
+  recon_card_versions: Text | null;
+  records: Int8;
+  records_with_estimate: Int8;
+  unpriced_records: Int8;
+  gateway_cost: Numeric | null;
+  recon_cost: Numeric;
+  drift: Numeric | null;
+}
+
+export interface RunPriceCardTable {
+  run_id: Int8;
+  slot_id: number;
+  provider: Text;
+  model: Text;
+  service_tier: Text;
+  region: Text;
+  band_lo: Int8;
+  band_hi: Int8;
+  valid_from: Timestamp;
+  valid_to: Timestamp;
+  input_price: Numeric | null;
+  input_line_id: Int8 | null;
+  input_version_id: Int8 | null;
+  cached_input_price: Numeric | null;
+  cached_input_line_id: Int8 | null;
+  cached_input_version_id: Int8 | null;
+  cache_write_5m_price: Numeric | null;
+  cache_write_5m_line_id: Int8 | null;
+  cache_write_5m_version_id: Int8 | null;
+  cache_write_1h_price: Numeric | null;
+  cache_write_1h_line_id: Int8 | null;
+  cache_write_1h_version_id: Int8 | null;
+  output_price: Numeric | null;
+  output_line_id: Int8 | null;
+  output_version_id: Int8 | null;
+  reasoning_output_price: Numeric | null;
+  reasoning_output_line_id: Int8 | null;
+  reasoning_output_version_id: Int8 | null;
+  request_price: Numeric | null;
+  request_line_id: Int8 | null;
+  request_version_id: Int8;
+}
+
+export interface RunTeamShowbackTable {
+  run_id: Int8;
+  team: Text;
+  cost_center: Text | null;
+  prior_month_actual: Numeric | null;
+  priced_to_date: Generated<string>;
+  allocated: Numeric | null;
+  spend_to_date: Numeric;
+  forecast: Numeric | null;
+  forecast_method: Text;
+  daily_run_rate: Numeric | null;
+  complete_days: number;
+  days_in_month: number;
+  budget: Numeric | null;
+  share_used: Numeric | null;
+  forecast_share: Numeric | null;
+  alerts: Generated<unknown>;
 }
 
 export interface Database {
@@ -369,7 +544,7 @@ export interface Database {
     service_tier: Text;
     day: Text;
     cause: Text;
-    effect: 'volume' | 'price';
+    effect: Word<typeof VARIANCE_EFFECTS>;
     amount: Numeric;
     quantity: Numeric | null;
   };
@@ -379,4 +554,13 @@ export interface Database {
   workbook_issue: WorkbookIssueTable;
   job_run: JobRunTable;
   schema_migration: SchemaMigrationTable;
+  ledger_file_rollup: LedgerFileRollupTable;
+  ledger_rolled_up_file: LedgerRolledUpFileTable;
+  run_price_card: RunPriceCardTable;
+  run_gateway_estimate: RunGatewayEstimateTable;
+  run_team_showback: RunTeamShowbackTable;
+  focus_export: FocusExportTable;
+  focus_export_row: FocusExportRowTable;
+  commitment: CommitmentTable;
+  run_commitment_hour: RunCommitmentHourTable;
 }

@@ -31,7 +31,7 @@ async function runDemo(context: CommandContext, options: { dir?: string; out?: s
   const step = async (title: string, args: string[]) => {
     process.stderr.write(`\n== ${title}: recon ${args.join(' ')}\n`);
     const { buildProgram } = await import('../cli.ts');
-    await buildProgram(context).parseAsync(args, { from: 'user' });
+    await (await buildProgram(context)).parseAsync(args, { from: 'user' });
   };
   await step('rate card', ['ratecard', 'import', files.rateCard]);
   await step('owners', ['owners', 'import', files.owners, '--keys', files.gatewayKeys]);

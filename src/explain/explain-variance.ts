@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { withPlannerSettings } from '../db/planner-settings.ts';
+import { SAMPLE_RANKING_SETTINGS, withPlannerSettings } from '../db/planner-settings.ts';
 import type { Period } from '../period.ts';
 import { runFileIds } from '../ingest/files-that-count.ts';
 import { attributeVariance, type CellInput } from './attribute.ts';
@@ -15,10 +15,7 @@ export async function explainVariance(db: Kysely<Database>, input: { runId: stri
   const cells = withCommitted(await selectCellInputs(db, runId), await selectCommittedCellQuantities(db, { period, ledgerFileIds }));
   const providerLines = await selectProviderLines(db, period);
   const hourly = await selectHourlyVolume(db, { period, ledgerFileIds });
-  // Hash joins, not merge joins or sorts: the month is never sorted to meet the alias table or to
-  // be grouped. A Gather costing as much as it does under each day range (parallel_setup_cost)
-  // leaves one Gather over a Parallel Append of the ranges as the cheaper plan.
-  const samples = await withPlannerSettings(db, { enable_mergejoin: 'off', enable_sort: 'off', parallel_setup_cost: '1000000', jit: 'off' }, () =>
+  const samples = await withPlannerSettings(db, SAMPLE_RANKING_SETTINGS, () =>
     selectSampleIds(db, { runId, period, ledgerFileIds }),
   );
 

@@ -8,6 +8,7 @@ import { canonicalModelSql } from '../pricing/model-names.ts';
 import { commitmentLinesSql } from '../commitments/queries.ts';
 import { compareText, type CauseRow, type CellAttribution, type CellInput, type HourlyVolume, type ProviderLines, type SampleIds } from './attribute.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
+import { aliasesInEffect } from '../pricing/card-bounds.ts';
 
 type Db = Kysely<Database>;
 
@@ -214,12 +215,7 @@ export async function selectSampleIds(db: Db, input: { runId: string; period: Pe
   const { start, end } = periodBounds(input.period);
   const from = start.toISOString();
   const to = end.toISOString();
-  const aliasesInPeriod = sql`(
-      select provider, alias, model,
-             greatest(effective_from, ${from}::timestamptz) as valid_from,
-             least(coalesce(effective_to, 'infinity'), ${to}::timestamptz) as valid_to
-      from model_alias
-      where effective_from < ${to}::timestamptz and coalesce(effective_to, 'infinity') > ${from}::timestamptz)`;
+  const aliasesInPeriod = sql`(${aliasesInEffect(from, to)})`;
   const rankRange = (rangeFrom: string, rangeTo: string) => sql`
     select provider, day, model, kind, (array_agg(request_id order by request_id))[1:5] as ids
     from (

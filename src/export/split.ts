@@ -1,35 +1,10 @@
-import { Decimal, sum } from '../money.ts';
+import { Decimal, largestRemainder, sum } from '../money.ts';
 
 /**
  * Splitting origin charges (invoice lines) over owners so that both margins hold exactly: each
  * line's parts add back to the line, and each owner's parts add back to what the allocation
  * charged that owner. Pure; no database.
  */
-
-/**
- * Largest remainder in units of 10^-dp: parts of signed `exact` amounts that sum to `target`
- * exactly; ties go to the smaller key so reruns agree.
- */
-export function largestRemainder(exact: readonly Decimal[], keys: readonly string[], target: Decimal, dp: number): Decimal[] {
-  const scale = new Decimal(10).pow(dp);
-  const targetUnits = target.times(scale);
-  if (!targetUnits.isInteger()) throw new Error(`target ${target.toFixed()} has more than ${dp} decimals`);
-  const floors = exact.map((x) => x.times(scale).floor());
-  let left = targetUnits.minus(sum(floors)).toNumber();
-  const order = exact
-    .map((x, i) => ({ i, remainder: x.times(scale).minus(floors[i]!), key: keys[i]! }))
-    .sort((a, b) => b.remainder.comparedTo(a.remainder) || (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i));
-  const parts = floors.slice();
-  // |left| exceeds the count only when `exact` does not sum to `target`; spread it anyway, whole units.
-  let k = 0;
-  while (left !== 0 && order.length > 0) {
-    const { i } = order[k % order.length]!;
-    parts[i] = parts[i]!.plus(left > 0 ? 1 : -1);
-    left += left > 0 ? -1 : 1;
-    k += 1;
-  }
-  return parts.map((p) => p.dividedBy(scale));
-}
 
 export interface SplitResult {
   /** parts[i][j]: line i's part for owner j */

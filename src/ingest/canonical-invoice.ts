@@ -2,15 +2,16 @@ import type { Readable } from 'node:stream';
 import type { CanonicalInvoiceLine, LineType, ParsedRow, ServiceTier, SourceFormat, TokenCategory } from './format.ts';
 import { headerOf, readHeaderedCsv } from './csv-records.ts';
 import { normalizeProvider } from './ledger-formats/normalize.ts';
+import { COST_CATEGORIES, LINE_TYPES as LINE_TYPE_WORDS, SERVICE_TIERS } from '../vocabulary.ts';
 
 // The canonical invoice CSV: provider, invoice_id, charge_date, model, token_category,
 // service_tier, quantity, amount, currency, line_type (+ optional sku, region, account_ref).
 // Invoices are small; rows are checked here, one reject per bad row naming its field.
 
 const REQUIRED = ['provider', 'invoice_id', 'charge_date', 'amount'] as const;
-const CATEGORIES = new Set<TokenCategory>(['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'request']);
-const TIERS = new Set<ServiceTier>(['standard', 'batch', 'flex', 'priority']);
-const LINE_TYPES = new Set<LineType>(['usage', 'discount', 'credit', 'tax', 'fee']);
+const CATEGORIES = new Set<TokenCategory>(COST_CATEGORIES);
+const TIERS = new Set<ServiceTier>(SERVICE_TIERS);
+const LINE_TYPES = new Set<LineType>(LINE_TYPE_WORDS);
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 function isDay(text: string): boolean {

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { CacheWritesFlag, PromptReadings } from './ledger-formats/litellm-prompt.ts';
+import type { CostCategory as TokenCategory, LineType, ServiceTier } from '../vocabulary.ts';
 
 // The contract between a source format's parser and the loader that stores its rows.
 // Parsers turn a file into canonical rows plus rejects; they never touch the database.
@@ -51,9 +52,7 @@ export const LEDGER_COLUMNS = [
   'provider_response_id', 'trace_id', 'conversation_id',
 ] as const satisfies readonly (keyof CanonicalLedgerRow)[];
 
-export type TokenCategory = 'input' | 'cached_input' | 'cache_write_5m' | 'cache_write_1h' | 'output' | 'request';
-export type ServiceTier = 'standard' | 'batch' | 'flex' | 'priority';
-export type LineType = 'usage' | 'discount' | 'credit' | 'tax' | 'fee';
+export type { TokenCategory, LineType, ServiceTier };
 
 /** One invoice / cost-export line, mapped to recon's categories. */
 export interface CanonicalInvoiceLine {

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { LEDGER_COLUMNS } from './format.ts';
 import { MAX_REQUEST_ID_BYTES } from './queries.ts';
+import { SERVICE_TIERS } from '../vocabulary.ts';
 
 // The fast path of the canonical ledger CSV. Node reads the bytes on their way to COPY anyway, so
 // it also splits each record the way PostgreSQL's CSV reader does and vouches for the rows that
@@ -103,7 +104,7 @@ const KIND: Record<LedgerColumn, Kind> = {
   conversation_id: Kind.Text,
 };
 
-const TIERS = ['standard', 'batch', 'flex', 'priority'].map((t) => Buffer.from(t));
+const TIERS = SERVICE_TIERS.map((t) => Buffer.from(t));
 const STATUSES = ['ok', 'error', 'partial'].map((t) => Buffer.from(t));
 const DEFAULT_TIER = Buffer.from('standard');
 const DEFAULT_STATUS = Buffer.from('ok');

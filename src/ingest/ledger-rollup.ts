@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { MONTH_GROUPING_SETTINGS, selectParallelWorkers, unionOverRanges, withPlannerSettings, type Execute } from '../db/planner-settings.ts';
+import { cardLongContextThresholds } from '../pricing/card-bounds.ts';
 
 // The ledger roll-up (sql/migrations/0102_ledger_rollup.sql): a file's records grouped once, at
 // ingest, by UTC day and every column pricing depends on, with the time and input-size range of
@@ -13,6 +14,12 @@ import { MONTH_GROUPING_SETTINGS, selectParallelWorkers, unionOverRanges, withPl
  * so a long-context tier never straddles a group. A card imported later with another threshold
  * still prices exactly, by re-reading the days it cuts.
  */
+/** SQL: ledger record `alias` is a retry, i.e. any attempt after the first (the one definition; the cube's is_retry comes from it). */
+export function isRetrySql(alias: string): RawBuilder<boolean> {
+  const c = (column: string) => sql.ref(`${alias}.${column}`);
+  return sql<boolean>`(coalesce(${c('attempt')}, 1) > 1 or (${c('original_request_id')} is not null and ${c('original_request_id')} <> ${c('request_id')}))`;
+}
+
 const KNOWN_LONG_CONTEXT_THRESHOLDS: readonly string[] = ['128000', '200000', '256000', '272000', '512000'];
 
 const UNCACHED = sql.raw(`(l.input_tokens - l.cache_read_input_tokens - l.cache_write_5m_input_tokens - l.cache_write_1h_input_tokens)`);
@@ -62,7 +69,7 @@ function selectLedgerRollup(fileIds: readonly string[], from: string, to: string
            (l.ts at time zone 'UTC')::date as day,
            l.provider, l.response_model, l.requested_model,
            l.service_tier, l.region, l.team, l.service, l.workflow, l.cost_center, l.environment, l.gateway_key_id, l.status,
-           (coalesce(l.attempt, 1) > 1 or (l.original_request_id is not null and l.original_request_id <> l.request_id)) as is_retry,
+           ${isRetrySql('l')} as is_retry,
            l.price_card_version,
            l.gateway_cost_usd is not null as has_estimate,
            ${sql.join(Object.entries(RECORD_FLAGS).map(([name, flag]) => sql`${flag} as ${sql.id(name)}`))},
@@ -134,7 +141,7 @@ async function ingestCuts(execute: Execute): Promise<RollupCuts> {
   const [row] = await execute(sql<{ sizes: string[] }>`
     select array(select distinct t from (
       select unnest(${KNOWN_LONG_CONTEXT_THRESHOLDS}::bigint[]) as t
-      union select min_input_tokens from rate_card_line where min_input_tokens > 0) x order by t)::text[] as sizes`);
+      union ${cardLongContextThresholds()}) x order by t)::text[] as sizes`);
   return { times: [], sizes: row!.sizes };
 }
 

@@ -21,6 +21,7 @@ import type { Execute } from '../db/planner-settings.ts';
 import { selectClosedPeriodsOverlapping } from '../run/queries.ts';
 import { COUNTING_STATUS } from './files-that-count.ts';
 import { PromptReadings, type CacheWritesFlag, type ReadingCount } from './ledger-formats/litellm-prompt.ts';
+import { utcDay } from '../period.ts';
 
 export interface IngestOptions {
   kind: IngestKind;
@@ -527,10 +528,6 @@ function duplicateResult(kind: IngestKind, format: string, file: string, bytes: 
     rows_read: 0, rows_stored: 0, rows_duplicate: 0, rows_rejected: 0, rows_untagged: 0, rows_skipped: { count: 0, amount: '0', services: [] }, replaced_file_ids: [], reopened_periods: [], seconds: round(seconds), rows_per_second: 0,
     prompt_readings: [],
   };
-}
-
-function utcDay(value: Date | string): string {
-  return new Date(value).toISOString().slice(0, 10);
 }
 
 function round(seconds: number): number {

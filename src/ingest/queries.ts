@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { LEDGER_COLUMNS, type CanonicalInvoiceLine, type CanonicalUsageRow } from './format.ts';
 import { COUNTING_STATUS, fileCounts } from './files-that-count.ts';
+import { SERVICE_TIERS, sqlWords } from '../vocabulary.ts';
 
 // SQL of the ingest area. The ledger is validated and cast set-based: a file is copied as text
 // into a per-transaction staging table, then one statement quarantines the bad rows and inserts
@@ -113,7 +114,7 @@ export const LEDGER_CHECKS: readonly Check[] = [
     reason: 'reasoning_output_tokens above output_tokens: output_tokens counts all output, reasoning included (a source that reports reasoning apart from output must add it to output_tokens)',
   },
   { field: 'attempt', bad: DIGITS('attempt', 9), reason: 'attempt must be a whole number (1 = first attempt)' },
-  { field: 'service_tier', bad: `lower(service_tier) not in ('standard', 'batch', 'flex', 'priority')`, reason: 'service_tier must be standard, batch, flex or priority' },
+  { field: 'service_tier', bad: `lower(service_tier) not in ${sqlWords(SERVICE_TIERS)}`, reason: `service_tier must be ${SERVICE_TIERS.slice(0, -1).join(', ')} or ${SERVICE_TIERS.at(-1)}` },
   { field: 'status', bad: `lower(status) not in ('ok', 'error', 'partial')`, reason: 'status must be ok, error or partial' },
   { field: 'http_status', bad: `(${DIGITS('http_status', 3)} or length(http_status) <> 3)`, reason: 'http_status must be a 3-digit HTTP status' },
   {

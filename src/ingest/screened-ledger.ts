@@ -6,6 +6,7 @@ import { HeldRecords } from './held-records.ts';
 import type { Runner } from './runner.ts';
 import * as q from './queries.ts';
 import { judgeMonths, outsideWindowReason, type MonthVerdict } from './month-window.ts';
+import { utcDay } from '../period.ts';
 
 // The canonical ledger CSV, screened: Node checks the rows on their way to COPY
 // (ledger-csv-screen.ts) and COPY writes the vouched ones, typed, into the month's table when the
@@ -198,10 +199,6 @@ async function screenAndLoad(
     first: storedDays?.first ?? scope.first,
     last: storedDays?.last ?? scope.last,
   };
-}
-
-function utcDay(value: Date | string): string {
-  return new Date(value).toISOString().slice(0, 10);
 }
 
 /** The held records into the text staging table, checked there as any staged row; null if none. */

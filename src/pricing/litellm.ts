@@ -1,6 +1,7 @@
 import { Decimal } from '../money.ts';
 import type { NewAlias, NewCardLine } from './queries.ts';
 import { modelSpelling, type CardCategory, type ServiceTier } from './rules.ts';
+import { BEDROCK_GEO_PREFIXES } from '../vocabulary.ts';
 
 // LiteLLM's model price map (model_prices_and_context_window.json) -> rate card lines.
 // Prices there are USD per token written as JSON numbers (2.5e-06); recon keeps USD per 1M tokens
@@ -58,7 +59,7 @@ export function otelProvider(litellmProvider: string): string | undefined {
 }
 
 const KNOWN_PATH_PREFIXES = new Set(['azure', 'azure_ai', 'bedrock', 'vertex_ai', 'gemini', 'openai', 'anthropic', 'mistral', 'cohere', 'deepseek', 'groq', 'xai', 'perplexity']);
-const BEDROCK_GEO = /^(us|eu|apac|jp|au|ca|global|us-gov)\.(?=[a-z0-9-]+\.)/;
+const BEDROCK_GEO = new RegExp(`^(${BEDROCK_GEO_PREFIXES.join('|')})\\.(?=[a-z0-9-]+\\.)`);
 /** Path segments that name where a price applies: Azure's data zones, AWS regions. */
 const AZURE_REGION = /^(eu|us|global|global-standard)$/;
 const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d+$/;

@@ -1,5 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
-import { BEDROCK_GEO_PREFIXES } from './rules.ts';
+import { BEDROCK_GEO_PREFIXES, CARD_CATEGORIES, PER_TOKEN } from '../vocabulary.ts';
+
+const perToken = sql.raw(PER_TOKEN);
 
 // The one price rule, in SQL. Every consumer that prices ledger records — the run (queries.ts),
 // the evidence audit (src/audit) and the dispute workbook's Top requests (src/workbooks) — cuts the
@@ -8,7 +10,7 @@ import { BEDROCK_GEO_PREFIXES } from './rules.ts';
 // property test (test/pricing/one-price-rule.db.test.ts) ties every consumer to it.
 
 /** Card categories, each a column triple (price, line id, version id) of a slot. */
-export const SLOT_CATEGORIES = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'reasoning_output', 'request'] as const;
+export const SLOT_CATEGORIES = CARD_CATEGORIES;
 
 /**
  * The card lines in effect during [start, end), each under the name it prices:
@@ -168,8 +170,8 @@ export function categoryCostSql(
   const p = (c: string) => sql.raw(`${slot}.${c}_price`);
   if (category === 'request') return sql<string>`${quantity} * coalesce(${p('request')}, 0)`;
   if (category === 'output' && reasoning) {
-    return sql<string>`case when ${p('reasoning_output')} is null then ${quantity} * ${p('output')} * 0.000001
-      else (${quantity} - ${reasoning}) * ${p('output')} * 0.000001 + ${reasoning} * ${p('reasoning_output')} * 0.000001 end`;
+    return sql<string>`case when ${p('reasoning_output')} is null then ${quantity} * ${p('output')} * ${perToken}
+      else (${quantity} - ${reasoning}) * ${p('output')} * ${perToken} + ${reasoning} * ${p('reasoning_output')} * ${perToken} end`;
   }
-  return sql<string>`${quantity} * ${p(category)} * 0.000001`;
+  return sql<string>`${quantity} * ${p(category)} * ${perToken}`;
 }

@@ -6,6 +6,7 @@ import { executeOn } from '../db/planner-settings.ts';
 import { selectPeriodGroups } from '../ingest/ledger-rollup.ts';
 import { priceSlots, pricingRegionSql, slotOfRecord, SLOT_CATEGORIES } from './price-slots.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
+import { PER_TOKEN, SERVICE_TIERS, sqlWords } from '../vocabulary.ts';
 
 type Db = Kysely<Database>;
 
@@ -21,7 +22,7 @@ export interface PricingScope {
 // The name is built from the run id only (digits, checked by priceLedger).
 const workTable = (scope: PricingScope) => sql.raw(`pricing_work_${scope.runId}`);
 
-const TIERS = sql.raw(`('standard', 'batch', 'flex', 'priority')`);
+const TIERS = sql.raw(sqlWords(SERVICE_TIERS));
 
 /**
  * The run's stages hash month-sized inputs (record groups, the causes' per-range rankings): with
@@ -167,7 +168,7 @@ export async function dropPricingWorkTable(db: Db, scope: PricingScope): Promise
 export async function insertCostCubeAndGatewayEstimates(db: Db, scope: PricingScope): Promise<void> {
   const { runId } = scope;
   const table = workTable(scope);
-  const perToken = sql.raw('0.000001');
+  const perToken = sql.raw(PER_TOKEN);
   await sql`
     with priced as (
       select w.*, gko.team as key_team, c.category, c.records as cat_records, c.quantity,

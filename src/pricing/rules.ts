@@ -1,24 +1,14 @@
 import { Decimal, ZERO } from '../money.ts';
+import { BEDROCK_GEO_PREFIXES, COST_CATEGORIES, PER_TOKEN as PER_TOKEN_TEXT, SERVICE_TIERS, type CardCategory, type CostCategory, type UnpricedReason } from '../vocabulary.ts';
 
 // The pricing rules of one record, as plain functions over plain data. The set-based SQL in
 // queries.ts does the same for a whole month; a db test checks both agree on random records.
 
-export const SERVICE_TIERS = ['standard', 'batch', 'flex', 'priority'] as const;
-export type ServiceTier = (typeof SERVICE_TIERS)[number];
-
-/** Categories of the priced ledger (run_cost_cube). Reasoning is priced inside `output`. */
-export const COST_CATEGORIES = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'request'] as const;
-export type CostCategory = (typeof COST_CATEGORIES)[number];
-
-/** Categories a rate card line can price: the cube's plus reasoning priced apart from output. */
-export const CARD_CATEGORIES = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'reasoning_output', 'request'] as const;
-export type CardCategory = (typeof CARD_CATEGORIES)[number];
-
-export const UNPRICED_REASONS = ['unknown_tier', 'negative_uncached_input', 'no_card_for_model', 'no_card_in_effect', 'no_price_for_category'] as const;
-export type UnpricedReason = (typeof UNPRICED_REASONS)[number];
+export { BEDROCK_GEO_PREFIXES, CARD_CATEGORIES, COST_CATEGORIES, SERVICE_TIERS, UNPRICED_REASONS } from '../vocabulary.ts';
+export type { CardCategory, CostCategory, ServiceTier, UnpricedReason } from '../vocabulary.ts';
 
 /** unit_price is USD per 1M tokens; exact multiplication keeps every digit (no division). */
-export const PER_TOKEN = new Decimal('0.000001');
+export const PER_TOKEN = new Decimal(PER_TOKEN_TEXT);
 
 export interface CardLine {
   id: string;
@@ -68,8 +58,6 @@ export interface PricedRecord {
   cost: Decimal;
 }
 
-/** Bedrock cross-region inference profile prefixes (`us.anthropic.…`): each carries its own price. */
-export const BEDROCK_GEO_PREFIXES = ['us', 'eu', 'apac', 'jp', 'au', 'ca', 'global', 'us-gov'] as const;
 const BEDROCK_GEO = new RegExp(`^(${BEDROCK_GEO_PREFIXES.join('|')})\\.[a-z0-9-]+\\.`);
 
 /**
@@ -256,9 +244,4 @@ export function priceRecord(record: RecordToPrice, cardLines: readonly CardLine[
 /** The version a record's request row shows when the card has no per-call fee: its input line's, else output's. */
 function requestVersion(candidates: PricedLine[], region: string, input: Decimal): string | null {
   return pickLine(candidates, 'input', region, input)?.card_version_id ?? pickLine(candidates, 'output', region, input)?.card_version_id ?? null;
-}
-
-/** A retry is any attempt after the first. */
-export function isRetry(attempt: number | null, requestId: string, originalRequestId: string | null): boolean {
-  return (attempt ?? 1) > 1 || (originalRequestId !== null && originalRequestId !== requestId);
 }

@@ -3,8 +3,12 @@ import type { Database } from '../db/schema.ts';
 import type { Period } from '../period.ts';
 import { periodDays } from '../period.ts';
 import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
-import type { ToleranceRule } from './tolerance.ts';
+import { cellStatusSql, type ToleranceRule } from './tolerance.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
+import { PER_TOKEN } from '../vocabulary.ts';
+import { baseCardPriceOnDay } from '../pricing/card-bounds.ts';
+
+const perToken = sql.raw(PER_TOKEN);
 
 type Db = Kysely<Database>;
 
@@ -58,18 +62,9 @@ export async function insertVarianceCells(db: Db, input: { runId: string; period
     priced as (
       select c.*,
              case when c.qp > 0 then c.al / c.qp
-                  else card.unit_price / (case when c.token_category = 'request' then 1 else 1000000 end) end as p
+                  else card.unit_price * (case when c.token_category = 'request' then 1 else ${perToken} end) end as p
       from cells c
-      left join lateral (
-        select l.unit_price from rate_card_line l
-        where l.provider = c.provider and l.model = c.model and l.service_tier = c.service_tier
-          and l.token_category = c.token_category and l.region = '' and l.min_input_tokens = 0
-          and l.retired_by_version_id is null
-          and l.effective_from <= (c.day::timestamp at time zone 'UTC')
-          and (l.effective_to is null or l.effective_to > (c.day::timestamp at time zone 'UTC'))
-        order by l.effective_from desc, l.id desc
-        limit 1
-      ) card on true
+      left join lateral (${baseCardPriceOnDay('c')}) card on true
     ),
     effects as (
       select pr.*, pr.ai - pr.al as variance,
@@ -85,9 +80,7 @@ export async function insertVarianceCells(db: Db, input: { runId: string; period
       variance - price_effect, price_effect, variance,
       case when ai = 0 then null else round(variance / ai * 100, 6) end,
       qi - ql,
-      case when abs(variance) > 2 * amt and abs(variance) > 2 * pct / 100 * abs(ai) then 'breach'
-           when abs(variance) > amt and abs(variance) > pct / 100 * abs(ai) then 'review'
-           else 'ok' end,
+      ${cellStatusSql(sql.ref('variance'), sql.ref('ai'), sql.ref('amt'), sql.ref('pct'))},
       ids
     from effects`.execute(db);
   return Number(result.numAffectedRows ?? 0n);

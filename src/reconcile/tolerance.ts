@@ -1,5 +1,9 @@
+import { sql, type RawBuilder } from 'kysely';
 import type { Settings } from '../settings.ts';
 import { type Decimal, money } from '../money.ts';
+import type { CellStatus } from '../vocabulary.ts';
+
+export type { CellStatus } from '../vocabulary.ts';
 
 /** A provider's tolerance (provider null = the default for every other provider). */
 export interface ToleranceRule {
@@ -9,8 +13,6 @@ export interface ToleranceRule {
   /** USD, decimal text */
   amount: string;
 }
-
-export type CellStatus = 'ok' | 'review' | 'breach';
 
 export function toleranceRules(settings: Settings): ToleranceRule[] {
   return [
@@ -25,7 +27,7 @@ export function toleranceRules(settings: Settings): ToleranceRule[] {
  * A cell is `review` when its variance is above the tolerance on both measures (more than
  * `amount` dollars and more than `percent` of its invoice amount), `breach` when above twice
  * both, else `ok`: a $0.40 gap is noise whatever its percent, and $5 on a $10,000 cell is too.
- * The same rule runs in SQL (insertVarianceCells); this is its reference for tests and docs.
+ * cellStatusSql is the same rule for set-based SQL; test/reconcile/tolerance.db.test.ts ties the two.
  */
 export function cellStatus(variance: Decimal, invoiceAmount: Decimal, rule: ToleranceRule): CellStatus {
   const abs = variance.abs();
@@ -34,6 +36,13 @@ export function cellStatus(variance: Decimal, invoiceAmount: Decimal, rule: Tole
   if (abs.greaterThan(amount.times(2)) && abs.greaterThan(share.times(2))) return 'breach';
   if (abs.greaterThan(amount) && abs.greaterThan(share)) return 'review';
   return 'ok';
+}
+
+/** SQL: the status of a cell of `variance` on `invoiceAmount` under tolerance `amount` dollars and `percent` (numeric expressions). */
+export function cellStatusSql(variance: RawBuilder<unknown>, invoiceAmount: RawBuilder<unknown>, amount: RawBuilder<unknown>, percent: RawBuilder<unknown>): RawBuilder<CellStatus> {
+  return sql<CellStatus>`case when abs(${variance}) > 2 * ${amount} and abs(${variance}) > 2 * ${percent} / 100 * abs(${invoiceAmount}) then 'breach'
+           when abs(${variance}) > ${amount} and abs(${variance}) > ${percent} / 100 * abs(${invoiceAmount}) then 'review'
+           else 'ok' end`;
 }
 
 export function ruleFor(rules: ToleranceRule[], provider: string): ToleranceRule {

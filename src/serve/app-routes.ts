@@ -1,5 +1,6 @@
 import { decideDispute, disputeView, openDispute, parseDisputeAmount } from '../allocate/dispute-actions.ts';
-import { businessDaysLeft, utcDay } from '../allocate/disputes.ts';
+import { businessDaysLeft } from '../allocate/disputes.ts';
+import { utcDay } from '../period.ts';
 import { selectDispute, selectDisputes, selectKnownTeams } from '../allocate/queries.ts';
 import { closePeriod } from '../run/close-period.ts';
 import { diffRuns, type StoredRun } from '../run/diff.ts';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Decimal, ZERO, money, sum } from '../../src/money.ts';
-import { allocate, roundToCents, teamSummary, type AllocationInput, type AllocationRow, type UsageShare } from '../../src/allocate/allocate.ts';
+import { allocate, teamSummary, type AllocationInput, type AllocationRow, type UsageShare } from '../../src/allocate/allocate.ts';
+import { roundToCents } from '../../src/money.ts';
 import { defaultPolicy, parsePolicy, type AllocationPolicy } from '../../src/allocate/policy.ts';
 
 const INVOICE = { provider: 'openai', invoiceId: 'INV-1' };

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openTestStore, testBackends, type TestStore } from '../support/db.ts';
-import { disputeDueDate, utcDay } from '../../src/allocate/disputes.ts';
+import { disputeDueDate } from '../../src/allocate/disputes.ts';
+import { utcDay } from '../../src/period.ts';
 
 const BIN = path.resolve('bin/recon.js');
 

@@ -138,3 +138,41 @@ describe('missed runs and due runs (injected clock)', () => {
     assert.equal(dueAt('month-end-close', at('2026-06-02T06:00:10Z'), utc), undefined, 'not the 3rd business day');
   });
 });
+
+describe('daylight saving time (America/New_York)', () => {
+  const ny = 'America/New_York';
+  test('clocks go back (2026-11-01, 01:00-02:00 happens twice): a 01:30 job fires once, at the first 01:30 (EDT)', () => {
+    const times = cronTimesBetween('30 1 * * *', at('2026-10-31T12:00:00Z'), at('2026-11-02T12:00:00Z'), ny);
+    assert.deepEqual(times.map(iso), ['2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z']);
+  });
+
+  test('clocks go forward (2026-03-08, 02:00-03:00 does not exist): a 02:30 job does not fire that night', () => {
+    const times = cronTimesBetween('30 2 * * *', at('2026-03-07T12:00:00Z'), at('2026-03-09T12:00:00Z'), ny);
+    assert.deepEqual(times.map(iso), ['2026-03-09T06:30:00.000Z']);
+  });
+
+  test('a job outside the shifted hour keeps its wall-clock time across both changes', () => {
+    const times = cronTimesBetween('0 4 * * *', at('2026-03-07T00:00:00Z'), at('2026-03-09T12:00:00Z'), ny);
+    assert.deepEqual(times.map(iso), ['2026-03-07T09:00:00.000Z', '2026-03-08T08:00:00.000Z', '2026-03-09T08:00:00.000Z']);
+  });
+
+  test('the catch-up schedule and node-cron (which fires the worker) agree on every firing for a year of DST changes', async () => {
+    const cron = (await import('node-cron')).default;
+    for (const expression of ['30 1 * * *', '30 2 * * *', '0 2 * * 1-5', '15 0-3 * * *']) {
+      const task = cron.createTask(expression, () => undefined, { timezone: ny });
+      try {
+        const theirs = task.getNextRuns(400).map(iso);
+        const ours = cronTimesBetween(expression, new Date(Date.now()), new Date(theirs.at(-1)!), ny, 100_000).map(iso);
+        assert.deepEqual(ours, theirs, expression);
+      } finally {
+        task.destroy();
+      }
+    }
+  });
+});
+
+test('month-end close day: the Nth business day of the next month', () => {
+  assert.equal(monthEndCloseDate(parsePeriod('2026-05'), 3), '2026-06-03', 'June 1 is a Monday');
+  assert.equal(monthEndCloseDate(parsePeriod('2026-07'), 1), '2026-08-03', 'August 1 and 2 are a weekend');
+  assert.equal(monthEndCloseDate(parsePeriod('2026-12'), 3), '2027-01-05', 'across the year');
+});

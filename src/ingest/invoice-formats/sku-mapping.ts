@@ -3,14 +3,15 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UserError } from '../../command-context.ts';
 import type { ServiceTier, TokenCategory } from '../format.ts';
+import { COST_CATEGORIES, SERVICE_TIERS } from '../../vocabulary.ts';
 
 // The SKU mapping: a provider's meter / usage type / line item → (canonical model, token
 // category, service tier, region). Built-in rules per provider live beside each parser
 // (openai-line-items.ts, bedrock-usage-types.ts, azure-meters.ts); a user file extends or
 // overrides them. User rules are tried first, in file order; the first match wins.
 
-export const TOKEN_CATEGORIES: readonly TokenCategory[] = ['input', 'cached_input', 'cache_write_5m', 'cache_write_1h', 'output', 'request'];
-export const SERVICE_TIERS: readonly ServiceTier[] = ['standard', 'batch', 'flex', 'priority'];
+export const TOKEN_CATEGORIES: readonly TokenCategory[] = COST_CATEGORIES;
+export { SERVICE_TIERS };
 
 /** What a rule (built-in or user) says about one SKU; null fields = "not known from this SKU". */
 export interface SkuMeaning {
