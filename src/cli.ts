@@ -24,6 +24,7 @@ export const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load:
   { commands: ['export'], load: async () => (await import('./export/commands.ts')).registerExportCommands },
   { commands: ['trace'], load: async () => (await import('./trace/commands.ts')).registerTraceCommands },
   { commands: ['fx'], load: async () => (await import('./fx/commands.ts')).registerFxCommands },
+  { commands: ['commitment'], load: async () => (await import('./commitments/commands.ts')).registerCommitmentCommands },
 ];
 
 function newProgram(context: ReturnType<typeof createCommandContext>): Command {

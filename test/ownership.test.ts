@@ -37,6 +37,8 @@ const OWNERS: Record<string, string> = {
   workbook_issue: 'src/workbooks',
   focus_export: 'src/export',
   focus_export_row: 'src/export',
+  commitment: 'src/commitments',
+  run_commitment_hour: 'src/commitments',
   period: 'src/run',
   run: 'src/run',
   job_run: 'jobs',
@@ -81,6 +83,10 @@ const READS_OUTSIDE_OWNER: Record<string, { tables: string[]; why: string }> = {
   'src/export/queries.ts': { tables: ['invoice_line', 'run'], why: 'the FOCUS export reads the invoice lines (its origin charges) and the run it exports' },
   'src/allocate/month-over-month.ts': { tables: ['run', 'run_cost_cube'], why: 'month over month reads the previous period\'s current run and its cube' },
   'src/audit/sheets.ts': { tables: ['run'], why: 'the audit sheet names the run it audited' },
+  'src/commitments/queries.ts': {
+    tables: ['gateway_key_owner', 'ingested_file', 'invoice_line', 'ledger_record', 'team_owner'],
+    why: 'which invoice lines a commitment bills under (commitmentLinesSql, the one rule allocate, explain and export use) and which ledger records ran on it, with their owners as pricing resolves them; to move behind ingest\'s and allocate\'s fragments like the other stages (#19 debt)',
+  },
 };
 
 const SQL_NAMING = (table: string) =>

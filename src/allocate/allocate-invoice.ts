@@ -7,6 +7,7 @@ import { chargeBridge } from './charge-bridge.ts';
 import { ruleFor, type ToleranceRule } from '../reconcile/tolerance.ts';
 import { ZERO } from '../money.ts';
 import type { AllocationPolicy } from './policy.ts';
+import { amortiseCommitments } from '../commitments/allocate-commitments.ts';
 import {
   markDisputesApplied,
   saveAllocations,
@@ -38,7 +39,9 @@ export async function allocateInvoice(
   const ownPriced = await selectOwnPricedUsage(db, runId);
 
   const costCenters = new Map(owners.map((o) => [o.team, o.cost_center]));
+  const commitments = await amortiseCommitments(db, { runId, period, policy, costCenters });
   const result = allocate({
+    commitments: commitments.charges,
     policy,
     costCenters,
     invoices: invoices.map((i) => ({ provider: i.provider, invoiceId: i.invoice_id, amount: money(i.amount) })),
@@ -93,6 +96,7 @@ export async function allocateInvoice(
       amount: r.amount.toFixed(2),
       rule: r.rule,
       cause: r.cause,
+      commitment_id: r.commitment_id,
     })),
   );
   await saveTeamSummaries(
@@ -117,5 +121,5 @@ export async function allocateInvoice(
     runId,
     result.disputes.filter((d) => d.applied.greaterThan(0)).map((d) => d.id),
   );
-  return result;
+  return { ...result, notes: [...commitments.notes, ...result.notes] };
 }

@@ -1,6 +1,7 @@
 import { Decimal, ZERO, roundToCents, sum } from '../money.ts';
 
 import { centralBucket, type AllocationPolicy } from './policy.ts';
+import type { CommitmentCharge } from '../commitments/amortise.ts';
 
 /**
  * The allocation maths, pure: small aggregated inputs (per invoice × owner × service × workflow
@@ -18,7 +19,8 @@ const CAUSE_FOLLOWED: Readonly<Record<string, string>> = {
   unpriced_model: 'records the card cannot price (unpriced_model), weighed at the cell price',
 };
 
-export type Component = 'usage' | 'retry' | 'untagged' | 'unmatched_invoice' | 'variance' | 'discount' | 'credit' | 'tax' | 'fee' | 'dispute';
+/** `commitment`: the used part of a commitment's hours; `idle_capacity`: its idle part (src/commitments/amortise.ts) */
+export type Component = 'usage' | 'retry' | 'untagged' | 'unmatched_invoice' | 'variance' | 'discount' | 'credit' | 'tax' | 'fee' | 'dispute' | 'commitment' | 'idle_capacity';
 
 /** Cube records of one owner group priced into the cells of one invoice. */
 export interface UsageShare {
@@ -87,6 +89,8 @@ export interface AllocationInput {
   unmatched: UnmatchedAmount[];
   adjustments: InvoiceAdjustment[];
   disputes: AcceptedDispute[];
+  /** owners' charges of the flat lines commitments bill under, amortised by hour (those lines are in no other input) */
+  commitments?: CommitmentCharge[];
   /** team → cost center from the owners file */
   costCenters: ReadonlyMap<string, string | null>;
 }
@@ -102,6 +106,8 @@ export interface AllocationRow {
   component: Component;
   /** the cause the row's dollars followed (null: charged where the ledger logged them) */
   cause: string | null;
+  /** the commitment the row's dollars came from (null: none) */
+  commitment_id: string | null;
   /** full precision */
   basis: Decimal;
   /** before rounding */
@@ -163,6 +169,7 @@ interface Piece {
   basis: Decimal;
   rule: string;
   cause: string | null;
+  commitmentId: string | null;
   /** the team whose records the basis is (null: untagged records, or no records) */
   fromTeam: string | null;
   /** tagged spend charged to its own team: what untagged spend and discounts spread over */
@@ -177,7 +184,7 @@ interface Piece {
 const invoiceKey = (provider: string, invoiceId: string) => `${provider}\u0000${invoiceId}`;
 
 function piece(base: Pick<Piece, 'provider' | 'invoiceId' | 'team' | 'costCenter' | 'service' | 'workflow' | 'model' | 'component' | 'exact' | 'rule'> & Partial<Piece>): Piece {
-  return { basis: ZERO, cause: null, fromTeam: null, receiver: false, attributable: ZERO, varianceAbs: ZERO, ownBasis: ZERO, untagged: ZERO, unexplained: ZERO, ...base };
+  return { basis: ZERO, cause: null, commitmentId: null, fromTeam: null, receiver: false, attributable: ZERO, varianceAbs: ZERO, ownBasis: ZERO, untagged: ZERO, unexplained: ZERO, ...base };
 }
 
 /** Half-up to the cent: the one rounding of the period's invoice total. */
@@ -285,6 +292,7 @@ function allocateOneInvoice(
   usage: UsageShare[],
   unmatched: UnmatchedAmount[],
   adjustments: InvoiceAdjustment[],
+  commitments: CommitmentCharge[],
   policy: AllocationPolicy,
   costCenters: ReadonlyMap<string, string | null>,
   notes: string[],
@@ -348,6 +356,27 @@ function allocateOneInvoice(
         varianceAbs: toPlatform ? ZERO : u.varianceAbs,
         ownBasis: toPlatform ? ZERO : u.basis,
         unexplained,
+      }),
+    );
+  }
+
+  for (const c of commitments) {
+    // a commitment's hours charged to the owners that ran on it: their own tagged usage, attributable to them
+    const own = c.fromTeam !== null && c.fromTeam === c.team;
+    pieces.push(
+      piece({
+        ...base,
+        team: c.team,
+        costCenter: c.costCenter,
+        service: c.service,
+        workflow: c.workflow,
+        model: c.model,
+        component: c.component,
+        commitmentId: c.commitmentId,
+        exact: c.exact,
+        rule: c.rule,
+        receiver: own,
+        attributable: own ? c.exact : ZERO,
       }),
     );
   }
@@ -450,8 +479,8 @@ function applyDisputes(pieces: Piece[], disputes: AcceptedDispute[], policy: All
   return applications;
 }
 
-const rowKey = (p: Pick<Piece, 'team' | 'costCenter' | 'service' | 'workflow' | 'model' | 'component' | 'cause'>) =>
-  [p.team, p.costCenter ?? '', p.service ?? '', p.workflow ?? '', p.model ?? '', p.component, p.cause ?? ''].join('\u0000');
+const rowKey = (p: Pick<Piece, 'team' | 'costCenter' | 'service' | 'workflow' | 'model' | 'component' | 'cause' | 'commitmentId'>) =>
+  [p.team, p.costCenter ?? '', p.service ?? '', p.workflow ?? '', p.model ?? '', p.component, p.cause ?? '', p.commitmentId ?? ''].join('\u0000');
 
 /**
  * Allocates every provider invoice of the period to owners under the policy, then rounds to the
@@ -474,16 +503,17 @@ export function allocate(input: AllocationInput): AllocationResult {
   const usage = group(input.usage);
   const unmatched = group(input.unmatched);
   const adjustments = group(input.adjustments);
+  const commitments = group(input.commitments ?? []);
   const invoices = input.invoices.slice().sort((a, b) => (invoiceKey(a.provider, a.invoiceId) < invoiceKey(b.provider, b.invoiceId) ? -1 : 1));
   const known = new Set(invoices.map((i) => invoiceKey(i.provider, i.invoiceId)));
-  for (const key of [...usage.keys(), ...unmatched.keys(), ...adjustments.keys()]) {
+  for (const key of [...usage.keys(), ...unmatched.keys(), ...adjustments.keys(), ...commitments.keys()]) {
     if (!known.has(key)) throw new Error(`allocation input names invoice ${key.replace('\u0000', ' ')} that has no invoice total`);
   }
 
   const pieces: Piece[] = [];
   for (const invoice of invoices) {
     const key = invoiceKey(invoice.provider, invoice.invoiceId);
-    pieces.push(...allocateOneInvoice(invoice, usage.get(key) ?? [], unmatched.get(key) ?? [], adjustments.get(key) ?? [], policy, costCenters, notes));
+    pieces.push(...allocateOneInvoice(invoice, usage.get(key) ?? [], unmatched.get(key) ?? [], adjustments.get(key) ?? [], commitments.get(key) ?? [], policy, costCenters, notes));
   }
   const disputes = applyDisputes(pieces, input.disputes, policy, costCenters, notes);
 
@@ -510,6 +540,7 @@ export function allocate(input: AllocationInput): AllocationResult {
           model: p.model,
           component: p.component,
           cause: p.cause,
+          commitment_id: p.commitmentId,
           basis: p.basis,
           exact: p.exact,
           amount: ZERO,
@@ -538,7 +569,7 @@ export function allocate(input: AllocationInput): AllocationResult {
   return { rows, teams: teamFigures(pieces, rows, costCenters), disputes, notes };
 }
 
-const GROSS: ReadonlySet<Component> = new Set(['usage', 'retry', 'untagged', 'unmatched_invoice', 'variance']);
+const GROSS: ReadonlySet<Component> = new Set(['usage', 'retry', 'untagged', 'unmatched_invoice', 'variance', 'commitment', 'idle_capacity']);
 
 /** A team with nothing charged yet (also: a team with priced usage and no invoice to charge it). */
 export function emptyTeamFigures(team: string, costCenter: string | null): TeamFigures {

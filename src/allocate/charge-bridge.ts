@@ -11,6 +11,8 @@ import type { TeamFigures } from './allocate.ts';
  *   changes, in-cell discounts...), shared by priced cost; `unexplained`: its share of their residual;
  * - a component (`untagged`, `unmatched_invoice`, `discount`, `credit`, `tax`, `fee`, `variance`,
  *   `dispute`, `retries_of_other_teams`): dollars of someone else's the policy gave it;
+ * - `commitment`, `idle_capacity`: a commitment's flat charge, for the hours its usage used and
+ *   for its share of the idle hours (src/commitments/amortise.ts);
  * - `retries_to_bucket`: its own retries the policy charges to the bucket;
  * - `not_invoiced`: its priced usage the invoice does not bill (failed attempts the provider did
  *   not charge, found by retry_billing; cells without an invoice line);

@@ -57,6 +57,19 @@ export const policySchema = z
       })
       .strict()
       .prefault({}),
+    /** provisioned capacity and commitments (docs/commitments.md) */
+    commitments: z
+      .object({
+        /**
+         * the idle part of each committed hour: share (over the owners by their share of the
+         * commitment's usage in the month), bucket (the platform bucket), separate (its own owner line)
+         */
+        idle: z.enum(['share', 'bucket', 'separate']).default('separate'),
+        /** the owner line idle capacity goes to under idle: separate */
+        idle_owner: nameText.default('idle-capacity'),
+      })
+      .strict()
+      .prefault({}),
     chargeback: z
       .object({
         /** false keeps every team in showback whatever its numbers */

@@ -4,6 +4,7 @@ import { periodDays, type Period } from '../period.ts';
 import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
 import type { AllocationPolicy } from './policy.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
+import { commitmentLinesSql } from '../commitments/queries.ts';
 import { HASH_JOIN_SETTINGS, withPlannerSettings } from '../db/planner-settings.ts';
 import { invoiceLinesOfRun } from '../fx/queries.ts';
 
@@ -26,6 +27,12 @@ const periodLines = (runId: string, period: Period, fileIds: readonly string[] |
     from ${invoiceLinesOfRun(runId)} il join ingested_file f on f.id = il.ingested_file_id
     where ${counts} and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date`;
 };
+
+// The period's lines less the flat lines a commitment bills under: those are allocated by the
+// commitment's hours (src/commitments), not as fees or unmatched amounts.
+const uncommittedLines = (runId: string, period: Period, fileIds: readonly string[] | null = null) => sql`
+  select l.* from (${periodLines(runId, period, fileIds)}) l
+  where not exists (select 1 from (${commitmentLinesSql(period)}) m where m.line_id = l.id)`;
 
 /**
  * The run's priced ledger as the allocation's basis, with what the causes found applied
@@ -311,7 +318,7 @@ export interface UnmatchedRow {
  * dispute workbook shows as the evidence of that charge.
  */
 const unmatchedLines = (runId: string, period: Period, policy: AllocationPolicy, fileIds: readonly string[] | null = null) => sql`
-    lines as (${periodLines(runId, period, fileIds)}),
+    lines as (${uncommittedLines(runId, period, fileIds)}),
     ${basisCube(runId, policy)},
     unmatched_lines as (
       select l.*, 'no_ledger_records' as reason
@@ -390,7 +397,7 @@ export async function selectTeamInvoiceLines(
 
 export async function selectInvoiceAdjustments(db: Db, runId: string, period: Period): Promise<{ provider: string; invoice_id: string; line_type: 'discount' | 'credit' | 'tax' | 'fee'; amount: string }[]> {
   const { rows } = await sql<{ provider: string; invoice_id: string; line_type: 'discount' | 'credit' | 'tax' | 'fee'; amount: string }>`
-    with lines as (${periodLines(runId, period)})
+    with lines as (${uncommittedLines(runId, period)})
     select provider, invoice_id, line_type, sum(amount)::text as amount
     from lines where line_type <> 'usage' group by 1, 2, 3 order by 1, 2, 3`.execute(db);
   return rows;
@@ -440,13 +447,15 @@ export interface AllocationRowText {
   amount: string;
   rule: string;
   cause: string | null;
+  /** the commitment the amount came from (src/commitments); absent or null: none */
+  commitment_id?: string | null;
 }
 
 /** Replaces the run's allocation rows in one statement. */
 /** A run's stored allocation rows, as saved (money as exact text), for readers outside allocate. */
 export async function selectRunAllocationRows(db: Db, runId: string): Promise<AllocationRowText[]> {
   const { rows } = await sql<AllocationRowText>`
-    select provider, invoice_id, team, cost_center, service, workflow, model, component, cause,
+    select provider, invoice_id, team, cost_center, service, workflow, model, component, cause, commitment_id,
            basis::text as basis, amount::text as amount, rule
     from run_allocation where run_id = ${runId}::bigint
     order by provider, invoice_id, team, component`.execute(db);
@@ -459,11 +468,11 @@ export async function saveAllocations(db: Db, runId: string, rows: AllocationRow
   for (let i = 0; i < rows.length; i += 5000) {
     const payload = JSON.stringify(rows.slice(i, i + 5000));
     await sql`
-      insert into run_allocation (run_id, provider, invoice_id, team, cost_center, service, workflow, model, component, basis, amount, rule, cause)
+      insert into run_allocation (run_id, provider, invoice_id, team, cost_center, service, workflow, model, component, basis, amount, rule, cause, commitment_id)
       select ${runId}::bigint, v.provider, v.invoice_id, v.team, v.cost_center, v.service, v.workflow, v.model, v.component,
-             v.basis::numeric, v.amount::numeric, v.rule, v.cause
+             v.basis::numeric, v.amount::numeric, v.rule, v.cause, v.commitment_id
       from jsonb_to_recordset(${payload}::jsonb) as v(provider text, invoice_id text, team text, cost_center text, service text,
-           workflow text, model text, component text, basis text, amount text, rule text, cause text)`.execute(db);
+           workflow text, model text, component text, basis text, amount text, rule text, cause text, commitment_id text)`.execute(db);
   }
 }
 

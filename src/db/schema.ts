@@ -295,6 +295,8 @@ export interface RunAllocationTable {
   amount: Numeric;
   rule: Text;
   cause: Text | null;
+  /** migration 0560 */
+  commitment_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RunTeamSummaryTable {
@@ -365,6 +367,40 @@ export interface SchemaMigrationTable {
   name: Text;
   sha256: Text;
   applied_at: Generated<Date>;
+}
+
+/** migration 0560: provisioned capacity and commitments (src/commitments) */
+export interface CommitmentTable {
+  id: Text;
+  provider: Text;
+  kind: 'ptu' | 'provisioned_throughput' | 'committed_spend' | 'prepaid_credit';
+  deployment: Text | null;
+  model: Text | null;
+  region: Text | null;
+  quantity: Numeric;
+  unit: Text;
+  price: Numeric;
+  price_per: 'hour' | 'month' | 'term';
+  capacity_per_hour: Numeric | null;
+  effective_from: Timestamp;
+  effective_to: Timestamp;
+  bills_under: ColumnType<string[], string[], string[]>;
+  content_hash: Text;
+  imported_at: Generated<Date>;
+}
+
+export interface RunCommitmentHourTable {
+  run_id: Int8;
+  commitment_id: Text;
+  provider: Text;
+  invoice_id: Text;
+  hour: Timestamp;
+  amount: Numeric;
+  used: Numeric;
+  idle: Numeric;
+  tokens: Numeric;
+  records: Int8;
+  utilisation: Numeric;
 }
 
 export interface FocusExportTable {
@@ -547,4 +583,6 @@ export interface Database {
   run_team_showback: RunTeamShowbackTable;
   focus_export: FocusExportTable;
   focus_export_row: FocusExportRowTable;
+  commitment: CommitmentTable;
+  run_commitment_hour: RunCommitmentHourTable;
 }

@@ -12,6 +12,7 @@ export const CAUSES = [
   'cache_pricing',
   'fallback_drift',
   'model_alias',
+  'commitment_usage',
   'retry_billing',
   'streaming_partial',
   'unpriced_model',
@@ -19,6 +20,8 @@ export const CAUSES = [
   'invoice_discount',
   'stale_price_card',
   'unmapped_invoice_line',
+  'commitment',
+  'uncommitted_flat_charge',
   'invoice_tax_fee',
   'rounding',
   'unexplained',
@@ -31,6 +34,7 @@ export const RULES: Record<Cause, string> = {
     'quantity missing in one input/cache category is found in a sibling category (5m vs 1h writes, cache reads vs input), or the invoice unit price of a cache category differs from the card',
   fallback_drift: 'the invoice bills model A where the ledger records the same quantity as model B on records whose requested model was A',
   model_alias: 'the invoice bills a model name the priced ledger never uses, offset by the same quantity under another model name (same provider, category, tier, day)',
+  commitment_usage: 'the ledger has more quantity than the invoice, held by records that ran on a commitment some invoice line bills under: billed by its flat lines (cause commitment), not per token',
   retry_billing: 'the ledger has more quantity than the invoice and holds failed attempts (status error) in the cell: logged and priced, not billed',
   streaming_partial:
     "the invoice has more output than the ledger and the cell's day has partial streams (also those that logged no output at all): missing output estimated as each partial record × the average of its own workload's complete records, less what was logged",
@@ -39,6 +43,8 @@ export const RULES: Record<Cause, string> = {
   invoice_discount: 'discount and credit lines on the invoice, or invoice unit prices uniformly below the card across the provider',
   stale_price_card: 'the invoice unit price differs from the card price in effect beyond rounding (the card is out of date or wrong)',
   unmapped_invoice_line: 'invoice usage lines that map to no model or token category',
+  commitment: 'flat lines an imported commitment bills under (provisioned throughput, PTU, committed spend, prepaid credit): amortised over its hours and allocated by its usage (docs/commitments.md), not variance',
+  uncommitted_flat_charge: 'fee lines naming a SKU that no imported commitment bills under: a flat charge no token price or commitment explains (import its commitment with recon commitment import)',
   invoice_tax_fee: 'tax and fee lines on the invoice, which the priced ledger never carries',
   rounding: 'the price effect of a cell is within half a cent per invoice line (providers round each line to the cent)',
   unexplained: 'what remains of each cell after every cause above took its part',
@@ -79,6 +85,8 @@ export interface CellInput extends CellKey {
   partial: LedgerSlice & { expected?: Decimal };
   /** priced records with status ok */
   complete: LedgerSlice;
+  /** records that ran on a commitment billed in the period (src/commitments): billed by its flat lines, not per token */
+  committed?: LedgerSlice;
   /** priced records whose requested model differs from the model called */
   fallbacks: { requested_model: string; quantity: Decimal; records: Decimal }[];
 }
@@ -86,7 +94,8 @@ export interface CellInput extends CellKey {
 /** Invoice lines that are not cells, rolled up per provider and kind. */
 export interface ProviderLines {
   provider: string;
-  kind: 'discount' | 'credit' | 'tax' | 'fee' | 'unmapped';
+  /** commitment: flat lines a commitment bills under; flat: fee lines with a SKU no commitment bills under */
+  kind: 'discount' | 'credit' | 'tax' | 'fee' | 'unmapped' | 'commitment' | 'flat';
   amount: Decimal;
   quantity: Decimal;
   invoice_line_ids: string[];
@@ -380,6 +389,14 @@ export function attributeVariance(input: AttributeInput): Attribution {
   const cellGroup = (cell: WorkCell, cause: string) => `${cause}|${cell.input.provider}|${cell.input.model}|${cell.input.token_category}|${cell.input.service_tier}`;
   for (const cell of cells) {
     const c = cell.input;
+    if (cell.quantity.isNegative() && c.committed && !c.committed.quantity.isZero()) {
+      takeVolume(cell, c.committed.quantity.neg(), 'commitment_usage', cellGroup(cell, 'commitment_usage'), {
+        records: c.committed.records,
+        samples: [],
+        invoiceLineIds: lines(cell),
+        detail: 'records that ran on provisioned capacity or a commitment: billed by its flat lines, not per token',
+      });
+    }
     if (cell.quantity.isNegative() && !c.failed.quantity.isZero()) {
       takeVolume(cell, c.failed.quantity.neg(), 'retry_billing', cellGroup(cell, 'retry'), {
         records: c.failed.records,
@@ -561,6 +578,8 @@ function providerLineCauses(lines: ProviderLines[]): CauseRow[] {
     tax: 'invoice_tax_fee',
     fee: 'invoice_tax_fee',
     unmapped: 'unmapped_invoice_line',
+    commitment: 'commitment',
+    flat: 'uncommitted_flat_charge',
   };
   return lines
     .filter((l) => !l.amount.isZero() || l.invoice_line_ids.length > 0)

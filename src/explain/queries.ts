@@ -5,6 +5,7 @@ import type { Period } from '../period.ts';
 import { periodBounds, periodDays } from '../period.ts';
 import { unionOverDayRanges } from '../db/planner-settings.ts';
 import { canonicalModelSql } from '../pricing/model-names.ts';
+import { commitmentLinesSql } from '../commitments/queries.ts';
 import { compareText, type CauseRow, type CellAttribution, type CellInput, type HourlyVolume, type ProviderLines, type SampleIds } from './attribute.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
 import { aliasesInEffect } from '../pricing/card-bounds.ts';
@@ -138,9 +139,14 @@ export async function selectCellInputs(db: Db, runId: string): Promise<CellInput
 /** Invoice lines of the period that are not variance cells, rolled up per provider and kind. */
 export async function selectProviderLines(db: Db, runId: string, period: Period): Promise<ProviderLines[]> {
   const { first, last } = periodDays(period);
+  // A flat line a commitment bills under is that commitment's (src/commitments); a fee line that
+  // names a SKU no commitment claims is a flat charge of its own; the other fee lines stay fees.
   const { rows } = await sql<{ provider: string; kind: ProviderLines['kind']; amount: string; quantity: string; ids: string[]; lines: string; labels: string[] | null }>`
+    with committed as (${commitmentLinesSql(period)})
     select i.provider,
-           case when i.line_type = 'usage' then 'unmapped' else i.line_type end as kind,
+           case when exists (select 1 from committed m where m.line_id = i.id) then 'commitment'
+                when i.line_type = 'fee' and i.sku is not null then 'flat'
+                when i.line_type = 'usage' then 'unmapped' else i.line_type end as kind,
            sum(i.reporting_amount)::text as amount, coalesce(sum(i.quantity), 0)::text as quantity,
            array_agg(i.id::text order by i.id) as ids, count(*)::text as lines,
            (array_agg(distinct coalesce(i.sku, i.provider_model, i.invoice_id)) filter (where coalesce(i.sku, i.provider_model, i.invoice_id) is not null))[1:5] as labels

@@ -27,6 +27,8 @@ export interface OriginLine {
   line_type: 'usage' | 'discount' | 'credit' | 'tax' | 'fee';
   sku: string | null;
   account_ref: string | null;
+  /** the commitment the line bills under (src/commitments); absent or null: none */
+  commitment_id?: string | null;
 }
 
 /** One run_allocation row (owned by src/allocate). */
@@ -93,8 +95,12 @@ const CHARGE_CATEGORY: Readonly<Record<OriginLine['line_type'], string>> = {
 };
 
 const ADJUSTMENTS = new Set(['discount', 'credit', 'tax', 'fee']);
-const poolOfLine = (l: OriginLine) => (l.line_type === 'usage' ? 'usage' : l.line_type);
-const poolOfCharge = (c: OwnerCharge) => (ADJUSTMENTS.has(c.component) ? c.component : 'usage');
+// A commitment's flat lines are split over the rows the run allocated from that commitment, nothing
+// else; a line a commitment claims now that the run did not allocate by it (a run from before the
+// import) stays in its line type's pool, as the run allocated it.
+const poolOfLine = (l: OriginLine, committed: ReadonlySet<string>) =>
+  l.commitment_id && committed.has(`${l.provider}\u0000${l.invoice_id}\u0000${l.commitment_id}`) ? `commitment:${l.commitment_id}` : l.line_type === 'usage' ? 'usage' : l.line_type;
+const poolOfCharge = (c: OwnerCharge) => (c.commitment_id ? `commitment:${c.commitment_id}` : ADJUSTMENTS.has(c.component) ? c.component : 'usage');
 
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const dayStart = (day: string) => `${day}T00:00:00Z`;
@@ -162,7 +168,8 @@ export function allocateLines(lines: readonly OriginLine[], charges: readonly Ow
     if (!g) groups.set(key, (g = { lines: [], charges: [] }));
     return g;
   };
-  for (const l of lines) group(`${l.provider}\u0000${l.invoice_id}\u0000${poolOfLine(l)}`).lines.push(l);
+  const committed = new Set(charges.filter((c) => c.commitment_id).map((c) => `${c.provider}\u0000${c.invoice_id}\u0000${c.commitment_id}`));
+  for (const l of lines) group(`${l.provider}\u0000${l.invoice_id}\u0000${poolOfLine(l, committed)}`).lines.push(l);
   for (const c of charges) {
     const inv = `${c.provider}\u0000${c.invoice_id}`;
     invoiceCharges.set(inv, [...(invoiceCharges.get(inv) ?? []), c]);
@@ -250,12 +257,15 @@ export function focusRows(parts: readonly AllocatedPart[], run: RunFacts, charge
           ['recon/workflow', o.workflow, 'string'],
         ])
       : null;
+    const commitment = o?.commitment_id ?? null;
     const details = o
       ? `{"Elements":[${jsonObject([
           ['AllocatedRatio', numeric(p.ratio), 'number'],
           ['UsageUnit', 'USD', 'string'],
           ['UsageQuantity', numeric(p.basis), 'number'],
-          ['x_Basis', 'priced-ledger cost of the owner on this invoice', 'string'],
+          ['x_Basis', commitment
+            ? "the commitment's hours: used by the owner's share of their tokens, idle by policy commitments.idle"
+            : 'priced-ledger cost of the owner on this invoice', 'string'],
           ['x_Component', o.component, 'string'],
           ['x_Cause', o.cause, 'string'],
           ['x_Rule', o.rule, 'string'],
@@ -281,7 +291,15 @@ export function focusRows(parts: readonly AllocatedPart[], run: RunFacts, charge
       ChargePeriodStart: dayStart(l.charge_date),
       ConsumedQuantity: quantity === null ? null : numeric(quantity),
       ConsumedUnit: unit,
-      ContractApplied: null,
+      // FOCUS 1.3 ContractApplied: the commitment (recon's contract and its one commitment) this charge draws on
+      ContractApplied: commitment
+        ? `{"Elements":[${jsonObject([
+            ['ContractID', commitment, 'string'],
+            ['ContractCommitmentID', commitment, 'string'],
+            ['ContractCommitmentAppliedCost', billed, 'number'],
+            ['x_Component', o!.component, 'string'],
+          ])}]}`
+        : null,
       ContractedCost: billed,
       ContractedUnitPrice: unitPrice === null ? null : numeric(unitPrice),
       EffectiveCost: billed,

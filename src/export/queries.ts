@@ -5,6 +5,7 @@ import { periodDays, type Period } from '../period.ts';
 import { canonicalModelOnDaySql } from '../pricing/model-names.ts';
 import type { OriginLine } from './focus.ts';
 import { invoiceLinesOfRun } from '../fx/queries.ts';
+import { commitmentLinesSql } from '../commitments/queries.ts';
 
 type Db = Kysely<Database>;
 
@@ -28,8 +29,9 @@ export async function selectOriginLines(db: Db, period: Period, runId: string): 
     select il.id::text, il.provider, il.invoice_id, to_char(il.charge_date, 'YYYY-MM-DD') as charge_date, il.provider_model,
            case when il.model is null then null else ${canonicalModelOnDaySql(sql`il.provider`, sql`il.model`, sql`il.charge_date`)} end as model,
            il.token_category, il.service_tier, il.region, il.quantity::text as quantity, il.reporting_amount::text as amount, il.reporting_currency as currency,
-           il.line_type, il.sku, il.account_ref
+           il.line_type, il.sku, il.account_ref, m.commitment_id
     from ${invoiceLinesOfRun(runId)} il
+    left join (${commitmentLinesSql(period)}) m on m.line_id = il.id
     where il.ingested_file_id = any(${fileIds}::bigint[]) and il.charge_date >= ${first}::date and il.charge_date <= ${last}::date
     order by il.id`.execute(db);
   return rows;

@@ -4,6 +4,7 @@ import type { Period } from '../period.ts';
 import { periodBounds, periodDays } from '../period.ts';
 import { fileCounts } from '../ingest/files-that-count.ts';
 import { invoiceLinesOfRun } from '../fx/queries.ts';
+import { selectCommitmentsHash } from '../commitments/queries.ts';
 
 type Db = Kysely<Database>;
 
@@ -259,6 +260,8 @@ export interface RawRunInputs {
   aliases_hash: string;
   owners_hash: string;
   disputes_hash: string;
+  /** the commitments in effect in the period (src/commitments); absent when there are none */
+  commitments_hash?: string;
 }
 
 // One sha256 over the sorted md5 of each row's JSON: cheap in memory even for large tables.
@@ -307,7 +310,8 @@ export async function selectRunInputs(db: Db, period: Period): Promise<RawRunInp
          union all select to_jsonb(k) from gateway_key_owner k) o) as owners_hash,
       (select ${rowsHash(`(to_jsonb(d) - 'opened_at')::text`)} from dispute d where d.period = ${period}) as disputes_hash`.execute(db);
   const hashes = rows[0]!;
-  return { files: files.rows, card_versions: cards.rows, ...hashes };
+  const commitmentsHash = await selectCommitmentsHash(db, period);
+  return { files: files.rows, card_versions: cards.rows, ...hashes, ...(commitmentsHash ? { commitments_hash: commitmentsHash } : {}) };
 }
 
 // Results --------------------------------------------------------------------

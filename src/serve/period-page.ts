@@ -4,6 +4,7 @@ import { Decimal } from '../money.ts';
 import { count, href, html, raw, share, usd, when, type SafeHtml } from './html.ts';
 import { layout, type PageUser } from './layout.ts';
 import type { PeriodView } from './period-view.ts';
+import { commitmentsSection } from './commitments-section.ts';
 
 // Rows of evidence shown per cause, and cells over tolerance shown, before "and N more" (the
 // workbook has all of them).
@@ -127,6 +128,7 @@ ${cellsSection(v)}
 <h2>Teams</h2>
 <div class="charts"><div class="chart" data-chart="by-team">${raw(byTeam)}</div></div>
 ${teamsSection(v)}
+${commitmentsSection(v.commitments ?? [])}
 <h2>Month over month</h2>
 <div class="charts"><div class="chart" data-chart="month-over-month">${raw(mom)}</div></div>
 ${monthOverMonthSection(v)}`;

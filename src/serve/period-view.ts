@@ -9,6 +9,7 @@ import { selectDailyVariance } from '../reconcile/queries.ts';
 import { selectCurrentRun, selectPeriod, selectPeriods, type PeriodRow, type RunRow } from '../run/queries.ts';
 import type { RunSummary } from '../run/summary.ts';
 import { runInputFileIds } from '../workbooks/allocation-sheets.ts';
+import { selectCommitmentHourBands, type CommitmentBandRow } from '../commitments/queries.ts';
 import { selectCauseDetail, selectProviderFigures, selectTeamFigures, type CauseDetailRow, type ProviderFigures, type TeamFigures } from '../workbooks/queries.ts';
 
 type Db = Kysely<Database>;
@@ -29,6 +30,8 @@ export interface PeriodView {
   daily: { day: string; invoice: string; ledger: string; variance: string }[];
   history: { period: string; run_id: string; invoice: string; ledger: string; variance: string }[];
   monthOverMonth: { previousPeriod: Period; previousRunId: string | undefined; rows: MonthOverMonthRow[] };
+  /** the run's commitment hours by commitment and UTC hour band (none: no commitment billed) */
+  commitments?: CommitmentBandRow[];
 }
 
 /** The period page's data, or undefined when the period has no succeeded run. */
@@ -66,5 +69,6 @@ export async function loadPeriodView(db: Db, period: Period): Promise<PeriodView
     daily,
     history,
     monthOverMonth: { previousPeriod: previous, previousRunId: previousRun?.id, rows: monthOverMonth(before, current) },
+    commitments: await selectCommitmentHourBands(db, run.id),
   };
 }

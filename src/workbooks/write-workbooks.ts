@@ -27,6 +27,7 @@ import {
   varianceCausesSheet,
   varianceCellsSheet,
 } from './allocation-sheets.ts';
+import { commitmentSheets } from './commitment-sheets.ts';
 import {
   disputeDeadline,
   disputeMetaSheet,
@@ -174,6 +175,7 @@ export async function writeAllocationWorkbook(storeOrDb: Store | Db, options: Wo
     untaggedSheet(run, await q.selectUntaggedAndUnallocated(db, run.id, period, invoiceFiles)),
     // only for a month with a line billed in another currency than the reporting one (src/fx)
     ...[invoiceLinesSheet(run, invoiceLines)].filter((s): s is SheetSpec => s !== null),
+    ...(await commitmentSheets(db, run)),
     await foreignSheet('Month over month', () => monthOverMonthSheet(db, run.id)),
     await foreignSheet('Evidence', () => evidenceSheet(db, run.id)),
     await foreignSheet('Showback', () => showbackSheet(db, run.id)),

@@ -18,6 +18,7 @@ describe('policy file', () => {
       tax_and_fees: 'proportional',
       residual_variance: 'proportional',
       causes: { batch_tier: 'owner', cache_pricing: 'owner', fallback_drift: 'owner', model_alias: 'owner', streaming_partial: 'owner', retry_billing: 'unbilled_free' },
+      commitments: { idle: 'separate', idle_owner: 'idle-capacity' },
       chargeback: { enabled: true, min_attributable_share: '0.95', max_variance_share: '0.02', require_key_owners: true, require_cost_center: true },
     });
     assert.equal(loadPolicy(undefined), defaultPolicy);
