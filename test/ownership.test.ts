@@ -37,6 +37,7 @@ const OWNERS: Record<string, string> = {
   workbook_issue: 'src/workbooks',
   focus_export: 'src/export',
   focus_export_row: 'src/export',
+  fx_rate: 'src/fx',
   commitment: 'src/commitments',
   run_commitment_hour: 'src/commitments',
   period: 'src/run',
@@ -50,42 +51,73 @@ const OWNERS: Record<string, string> = {
  * known debt: a new pair fails, and a pair that no longer occurs fails too, so the list only shrinks.
  */
 const READS_OUTSIDE_OWNER: Record<string, { tables: string[]; why: string }> = {
-  'src/run/queries.ts': {
-    tables: ['dispute', 'gateway_key_owner', 'ingested_file', 'invoice_line', 'ledger_record', 'model_alias', 'provider_usage', 'rate_card_line', 'rate_card_version', 'rejected_row', 'run_allocation', 'run_cost_cube', 'run_team_summary', 'run_variance_cell', 'team_owner'],
-    why: 'a run hashes every input and result table (inputs_hash, results_hash) and diffs two runs\' results: it reads them whole, as a snapshot, and decides no rule about any of them',
-  },
-  'src/workbooks/queries.ts': {
-    tables: ['dispute', 'gateway_key_owner', 'ingested_file', 'invoice_line', 'ledger_record', 'model_alias', 'period', 'rate_card_version', 'run', 'run_allocation', 'run_cost_cube', 'run_price_card', 'run_team_summary', 'run_variance_cause', 'run_variance_cell', 'run_variance_cell_cause'],
-    why: 'the sheets read every stage\'s results directly; to move behind each stage\'s query functions (#19 debt)',
+  'src/allocate/month-over-month.ts': {
+    tables: ['run', 'run_cost_cube'],
+    why: 'month over month reads the previous period\'s current run and its cube',
   },
   'src/allocate/queries.ts': {
-    tables: ['ingested_file', 'invoice_line', 'run', 'run_cost_cube', 'run_variance_cause', 'run_variance_cell', 'run_variance_cell_cause', 'workbook_issue'],
+    tables: ['ingested_file', 'run', 'run_cost_cube', 'run_variance_cause', 'run_variance_cell', 'run_variance_cell_cause', 'workbook_issue'],
     why: 'the allocation reads the invoice, the cube and the variance cells and causes it allocates by; to move behind their owners\' fragments (#19 debt)',
   },
   'src/audit/queries.ts': {
     tables: ['gateway_key_owner', 'model_alias', 'rate_card_version', 'run_cost_cube', 'run_team_summary', 'team_owner'],
     why: 'the evidence audit checks the owners, aliases and card versions behind a run; to move behind their owners\' fragments (#19 debt)',
   },
-  'src/explain/queries.ts': {
-    tables: ['ingested_file', 'invoice_line', 'ledger_record', 'run_cost_cube', 'run_variance_cell'],
-    why: 'cause finding reads the invoice, the ledger evidence, the cube and the cells it explains; to move behind their owners\' fragments (#19 debt)',
+  'src/audit/sheets.ts': {
+    tables: ['run'],
+    why: 'the audit sheet names the run it audited',
   },
-  'src/explain/variance-summary.ts': { tables: ['run', 'run_variance_cell'], why: 'the summary of a run\'s variance reads the cells it explains (reconcile\'s table)' },
-  'src/reconcile/queries.ts': {
-    tables: ['ingested_file', 'invoice_line', 'run_cost_cube'],
-    why: 'variance cells read the invoice lines that count and the cube; to move behind ingest\'s and pricing\'s fragments (#19 debt)',
+  'src/budget/queries.ts': {
+    tables: ['run', 'run_allocation', 'run_cost_cube', 'run_team_summary', 'team_owner'],
+    why: 'showback reads the period\'s runs, their cube and allocation, and the teams\' budgets',
   },
-  'src/budget/queries.ts': { tables: ['run', 'run_allocation', 'run_cost_cube', 'run_team_summary', 'team_owner'], why: 'showback reads the period\'s runs, their cube and allocation, and the teams\' budgets' },
-  'src/pricing/queries.ts': { tables: ['ingested_file', 'ledger_record'], why: 'pricing scans the month\'s ledger records (ingest\'s); owners come from allocate\'s record-owner fragments' },
-  'src/pricing/price-request.ts': { tables: ['ledger_record'], why: 'prices one request\'s ledger records' },
-  'src/ingest/files-that-count.ts': { tables: ['run'], why: 'which files a stored run read is in its recorded inputs (run.inputs)' },
-  'src/serve/workbook-files.ts': { tables: ['run_allocation', 'workbook_issue'], why: 'the HTTP workbook path reads the run\'s teams and issued workbooks; to become src/workbooks\' one workbook path (#19 debt)' },
-  'src/export/queries.ts': { tables: ['invoice_line', 'run'], why: 'the FOCUS export reads the invoice lines (its origin charges) and the run it exports' },
-  'src/allocate/month-over-month.ts': { tables: ['run', 'run_cost_cube'], why: 'month over month reads the previous period\'s current run and its cube' },
-  'src/audit/sheets.ts': { tables: ['run'], why: 'the audit sheet names the run it audited' },
   'src/commitments/queries.ts': {
     tables: ['gateway_key_owner', 'ingested_file', 'invoice_line', 'ledger_record', 'team_owner'],
     why: 'which invoice lines a commitment bills under (commitmentLinesSql, the one rule allocate, explain and export use) and which ledger records ran on it, with their owners as pricing resolves them; to move behind ingest\'s and allocate\'s fragments like the other stages (#19 debt)',
+  },
+  'src/explain/queries.ts': {
+    tables: ['ingested_file', 'ledger_record', 'run_cost_cube', 'run_variance_cell'],
+    why: 'cause finding reads the invoice, the ledger evidence, the cube and the cells it explains; to move behind their owners\' fragments (#19 debt)',
+  },
+  'src/explain/variance-summary.ts': {
+    tables: ['run', 'run_variance_cell'],
+    why: 'the summary of a run\'s variance reads the cells it explains (reconcile\'s table)',
+  },
+  'src/export/queries.ts': {
+    tables: ['run'],
+    why: 'the FOCUS export reads the invoice lines (its origin charges) and the run it exports',
+  },
+  'src/fx/queries.ts': {
+    tables: ['ingested_file', 'invoice_line', 'rejected_row', 'run'],
+    why: 'the reporting amount of an invoice line (invoiceLinesOfRun) is the invoice line converted at the rate the run records; fx also keeps its own rejected rows and files as every import does',
+  },
+  'src/ingest/files-that-count.ts': {
+    tables: ['run'],
+    why: 'which files a stored run read is in its recorded inputs (run.inputs)',
+  },
+  'src/pricing/price-request.ts': {
+    tables: ['ledger_record'],
+    why: 'prices one request\'s ledger records',
+  },
+  'src/pricing/queries.ts': {
+    tables: ['ingested_file', 'ledger_record'],
+    why: 'pricing scans the month\'s ledger records (ingest\'s); owners come from allocate\'s record-owner fragments',
+  },
+  'src/reconcile/queries.ts': {
+    tables: ['ingested_file', 'run_cost_cube'],
+    why: 'variance cells read the invoice lines that count and the cube; to move behind ingest\'s and pricing\'s fragments (#19 debt)',
+  },
+  'src/run/queries.ts': {
+    tables: ['dispute', 'gateway_key_owner', 'ingested_file', 'invoice_line', 'ledger_record', 'model_alias', 'provider_usage', 'rate_card_line', 'rate_card_version', 'rejected_row', 'run_allocation', 'run_cost_cube', 'run_team_summary', 'run_variance_cell', 'team_owner'],
+    why: 'a run hashes every input and result table (inputs_hash, results_hash) and diffs two runs\' results: it reads them whole, as a snapshot, and decides no rule about any of them',
+  },
+  'src/serve/workbook-files.ts': {
+    tables: ['run_allocation', 'workbook_issue'],
+    why: 'the HTTP workbook path reads the run\'s teams and issued workbooks; to become src/workbooks\' one workbook path (#19 debt)',
+  },
+  'src/workbooks/queries.ts': {
+    tables: ['dispute', 'gateway_key_owner', 'ingested_file', 'ledger_record', 'model_alias', 'period', 'rate_card_version', 'run', 'run_allocation', 'run_cost_cube', 'run_price_card', 'run_team_summary', 'run_variance_cause', 'run_variance_cell', 'run_variance_cell_cause'],
+    why: 'the sheets read every stage\'s results directly; to move behind each stage\'s query functions (#19 debt)',
   },
 };
 
