@@ -3,10 +3,10 @@ import path from 'node:path';
 import type { Store } from '../src/db/connection.ts';
 import type { Logger } from '../src/log.ts';
 
-export type InboxKind = 'ledger' | 'invoice' | 'usage' | 'ratecard';
+export type InboxKind = 'ledger' | 'invoice' | 'usage' | 'ratecard' | 'fx';
 
 /** Inbox sub-folders and the kind of file each holds. */
-export const INBOX_FOLDERS: Record<string, InboxKind> = { ledger: 'ledger', invoices: 'invoice', usage: 'usage', ratecards: 'ratecard' };
+export const INBOX_FOLDERS: Record<string, InboxKind> = { ledger: 'ledger', invoices: 'invoice', usage: 'usage', ratecards: 'ratecard', fx: 'fx' };
 
 export interface IngestOutcome {
   /** loaded: new rows stored; duplicate: the same bytes were ingested before (nothing to do) */
@@ -41,7 +41,7 @@ function moveInto(file: string, folder: string): string {
 }
 
 /**
- * Ingests every new file of the inbox (ledger/, invoices/, usage/, ratecards/ in that order, files
+ * Ingests every new file of the inbox (ledger/, invoices/, usage/, ratecards/, fx/ in that order, files
  * by name), moving each to done/ or to failed/ with a `<name>.reason.txt` saying why.
  */
 export async function ingestInbox(store: Store, inboxDir: string, ingest: IngestOne, log: Logger): Promise<InboxCounts> {

@@ -8,7 +8,7 @@ export interface Config {
   dataDir: string;
   /** Where workbooks are written when a command is not given --out. */
   outDir: string;
-  /** Folder of the inbox the nightly job reads (ledger/, invoices/, ratecards/ below it). */
+  /** Folder of the inbox the nightly job reads (ledger/, invoices/, usage/, ratecards/, fx/ below it). */
   inboxDir: string;
   /** Optional path of the allocation policy file (JSON or YAML). */
   policyFile: string | undefined;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -7,6 +9,9 @@ import { UserError } from '../../src/command-context.ts';
 import { importFxRates } from '../../src/fx/import-rates.ts';
 import { invoiceLinesInReporting, selectMissingRates } from '../../src/fx/queries.ts';
 import { fxRunInputs } from '../../src/fx/run-rates.ts';
+import { createLogger } from '../../src/log.ts';
+import { ingestInbox } from '../../jobs/inbox.ts';
+import { ingestWithSettings } from '../../jobs/ingest-adapter.ts';
 import { ingestFile } from '../../src/ingest/loader.ts';
 import { parsePeriod } from '../../src/period.ts';
 import { insertInvoiceLines, invoiceLine } from '../support/builders.ts';
@@ -98,5 +103,26 @@ describeEachBackend('a Google Cloud billing export in EUR without a table rate',
       ['0.0375', 'EUR', '0.92', '0.040760869565', 'provider currency_conversion_rate'],
     ]);
     assert.deepEqual(await selectMissingRates(store().db, parsePeriod('2026-05'), 'USD'), []);
+  });
+});
+
+describeEachBackend('the nightly inbox takes rates files from fx/', (store) => {
+  test('a rates file is imported and moved to done/; the same rows again count as a duplicate; a file without the columns goes to failed/ with why', async () => {
+    const inbox = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-fx-inbox-'));
+    try {
+      fs.mkdirSync(path.join(inbox, 'fx'), { recursive: true });
+      fs.writeFileSync(path.join(inbox, 'fx', 'a-may.csv'), 'month,currency,rate,source\r\n2026-05,EUR,1.0850,ECB\r\n');
+      fs.writeFileSync(path.join(inbox, 'fx', 'b-may-again.csv'), 'month,currency,rate,source\n2026-05,EUR,1.085,ECB\n');
+      fs.writeFileSync(path.join(inbox, 'fx', 'c-bad.csv'), 'currency,rate\nEUR,1.08\n');
+      const log = createLogger({ logFormat: 'json', logLevel: 'error' });
+      const counts = await ingestInbox(store(), inbox, ingestWithSettings({ ingest: { monthWindow: 1 }, fx: { reportingCurrency: 'USD' } }), log);
+      assert.deepEqual([counts.files_seen, counts.files_loaded, counts.files_duplicate, counts.files_failed], [3, 1, 1, 1]);
+      assert.ok(fs.existsSync(path.join(inbox, 'fx', 'done', 'a-may.csv')));
+      assert.match(fs.readFileSync(path.join(inbox, 'fx', 'failed', 'c-bad.csv.reason.txt'), 'utf8'), /lacks column\(s\) date or month, source/);
+      const { rows } = await sql<{ n: string }>`select count(*)::text as n from fx_rate`.execute(store().db);
+      assert.equal(rows[0]!.n, '1');
+    } finally {
+      fs.rmSync(inbox, { recursive: true, force: true });
+    }
   });
 });
