@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import type { Store } from '../db/connection.ts';
 import { UserError } from '../command-context.ts';
 import type { Logger } from '../log.ts';
@@ -22,6 +22,7 @@ import { selectClosedPeriodsOverlapping } from '../run/queries.ts';
 import { COUNTING_STATUS } from './files-that-count.ts';
 import { PromptReadings, type CacheWritesFlag, type ReadingCount } from './ledger-formats/litellm-prompt.ts';
 import { utcDay } from '../period.ts';
+import { lineShiftWatcher } from './csv-line-map.ts';
 
 export interface IngestOptions {
   kind: IngestKind;
@@ -276,7 +277,11 @@ async function loadInTransaction(store: Store, runner: Runner, source: SourceFil
         lineOffset = 1;
         await runner.exec('savepoint copy_stage');
         try {
-          await runner.copy((h) => q.copyIntoStage(stageTable, columns, h), stream, true);
+          // where a quoted field held a newline, later records sit on later lines than COPY's numbers say
+          const watcher = lineShiftWatcher();
+          await runner.copy((h) => q.copyIntoStage(stageTable, columns, h), pipeline(stream, watcher.stream, () => undefined), true);
+          const shifts = watcher.shifts();
+          if (shifts.fromRecord.length > 0) await runner.query(q.shiftStagedLines(stageTable, shifts));
         } catch (error) {
           const code = (error as { code?: string }).code;
           // 22P04: a row with too many/few fields, 22021/22P05: bytes that are not UTF-8. COPY stops at

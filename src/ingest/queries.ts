@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.ts';
 import { LEDGER_COLUMNS, type CanonicalInvoiceLine, type CanonicalUsageRow } from './format.ts';
 import { COUNTING_STATUS, fileCounts } from './files-that-count.ts';
 import { SERVICE_TIERS, sqlWords } from '../vocabulary.ts';
+import type { LineShifts } from './csv-line-map.ts';
 
 // SQL of the ingest area. The ledger is validated and cast set-based: a file is copied as text
 // into a per-transaction staging table, then one statement quarantines the bad rows and inserts
@@ -37,6 +38,18 @@ export function createLedgerStage(stage: string, extraColumns: number): string {
     `bad smallint generated always as (${badExpression()}) stored`,
   ];
   return `create unlogged table ${stage} (${columns.join(', ')})`;
+}
+
+/**
+ * Gives staged records their file's line numbers where quoted fields held newlines
+ * (csv-line-map.ts): records from `fromRecord[i]` on sit `extra[i]` lines further down.
+ */
+export function shiftStagedLines(stage: string, shifts: LineShifts): RawBuilder<unknown> {
+  return sql`
+    update ${sql.raw(stage)} s set line = s.line + x.extra
+    from (select f as from_record, coalesce(lead(f) over (order by f), ${'9223372036854775807'}::bigint) as to_record, e as extra
+          from unnest(${shifts.fromRecord}::bigint[], ${shifts.extra}::bigint[]) as u (f, e)) x
+    where s.line >= x.from_record and s.line < x.to_record`;
 }
 
 export function copyIntoStage(stage: string, columns: readonly string[], header: boolean): string {
