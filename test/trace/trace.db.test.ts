@@ -48,6 +48,7 @@ for (const backend of testBackends()) {
     let growthDay: TeamDay;
     let traceText: string;
     let unknown: { code: number; stderr: string };
+    let runSummary: { allocations: { team: string; amount: string }[] };
 
     before(async () => {
       target = await cliTarget(backend);
@@ -56,7 +57,7 @@ for (const backend of testBackends()) {
       await runCliJson(target, ['ingest', 'ledger', files.ledger]);
       await runCliJson(target, ['ingest', 'invoice', files.invoice]);
       await runCliJson(target, ['owners', 'import', files.owners]);
-      await runCliJson(target, ['run', '--period', '2026-05']);
+      runSummary = await runCliJson<{ allocations: { team: string; amount: string }[] }>(target, ['run', '--period', '2026-05']);
       for (const id of ['req-a', 'req-b', 'req-c']) traces[id] = await runCliJson<Trace>(target, ['trace', id]);
       supportDay = await runCliJson<TeamDay>(target, ['trace', '--team', 'support', '--day', '2026-05-15']);
       supportTop2 = await runCliJson<TeamDay>(target, ['trace', '--team', 'support', '--day', '2026-05-15', '--top', '2']);
@@ -73,6 +74,14 @@ for (const backend of testBackends()) {
       await server?.close();
       await store?.close();
       await target?.cleanup();
+    });
+
+    test('the run charges the owners the trace names: growth by key 2.20, the bucket 1.50, support 0.30 + 0.27 + 0.70 + 0.11', () => {
+      assert.deepEqual(runSummary.allocations, [
+        { team: 'growth', amount: '2.20' },
+        { team: 'platform', amount: '1.50' },
+        { team: 'support', amount: '1.38' },
+      ]);
     });
 
     const cat = (a: Attempt, c: string) => a.categories.find((x) => x.category === c)!;
