@@ -127,6 +127,20 @@ function signed(text: string): string {
   return value.isNegative() ? `− ${usd(value.abs().toFixed(2))}` : `+ ${usd(text)}`;
 }
 
+/** `text` in lines of at most `width` characters, broken between words (a longer word gets a line of its own). */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 /** The readable waterfall for `recon explain`. */
 export function formatWaterfall(s: VarianceSummary, heading: string, maxCells = 25): string {
   const width = 24;
@@ -137,8 +151,10 @@ export function formatWaterfall(s: VarianceSummary, heading: string, maxCells = 
     `  causes of the difference (+ means the invoice is above the priced ledger):`,
   ];
   for (const c of s.causes) {
-    const detail = c.detail ? `  ${c.detail.length > 110 ? c.detail.slice(0, 107) + '...' : c.detail}` : '';
-    lines.push(`    ${c.cause.padEnd(width - 2)} ${signed(c.amount).padStart(16)}${detail}`);
+    // the detail wraps at word boundaries under itself, never cut: it is the evidence of the cause
+    const [first = '', ...rest] = wrapWords(c.detail ?? '', 100);
+    lines.push(`    ${c.cause.padEnd(width - 2)} ${signed(c.amount).padStart(16)}${first ? `  ${first}` : ''}`);
+    for (const line of rest) lines.push(`${' '.repeat(4 + width - 2 + 1 + 16 + 2)}${line}`);
   }
   if (s.causes.length === 0) lines.push('    (none: invoice and priced ledger agree)');
   lines.push(`  ${'Priced ledger total'.padEnd(width)} ${usd(s.ledger_total).padStart(16)}`);

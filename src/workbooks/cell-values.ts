@@ -129,8 +129,15 @@ export function toCellValue(value: SheetRow[string], format: CellFormat): CellVa
   if (typeof value === 'boolean') return value ? 1 : 0;
   const text = value.trim();
   if (!DECIMAL_TEXT.test(text)) return cellText(value);
-  return new Decimal(text).toNumber();
+  const decimal = new Decimal(text);
+  // A spreadsheet number is a double: beyond 2^53 hundredths (about $90 trillion) it cannot hold
+  // every cent, so such an amount is written as its exact decimal text instead of a wrong number.
+  if (decimal.abs().greaterThan(LARGEST_EXACT_CENTS)) return cellText(decimal.toFixed());
+  return decimal.toNumber();
 }
+
+/** The largest amount whose every cent a double holds exactly: (2^53 − 1) / 100. */
+export const LARGEST_EXACT_CENTS = new Decimal(Number.MAX_SAFE_INTEGER).dividedBy(100);
 
 /** Adds one value to a running column total, exactly (decimal strings, not floats). */
 export function addToTotal(total: Decimal, value: SheetRow[string]): Decimal {

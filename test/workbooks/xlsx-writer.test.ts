@@ -168,3 +168,14 @@ test('a sheet without columns (a section not available yet) is written with its 
   const sheet = (await readBack(out.path)).getWorksheet('Month over month')!;
   assert.equal(sheet.getRow(2).getCell(1).value, 'Not available yet.');
 });
+
+test('amounts a double cannot hold to the cent are written as exact text, smaller ones as numbers (#16.12)', async () => {
+  const { toCellValue, LARGEST_EXACT_CENTS } = await import('../../src/workbooks/cell-values.ts');
+  assert.equal(LARGEST_EXACT_CENTS.toFixed(), '90071992547409.91');
+  assert.equal(toCellValue('90071992547409.91', 'usd'), 90071992547409.91);
+  assert.equal(toCellValue('-1234.56', 'usd'), -1234.56);
+  // the nearest double to 1,234,567,890,123,456.78 is ...456.75: as a number the cents would be wrong
+  assert.equal((1234567890123456.78).toFixed(2), '1234567890123456.75');
+  assert.equal(toCellValue('1234567890123456.78', 'usd'), '1234567890123456.78');
+  assert.equal(toCellValue('-90071992547410.00', 'usd'), '-90071992547410');
+});
