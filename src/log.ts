@@ -10,6 +10,11 @@ export interface Logger {
   info(msg: string, fields?: Fields): void;
   warn(msg: string, fields?: Fields): void;
   error(msg: string, fields?: Fields): void;
+  /**
+   * The outcome of a command that prints its own summary line: an info line in JSON logs (cron,
+   * containers), nothing on a terminal, where the summary already says it (one line per event).
+   */
+  event(msg: string, fields?: Fields): void;
   /** A logger that adds `fields` (e.g. run_id, job_id) to every line. */
   child(fields: Fields): Logger;
 }
@@ -36,6 +41,9 @@ export function createLogger(config: Pick<Config, 'logFormat' | 'logLevel'>, bas
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
+    event: (m, f) => {
+      if (config.logFormat === 'json') emit('info', m, f);
+    },
     child: (fields) => createLogger(config, { ...base, ...fields }, write),
   };
 }

@@ -108,7 +108,7 @@ function registerOwnersCommands(program: Parameters<RegisterCommands>[0], contex
         teams: content.teams?.length ?? null,
         gateway_keys: content.keys?.length ?? null,
       };
-      context.log.info('owners imported', result);
+      context.log.event('owners imported', result);
       printResult(Boolean(options.json), result, () =>
         [
           `owners file #${result.file_id}${result.reimported ? ' (same content as an earlier import)' : ''}:`,
@@ -173,7 +173,7 @@ function registerDisputeCommands(program: Parameters<RegisterCommands>[0], conte
     .action(async (file: string, options: { json?: boolean }) => {
       const store = await context.store();
       const result = await importDisputeWorkbook(store.db, path.resolve(file), new Date());
-      context.log.info('disputes imported', { run_id: result.run_id, team: result.team, opened: result.opened.length, already_imported: result.already_imported.length, refused: result.errors.length });
+      context.log.event('disputes imported', { run_id: result.run_id, team: result.team, opened: result.opened.length, already_imported: result.already_imported.length, refused: result.errors.length });
       // some lines refused: the good ones went in, but the exit status says the file needs another look
       if (result.errors.length > 0) process.exitCode = 1;
       printResult(Boolean(options.json), result, () =>

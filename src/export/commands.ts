@@ -26,7 +26,7 @@ export const registerExportCommands: RegisterCommands = (program, context) => {
       const result = await exportFocus(store, { period: options.period, runId: options.run });
       const file = options.out ?? path.join(context.config.outDir, `focus-${result.period}.${options.format}`);
       const written = options.format === 'parquet' ? writeFocusParquet(result, file) : writeFocusCsv(result, file);
-      context.log.info('focus export written', { period: result.period, run_id: result.run_id, rows: result.rows.length });
+      context.log.event('focus export written', { period: result.period, run_id: result.run_id, rows: result.rows.length });
       const summary = { run_id: result.run_id, period: result.period, path: written.path, sha256: written.sha256, rows: result.rows.length, added: result.added, corrections: result.corrections, origin_charges: result.origin_charges };
       printResult(options.json === true, summary, () => `run ${result.run_id} of ${result.period}: ${result.rows.length} allocated charges from ${result.origin_charges} invoice lines -> ${written.path}`);
     });

@@ -17,7 +17,7 @@ export const registerFxCommands: RegisterCommands = (program, context) => {
       const reportingCurrency = loadSettings(context.config.configFile).fx.reportingCurrency;
       const store = await context.store();
       const result = await importFxRates(store.db, { path: file, text: fs.readFileSync(file, 'utf8'), reportingCurrency });
-      context.log.info('fx import', { file, stored: result.rows_stored, unchanged: result.rows_unchanged, rejected: result.rows_rejected });
+      context.log.event('fx import', { file, stored: result.rows_stored, unchanged: result.rows_unchanged, rejected: result.rows_rejected });
       printResult(Boolean(flags.json), result, () =>
         [
           `${file}: read ${result.rows_read}, stored ${result.rows_stored}, unchanged ${result.rows_unchanged}, rejected ${result.rows_rejected}`,

@@ -84,7 +84,7 @@ async function runIngest(context: CommandContext, kind: IngestKind, files: strin
       progress.stop();
     }
     results.push(result);
-    context.log.info(result.status === 'duplicate' ? 'file already ingested' : 'file ingested', { ...result });
+    context.log.event(result.status === 'duplicate' ? 'file already ingested' : 'file ingested', { ...result });
     if (result.status === 'loaded' && result.rows_read === 0) context.log.warn('file yielded no line', { file: result.file, format: result.format, rows_skipped: result.rows_skipped });
     if (!flags.json) process.stdout.write(summaryText(result) + '\n');
   }

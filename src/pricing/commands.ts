@@ -34,7 +34,7 @@ export const registerPricingCommands: RegisterCommands = (program, context) => {
       const result = await importRateCard(store.db, {
         path: file, bytes, format: flags.format, cardVersion: flags.cardVersion, source: flags.source, supersedes: flags.supersedes, effectiveFrom: flags.effectiveFrom,
       });
-      context.log.info('rate card import', { file, status: result.status, card_version: result.card_version, lines: result.lines });
+      context.log.event('rate card import', { file, status: result.status, card_version: result.card_version, lines: result.lines });
       printResult(Boolean(flags.json), result, () => importSummary(file, result, flags.supersedes));
     });
 

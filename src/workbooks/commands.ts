@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Option } from 'commander';
-import { printResult, UserError, type RegisterCommands } from '../command-context.ts';
+import { printResult, UserError, type CommandContext, type RegisterCommands } from '../command-context.ts';
+import cliProgress from 'cli-progress';
 import { EXCEL_MAX_ROWS } from './cell-values.ts';
 import { teamsOfRun, writeAllocationWorkbook, writeDisputeWorkbooks, type WorkbookFile } from './write-workbooks.ts';
 
@@ -37,11 +38,13 @@ export const registerWorkbooksCommands: RegisterCommands = (program, context) =>
       const files: WorkbookFile[] = [{ kind: 'allocation', team: null, path: allocation.path, sha256: allocation.sha256 }];
       const teams = options.allTeams ? (await teamsOfRun(store, allocation.period, allocation.run_id)).teams : (options.team ?? []);
       const deadlines: Record<string, string> = {};
-      for (const dispute of await writeDisputeWorkbooks(store, { ...base, period: allocation.period, runId: allocation.run_id, teams })) {
+      const progress = workbookProgress(context, teams.length);
+      const disputes = await writeDisputeWorkbooks(store, { ...base, period: allocation.period, runId: allocation.run_id, teams, onProgress: progress.update }).finally(progress.stop);
+      for (const dispute of disputes) {
         files.push({ kind: 'dispute', team: dispute.team, path: dispute.path, sha256: dispute.sha256 });
         deadlines[dispute.team!] = dispute.deadline;
       }
-      context.log.info('workbooks written', { period: allocation.period, run_id: allocation.run_id, files: files.length });
+      context.log.event('workbooks written', { period: allocation.period, run_id: allocation.run_id, files: files.length });
       printResult(options.json === true, { run_id: allocation.run_id, period: allocation.period, files }, () =>
         [
           `run ${allocation.run_id} of ${allocation.period}:`,
@@ -50,3 +53,17 @@ export const registerWorkbooksCommands: RegisterCommands = (program, context) =>
       );
     });
 };
+
+/** Dispute workbooks written so far: a bar on a terminal, a log line per step otherwise (cron, CI). */
+function workbookProgress(context: CommandContext, total: number) {
+  if (total === 0) return { update: () => undefined, stop: () => undefined };
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { stream: process.stderr, format: 'dispute workbooks [{bar}] {value}/{total} | {step}', hideCursor: true, clearOnComplete: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, { step: 'starting' });
+    return { update: (p: { written: number; step: string }) => bar.update(p.written, { step: p.step }), stop: () => bar.stop() };
+  }
+  return { update: (p: { written: number; total: number; step: string }) => context.log.info('dispute workbooks', { written: p.written, total: p.total, step: p.step }), stop: () => undefined };
+}

@@ -254,7 +254,7 @@ const TEAMS_PER_SCAN = 25;
  */
 export async function writeDisputeWorkbooks(
   storeOrDb: Store | Db,
-  options: WorkbookOptions & { teams: readonly string[] },
+  options: WorkbookOptions & { teams: readonly string[]; onProgress?: (progress: { written: number; total: number; step: string }) => void },
 ): Promise<(WorkbookFile & { run_id: string; period: string; issued_at: string; deadline: string })[]> {
   const db = dbOf(storeOrDb);
   const run = await resolveWorkbookRun(db, options.period, options.runId);
@@ -264,10 +264,13 @@ export async function writeDisputeWorkbooks(
     const batch = options.teams.slice(i, i + TEAMS_PER_SCAN);
     const bucket = runPolicy(run).platform_bucket;
     const untagged = batch.includes(bucket) ? { team: bucket, providers: await q.selectUntaggedProvidersOf(db, run.id, bucket, bucket) } : undefined;
+    options.onProgress?.({ written: written.length, total: options.teams.length, step: `finding the top requests of ${batch.length} team(s)` });
     const top = await q.selectTopRequestsOfTeams(db, run.id, parsePeriod(run.period), batch.filter((team) => charged.has(team)), TOP_REQUESTS_CAP, untagged);
     for (const team of batch) {
+      options.onProgress?.({ written: written.length, total: options.teams.length, step: `writing ${team}` });
       written.push(await writeDisputeWorkbook(db, { ...options, period: run.period, runId: run.id, team, topRequests: top.get(team) }));
     }
+    options.onProgress?.({ written: written.length, total: options.teams.length, step: 'done' });
   }
   return written;
 }
