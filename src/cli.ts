@@ -28,6 +28,9 @@ export const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load:
 ];
 
 function newProgram(context: ReturnType<typeof createCommandContext>): Command {
+  context.runCommand ??= async (args) => {
+    await (await programFor(args, context)).parseAsync(args, { from: 'user' });
+  };
   const program = new Command('recon')
     .description('Month-end reconciliation of AI API spend: ingest, price, explain variance, allocate, workbooks.')
     .showHelpAfterError('(add --help for usage)')

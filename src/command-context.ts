@@ -10,6 +10,11 @@ export interface CommandContext {
   /** Opens the store once per process and applies pending migrations. */
   store(): Promise<Store>;
   close(): Promise<void>;
+  /**
+   * Runs another recon command in this process with this context (the demo runs the real commands
+   * this way). Set by the program (src/cli.ts), so no domain imports the program back.
+   */
+  runCommand?: (args: string[]) => Promise<void>;
 }
 
 /**

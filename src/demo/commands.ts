@@ -30,8 +30,8 @@ async function runDemo(context: CommandContext, options: { dir?: string; out?: s
 
   const step = async (title: string, args: string[]) => {
     process.stderr.write(`\n== ${title}: recon ${args.join(' ')}\n`);
-    const { buildProgram } = await import('../cli.ts');
-    await (await buildProgram(context)).parseAsync(args, { from: 'user' });
+    if (!context.runCommand) throw new Error('recon demo needs the program to run its steps (context.runCommand)');
+    await context.runCommand(args);
   };
   await step('rate card', ['ratecard', 'import', files.rateCard]);
   await step('owners', ['owners', 'import', files.owners, '--keys', files.gatewayKeys]);

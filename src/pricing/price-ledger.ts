@@ -10,16 +10,10 @@ import {
   insertRunPriceCard,
   insertPricingWorkTable,
   selectPricingCounts,
+  type PricingCounts,
 } from './queries.ts';
 
-export interface PricingCounts {
-  records: string;
-  priced: string;
-  unpriced: string;
-  untagged: string;
-  /** priced ledger total, full precision decimal text */
-  ledger_cost: string;
-}
+export type { PricingCounts } from './queries.ts';
 
 /**
  * Prices every ledger record of the period into run_cost_cube for `runId`:

@@ -1,6 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import type { PricingCounts } from './price-ledger.ts';
 import type { AliasLine, CardLine } from './rules.ts';
 import { executeOn } from '../db/planner-settings.ts';
 import { selectPeriodGroups } from '../ingest/ledger-rollup.ts';
@@ -235,6 +234,16 @@ export async function insertCostCubeAndGatewayEstimates(db: Db, scope: PricingSc
     from priced p
     left join rate_card_version v on v.id = p.card_version_id
     group by p.day, p.provider, p.model, p.service_tier, p.price_card_version`.execute(db);
+}
+
+/** What pricing a run counted. */
+export interface PricingCounts {
+  records: string;
+  priced: string;
+  unpriced: string;
+  untagged: string;
+  /** priced ledger total, full precision decimal text */
+  ledger_cost: string;
 }
 
 export async function selectPricingCounts(db: Db, scope: PricingScope): Promise<PricingCounts> {
