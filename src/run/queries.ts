@@ -317,7 +317,18 @@ export async function selectRunInputs(db: Db, period: Period): Promise<RawRunInp
 // Results --------------------------------------------------------------------
 
 /** The result tables of a run, hashed without their run id so two runs can be compared. */
-export const RESULT_TABLES = ['run_cost_cube', 'run_variance_cell', 'run_variance_cause', 'run_allocation', 'run_team_summary'] as const;
+/**
+ * The tables whose rows are a run's results: their hashes are its results_hash, and a rerun whose
+ * results hash the same is `no_change`. Every other run_* table says in NOT_RESULT_TABLES why it is
+ * left out (test/run/result-tables.test.ts checks the two lists cover every run_* table).
+ */
+export const RESULT_TABLES = ['run_cost_cube', 'run_variance_cell', 'run_variance_cause', 'run_variance_cell_cause', 'run_allocation', 'run_team_summary', 'run_commitment_hour'] as const;
+
+export const NOT_RESULT_TABLES: Readonly<Record<string, string>> = {
+  run_price_card: 'the card lines in effect, cut into slots: a function of the cards, which the inputs hash covers; the cube holds what they priced',
+  run_gateway_estimate: 'the gateway\'s own cost estimate beside recon\'s, evidence about the gateway rather than a result of the reconciliation',
+  run_team_showback: 'month-to-date spend and forecast, which depend on the day the run ran (complete days), so a rerun of unchanged inputs would never be no_change',
+};
 
 export async function selectResultHashes(db: Db, runId: string): Promise<Record<string, string>> {
   const parts = RESULT_TABLES.map(
