@@ -30,7 +30,8 @@ export async function monthEndCloseJob(context: JobContext, period: Period, log:
   const files = await context.writeWorkbooks(context.store, { period, runId: outcome.run_id, outDir: context.config.outDir, teams: 'all' });
   // the FOCUS 1.3 export beside the workbooks (issue #20), before the close so a failure leaves the period open
   const focus = writeFocusCsv(await exportFocus(context.store, { period, runId: outcome.run_id }), path.join(context.config.outDir, `focus-${period}.csv`));
-  const closed = await closePeriod(context.store.db, period);
+  // closed on the run this job made and wrote the workbooks and export of, not on whatever is current by now
+  const closed = await closePeriod(context.store.db, period, 'month-end job', outcome.run_id);
   return {
     counts: { period, run_id: outcome.run_id, workbooks: files.map((f) => f.path), focus_export: focus.path, closed_by_run: closed.closed_by_run, invoice_total: outcome.invoice_total },
     runId: outcome.run_id,

@@ -16,7 +16,12 @@ export interface CloseResult {
  * is still going cannot become current after the close without --reopen. `by` is recorded as who
  * closed it (the HTTP token's name, or the OS user of `recon close`).
  */
-export async function closePeriod(db: Kysely<Database>, period: Period, by: string | null = null): Promise<CloseResult> {
+/**
+ * `onRun`: the run the caller checked (the month-end job closes on the run it just made and wrote
+ * the workbooks of); when another run became current meanwhile, the close is refused rather than
+ * landing on numbers nobody looked at.
+ */
+export async function closePeriod(db: Kysely<Database>, period: Period, by: string | null = null, onRun?: string): Promise<CloseResult> {
   return db.connection().execute(async (conn) => {
     if (!(await tryLockPeriod(conn, period))) {
       throw new UserError(`period ${period} is being reconciled right now`, 'wait for the run to finish, then close the period');
@@ -27,6 +32,9 @@ export async function closePeriod(db: Kysely<Database>, period: Period, by: stri
       const current = await selectCurrentRun(conn, period);
       if (!current) {
         throw new UserError(`period ${period} has no succeeded run to close on`, `run it first: recon run --period ${period}`);
+      }
+      if (onRun !== undefined && current.id !== onRun) {
+        throw new UserError(`period ${period}: run ${current.id} became current after run ${onRun}, which was to be closed`, `check run ${current.id} (recon diff --period ${period}), then close the period on it`);
       }
       await closePeriodRow(conn, period, current.id, by);
       return { period, status: 'closed', closed_by_run: current.id, already_closed: false };

@@ -118,6 +118,7 @@ describeOnBothEngines('jobs', (store, backend) => {
     const period = await selectPeriod(store().db, parsePeriod('2026-05'));
     assert.equal(period?.status, 'closed');
     assert.equal(period?.closed_by_run, close?.run_id);
+    assert.equal(period?.closed_by, 'month-end job', 'the Close sheet says who closed it');
     // The nightly also caught up: the latest missed night only, for the month holding yesterday.
     const nightly = records.filter((r) => r.job === 'nightly');
     assert.equal(nightly.length, 1);
