@@ -248,7 +248,7 @@ export async function selectUsageShares(db: Db, runId: string, period: Period, p
   // 200k-record run on PostgreSQL 15 (bench). Hash joins make it one pass over each input. SET
   // LOCAL lasts for the run's transaction only and is restored right after; outside a
   // transaction it is a no-op.
-  return withPlannerSettings(db, HASH_JOIN_SETTINGS, () => selectUsageSharesHashed(db, runId, period, policy));
+  return withHashJoins(db, (db) => selectUsageSharesHashed(db, runId, period, policy));
 }
 
 async function selectUsageSharesHashed(db: Db, runId: string, period: Period, policy: AllocationPolicy): Promise<UsageShareRow[]> {
@@ -332,7 +332,22 @@ const unmatchedLines = (runId: string, period: Period, policy: AllocationPolicy,
     )`;
 
 /** Usage invoice amounts no ledger record explains: cells with no records, and unmapped lines. */
+/**
+ * Runs a statement over the allocation basis (basisCube) with hash joins: its aggregates are ones
+ * the planner cannot size, and with nested loops it joins them row by row (36 s instead of 1 s for
+ * the unmatched lines of a 1M-record month, bench 2026-12-04). SET LOCAL needs a transaction: the
+ * run's own, or a read-only one of its own here (the workbooks read outside one).
+ */
+async function withHashJoins<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
+  if (db.isTransaction) return withPlannerSettings(db, HASH_JOIN_SETTINGS, () => work(db));
+  return db.transaction().execute((trx) => withPlannerSettings(trx, HASH_JOIN_SETTINGS, () => work(trx)));
+}
+
 export async function selectUnmatchedInvoiceAmounts(db: Db, runId: string, period: Period, policy: AllocationPolicy): Promise<UnmatchedRow[]> {
+  return withHashJoins(db, (db) => selectUnmatchedInvoiceAmountsHashed(db, runId, period, policy));
+}
+
+async function selectUnmatchedInvoiceAmountsHashed(db: Db, runId: string, period: Period, policy: AllocationPolicy): Promise<UnmatchedRow[]> {
   const { rows } = await sql<UnmatchedRow>`
     with ${unmatchedLines(runId, period, policy)}
     select provider, invoice_id, case when reason = 'no_ledger_records' then model else coalesce(model, provider_model, sku) end as model,
@@ -381,7 +396,7 @@ export async function selectTeamInvoiceLines(
   const usage = charged.some((c) => c.component === 'unmatched_invoice');
   const fields = sql`id::text, provider, invoice_id, charge_date::text as charge_date, source_line::text as source_line, line_type, provider_model, model, sku,
            token_category, service_tier, quantity::text as quantity, amount::text as amount`;
-  const { rows } = await sql<InvoiceLineEvidence>`
+  const { rows } = await withHashJoins(db, (db) => sql<InvoiceLineEvidence>`
     with ${usage ? unmatchedLines(runId, period, policy, invoiceFileIds) : sql`lines as (${periodLines(runId, period, invoiceFileIds)})`},
     charged as (
       select distinct provider, invoice_id, component from run_allocation
@@ -391,7 +406,7 @@ export async function selectTeamInvoiceLines(
       select ${fields}, line_type as component, null::text as reason from lines where line_type <> 'usage')
     select e.* from evidence e
     join charged c on c.provider = e.provider and c.invoice_id = e.invoice_id and c.component = e.component
-    order by e.provider, e.invoice_id, e.component, e.amount::numeric desc, e.id::bigint`.execute(db);
+    order by e.provider, e.invoice_id, e.component, e.amount::numeric desc, e.id::bigint`.execute(db));
   return rows;
 }
 
